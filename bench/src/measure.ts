@@ -1,0 +1,60 @@
+import { cpus, freemem, totalmem } from "node:os";
+
+/** One figure: `value` per `unit`, with the baseline measured in the same run and value/baseline. */
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline: number | null;
+  readonly ratio: number | null;
+  readonly note?: string;
+}
+
+export function machine(): Record<string, unknown> {
+  const c = cpus();
+  return {
+    cores: c.length,
+    cpu: c[0]?.model ?? "unknown",
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    freeMemoryGiB: Math.round((freemem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+/**
+ * Operations per second of `fn` (which performs `opsPerCall` operations per call):
+ * warm up, then take the median of `rounds` timed rounds of at least `minMs` each.
+ */
+export function opsPerSecond(fn: () => unknown, opsPerCall = 1, rounds = 5, minMs = 200): number {
+  let sink: unknown;
+  const warm = performance.now();
+  while (performance.now() - warm < minMs / 2) sink = fn();
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let calls = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    do {
+      sink = fn();
+      calls++;
+      elapsed = performance.now() - start;
+    } while (elapsed < minMs);
+    rates.push((calls * opsPerCall * 1000) / elapsed);
+  }
+  if (sink === Symbol.for("never")) console.error(sink);
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)]!;
+}
+
+export function figure(name: string, value: number, unit: string, baseline: number | null, note?: string): Figure {
+  const round = (n: number): number => Number(n.toPrecision(4));
+  return {
+    name,
+    value: round(value),
+    unit,
+    baseline: baseline === null ? null : round(baseline),
+    ratio: baseline === null || baseline === 0 ? null : round(value / baseline),
+    ...(note === undefined ? {} : { note }),
+  };
+}

@@ -1,0 +1,18 @@
+// npm run bench [-- --json]: prints each figure with its same-run baseline and the machine.
+// With --json: one JSON object per line ({"name","value","unit","baseline","ratio","machine"}).
+import { machine } from "./measure.js";
+import { portageFormatFigures } from "./portage-formats.js";
+
+const json = process.argv.includes("--json");
+const m = machine();
+if (!json) process.stdout.write(`machine: ${m["cores"]} cores (${m["cpu"]}), ${m["memoryGiB"]} GiB, Node ${m["node"]}, ${m["platform"]}\n\n`);
+
+for (const f of portageFormatFigures()) {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...f, machine: m })}\n`);
+  } else {
+    const base = f.baseline === null ? "" : `   baseline ${f.baseline.toLocaleString("en")} ${f.unit}, ratio ${f.ratio}`;
+    process.stdout.write(`${f.name.padEnd(34)} ${f.value.toLocaleString("en").padStart(14)} ${f.unit}${base}\n`);
+    if (f.note !== undefined) process.stdout.write(`${"".padEnd(34)} (${f.note})\n`);
+  }
+}

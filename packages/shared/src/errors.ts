@@ -1,0 +1,41 @@
+/**
+ * The library's named errors. Each keeps its data in typed fields so callers
+ * can log and map them without parsing messages.
+ */
+
+/** Text that is not what Portage would accept or write: a version, an atom, an index, a vdb entry. */
+export class PortageFormatError extends Error {
+  override readonly name = "PortageFormatError";
+  constructor(
+    message: string,
+    /** What was being parsed: "version", "atom", "cpv", "packages-index", "vdb", "world", ... */
+    readonly kind: string,
+    /** The offending input (truncated to 200 characters). */
+    readonly input: string,
+    /** 1-based line number, when the input is a multi-line document. */
+    readonly line?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A configuration file or object that does not validate. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    message: string,
+    /** The file it came from, or "<inline>" for an object. */
+    readonly file: string,
+    /** Dotted path of the first bad key, e.g. "nats.urls.0"; "" for the whole document. */
+    readonly key: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Shortens hostile input before it goes into an error or a log line. */
+export function clip(input: string, max = 200): string {
+  return input.length <= max ? input : `${input.slice(0, max)}…(${input.length} chars)`;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh Debian machine
+# (run as root): node modules, nats-server, gnupg, rsync. Does nothing when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "binfleet: installing node modules (npm ci)" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+command -v rsync >/dev/null 2>&1 || missing+=(rsync)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "binfleet: missing ${missing[*]}; run as root or install them: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "binfleet: installing ${missing[*]} (apt-get)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${missing[@]}" >&2
+fi
