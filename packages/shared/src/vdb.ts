@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseCpv, type Cpv } from "./cpv.js";
 import { PortageFormatError, clip } from "./errors.js";
@@ -140,7 +140,10 @@ export async function readVdb(vdbRoot: string): Promise<InstalledPackage[]> {
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       // "-MERGING-foo" directories are Portage's in-progress merges, not installed packages.
-      if (!e.isDirectory() || e.name.startsWith("-MERGING-") || e.name.startsWith(".")) continue;
+      if (e.name.startsWith("-MERGING-") || e.name.startsWith(".")) continue;
+      // Entries (or whole categories) may be symlinks into a shared store: follow them.
+      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((s) => s.isDirectory(), () => false)));
+      if (!isDir) continue;
       out.push(await readVdbEntry(join(dir, e.name), category, e.name));
     }
   }

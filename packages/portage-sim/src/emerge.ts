@@ -1,0 +1,244 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared";
+import { buildBinpkg, verifyHome } from "./binpkg.js";
+import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
+import { type EmergeOptions, parseEmergeArgs } from "./emerge-options.js";
+import { SimError } from "./errors.js";
+import { type Faults, faultsFromEnv, hits } from "./faults.js";
+import { openGpkg } from "./gpkg.js";
+import { ignoredBinariesNotice, pretendOutput, worldProblemsNotice } from "./merge-list.js";
+import type { Output } from "./output.js";
+import { imageFiles, packageMetadata } from "./package-metadata.js";
+import { type PortageConfig, loadPortageConfig, openRepositories } from "./portage-config.js";
+import type { Repository } from "./repository.js";
+import { type BinaryCandidate, type MergePlan, type MergeTask, Resolver } from "./resolver.js";
+import { SimRoot } from "./sim-root.js";
+import { syncRepositories } from "./sync.js";
+import { mergeToVdb, unmergeFromVdb } from "./vdb-writer.js";
+
+interface Targets {
+  readonly atoms: Atom[];
+  /** Only @world/@selected: missing entries are world-file problems, not errors. */
+  readonly fromSet: boolean;
+}
+
+async function readTargets(opts: EmergeOptions, config: PortageConfig, repo: Repository): Promise<Targets> {
+  const atoms: Atom[] = [];
+  let fromSet = false;
+  for (const t of opts.targets) {
+    if (t === "@world" || t === "world" || t === "@selected") {
+      fromSet = true;
+      const text = await readFile(config.worldFile, "utf8").catch(() => "");
+      atoms.push(...parseWorld(text).atoms);
+      // Sets named in world_sets are not simulated: only their existence is checked.
+      parseWorldSets(await readFile(config.worldSetsFile, "utf8").catch(() => ""));
+      continue;
+    }
+    if (t.startsWith("@")) throw new SimError(`emerge: there are no sets to satisfy '${t.slice(1)}'.`, 1, `emerge: there are no sets to satisfy '${t.slice(1)}'.\n`);
+    let atom: Atom;
+    try {
+      atom = parseAtom(t.includes("/") ? t : await qualify(t, repo));
+    } catch (err) {
+      if (err instanceof SimError) throw err;
+      throw new SimError(`invalid atom: ${t}`, 1, `\n!!! '${t}' is not a valid package atom.\n!!! Please check ebuild(5) for full details.\n\n`);
+    }
+    atoms.push(atom);
+  }
+  if (atoms.length === 0 && !fromSet) throw new SimError("emerge: nothing to do", 1, "emerge: please specify a package or set to merge\n");
+  return { atoms, fromSet };
+}
+
+/** `hello` → `app-misc/hello`, as emerge does for unambiguous short names. */
+async function qualify(name: string, repo: Repository): Promise<string> {
+  const bare = name.replace(/^[<>=~!]+/, "");
+  const op = name.slice(0, name.length - bare.length);
+  const pn = bare.replace(/-\d.*$/, "");
+  const matches = (await repo.allCps()).filter((cp) => cp.endsWith(`/${pn}`));
+  if (matches.length === 1) return `${op}${matches[0]!.split("/")[0]}/${bare}`;
+  if (matches.length === 0) throw new SimError("no ebuilds", 1, `\nemerge: there are no ebuilds to satisfy "${name}".\n\n`);
+  throw new SimError("ambiguous", 1, `\n!!! The short ebuild name "${name}" is ambiguous. Please specify\n!!! one of the following fully-qualified ebuild names instead:\n\n${matches.map((m) => `    ${m}`).join("\n")}\n\n`);
+}
+
+/** Binaries from every configured binhost (--getbinpkg) and the local PKGDIR (--usepkg). */
+async function gatherBinaries(opts: EmergeOptions, config: PortageConfig, out: Output, faults: Faults): Promise<BinaryCandidate[]> {
+  const all: BinaryCandidate[] = [];
+  if (opts.getbinpkg) for (const b of config.binrepos) all.push(...(await fetchBinhostIndex(config, b, out, opts.pretend, faults)));
+  if (opts.usepkg || opts.buildpkg) all.push(...(await localBinaries(config)));
+  return all;
+}
+
+async function distfileBytes(repo: Repository, config: PortageConfig, task: MergeTask): Promise<number> {
+  if (task.kind === "binary") return task.binary?.downloadBytes ?? 0;
+  let total = 0;
+  for (const [name, size] of await repo.distfiles(task.ebuild.cpv.cp)) {
+    const present = await readFile(join(config.distdir, name)).then(() => true, () => false);
+    if (!present) total += size;
+  }
+  return total;
+}
+
+export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  const opts = parseEmergeArgs(argv);
+  const root = SimRoot.fromEnv(env);
+  const config = await loadPortageConfig(root, env);
+  const faults = faultsFromEnv(env);
+  if (opts.version) {
+    out.out(`Portage 3.0.82 (binfleet portage-sim, ${config.profilePath.replace(/^.*\/profiles\//, "")}, ${config.vars["CHOST"] ?? "unknown"})\n`);
+    return 0;
+  }
+  if (opts.sync) return syncRepositories(config, out);
+  const [repo] = await openRepositories(config);
+  const installed = await readVdb(config.vdb);
+  const targets = await readTargets(opts, config, repo!);
+  const binaries = await gatherBinaries(opts, config, out, faults);
+  const started = performance.now();
+  const resolver = new Resolver(repo!, config, installed, binaries, {
+    update: opts.update,
+    deep: opts.deep,
+    newuse: opts.newuse,
+    emptytree: opts.emptytree,
+    useBinaries: opts.getbinpkg || opts.usepkg,
+    binariesOnly: opts.getbinpkgonly || opts.usepkgonly,
+    respectUse: opts.respectUse,
+    noreplace: opts.noreplace,
+  });
+  const plan = await resolver.resolve(targets.atoms, { strictTargets: !targets.fromSet });
+  const sizes = new Map<MergeTask, number>();
+  for (const t of plan.tasks) sizes.set(t, await distfileBytes(repo!, config, t));
+  const sizeOf = (t: MergeTask): number => sizes.get(t) ?? 0;
+  if (opts.pretend || opts.verbose) out.out(pretendOutput(plan, config, sizeOf, (performance.now() - started) / 1000));
+  if (opts.respectUse && !argv.some((a) => a.startsWith("--binpkg-respect-use"))) out.err(ignoredBinariesNotice(plan));
+  out.err(worldProblemsNotice(plan));
+  const hard = plan.blocks.filter((b) => b.hard);
+  if (hard.length > 0) {
+    out.err(
+      "\n * Error: The above package list contains packages which cannot be\n * installed at the same time on the same system.\n\n" +
+        hard.map((b) => `  (${b.blocking.cpv.cpv}:${b.blocking.slot}/${b.blocking.subslot}::${b.blocking.repo}, ebuild scheduled for merge) pulled in by\n    ${b.blocking.cpv.cp}\n\n`).join(""),
+    );
+    return 1;
+  }
+  if (opts.pretend) return 0;
+  if (opts.fetchonly) return fetchOnly(plan, config, repo!, out, faults);
+  if (opts.buildpkgonly) {
+    const deps = plan.tasks.filter((t) => !targets.atoms.some((a) => a.cp === t.ebuild.cpv.cp));
+    if (deps.length > 0) {
+      out.err("\n!!! --buildpkgonly requires all dependencies to be merged.\n!!! Cannot merge requested packages. Merge deps and try again.\n\n");
+      return 1;
+    }
+  }
+  const code = await mergePlan(plan, opts, config, repo!, installed, out, faults);
+  if (code === 0 && !opts.oneshot && !opts.buildpkgonly && !targets.fromSet) await addToWorld(config, repo!, targets.atoms);
+  return code;
+}
+
+async function addToWorld(config: PortageConfig, repo: Repository, atoms: readonly Atom[]): Promise<void> {
+  const current = parseWorld(await readFile(config.worldFile, "utf8").catch(() => "")).atoms.map((a) => a.raw);
+  const added: string[] = [];
+  for (const a of atoms) {
+    const slots = new Set((await repo.versions(a.cp)).map((e) => e.slot));
+    added.push(slots.size > 1 && a.slot !== null ? `${a.cp}:${a.slot}` : a.cp);
+  }
+  await mkdir(dirname(config.worldFile), { recursive: true });
+  await writeFile(config.worldFile, formatWorld([...current, ...added]));
+}
+
+async function fetchOnly(plan: MergePlan, config: PortageConfig, repo: Repository, out: Output, faults: Faults): Promise<number> {
+  for (const t of plan.tasks) {
+    if (t.kind === "binary") {
+      await downloadBinary(config, t.binary!, out, faults);
+      continue;
+    }
+    for (const [name, size] of await repo.distfiles(t.ebuild.cpv.cp)) {
+      const dest = join(config.distdir, name);
+      await mkdir(dirname(dest), { recursive: true });
+      // Simulated distfile: deterministic bytes of the Manifest's size.
+      await writeFile(dest, Buffer.alloc(size, createHash("md5").update(name).digest("hex")));
+      out.out(` * ${name} BLAKE2B SHA512 size ;-) ...${" ".repeat(Math.max(1, 58 - name.length))}[ ok ]\n`);
+    }
+  }
+  return 0;
+}
+
+function pfOf(t: MergeTask): string {
+  return `${t.ebuild.cpv.cpv}`;
+}
+
+async function mergePlan(
+  plan: MergePlan,
+  opts: EmergeOptions,
+  config: PortageConfig,
+  repo: Repository,
+  installedAtStart: readonly InstalledPackage[],
+  out: Output,
+  faults: Faults,
+): Promise<number> {
+  const installed = [...installedAtStart];
+  const n = plan.tasks.length;
+  if (plan.tasks.some((t) => t.kind === "ebuild")) out.out("\n>>> Verifying ebuild manifests\n");
+  for (let i = 0; i < n; i++) {
+    const t = plan.tasks[i]!;
+    const e = t.ebuild;
+    const label = `${pfOf(t)}::${e.repo}`;
+    let metadata: Record<string, string>;
+    let files: Record<string, Buffer | string>;
+    const buildTime = Math.floor(Date.now() / 1000);
+    try {
+      if (t.kind === "binary") {
+        out.out(`\n>>> Emerging binary (${i + 1} of ${n}) ${label}\n`);
+        const file = await downloadBinary(config, t.binary!, out, faults);
+        const data = await readFile(file);
+        const opened = await openGpkg(data, t.binary!.source?.verifySignature ? verifyHome(config) : null);
+        out.out(`>>> Extracting info\n>>> Extracting ${pfOf(t)}\n`);
+        metadata = Object.fromEntries(Object.entries(opened.metadata).filter(([k]) => k !== "environment.bz2" && !k.endsWith(".ebuild")));
+        metadata["BINPKGMD5"] = `${createHash("md5").update(data).digest("hex")}\n`;
+        files = opened.files;
+      } else {
+        out.out(`\n>>> Emerging (${i + 1} of ${n}) ${label}\n`);
+        const work = `/var/tmp/portage/${pfOf(t)}/work/${e.cpv.package}-${e.cpv.version.raw.replace(/-r\d+$/, "")}`;
+        out.out(`>>> Unpacking source...\n>>> Source unpacked in /var/tmp/portage/${pfOf(t)}/work\n>>> Preparing source in ${work} ...\n>>> Source prepared.\n>>> Configuring source in ${work} ...\n>>> Source configured.\n>>> Compiling source in ${work} ...\n`);
+        if (hits(faults.hang, e.cpv)) await new Promise<never>(() => undefined);
+        await sleep((await repo.buildSeconds(e)) * faults.speed * 1000);
+        if (hits(faults.fail, e.cpv)) {
+          out.err(` * ERROR: ${label} failed (compile phase):\n *   emake failed (injected by BINFLEET_SIM_FAIL)\n`);
+          throw new SimError("build failed");
+        }
+        out.out(`>>> Source compiled.\n>>> Test phase [not enabled]: ${pfOf(t)}\n\n>>> Install ${pfOf(t)} into /var/tmp/portage/${pfOf(t)}/image\n>>> Completed installing ${pfOf(t)} into /var/tmp/portage/${pfOf(t)}/image\n\n`);
+        files = imageFiles(e, t.use);
+        const size = Object.values(files).reduce((s, f) => s + Buffer.byteLength(f), 0);
+        metadata = packageMetadata(e, t.use, config, repo, installed, { buildTime, buildId: null, size });
+        if (opts.buildpkg || opts.buildpkgonly || config.features.has("buildpkg")) {
+          const built = await buildBinpkg(config, repo, e, t.use, installed, buildTime);
+          out.out(`>>> Done.\n>>> Binary package: ${config.pkgdir.slice(config.root.dir.length)}/${built.path}\n`);
+        }
+      }
+      if (opts.buildpkgonly) {
+        out.out(`>>> Completed (${i + 1} of ${n}) ${label}\n`);
+        continue;
+      }
+      out.out(`\n>>> Installing (${i + 1} of ${n}) ${label}\n * checking ${Object.keys(files).length} files for package collisions\n>>> Merging ${pfOf(t)} to /\n`);
+      const replaced = t.flags.newSlot || t.flags.new ? null : t.old;
+      const lines = await mergeToVdb(config, e.cpv.category, `${e.cpv.package}-${e.cpv.version.raw}`, metadata, files, replaced, faults.diskFull);
+      out.out(`${lines.join("\n")}\n`);
+      if (replaced !== null) out.out(">>> Safely unmerging already-installed instance...\n");
+      out.out(`>>> ${pfOf(t)} merged.\n`);
+      for (const u of t.uninstalls) {
+        out.out(`\n>>> Uninstalling ${u.cpv.cpv}::${u.repo ?? e.repo}\n`);
+        await unmergeFromVdb(config, u);
+      }
+      out.out(`\n>>> Completed (${i + 1} of ${n}) ${label}\n`);
+      const stripped: Record<string, string> = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)]));
+      installed.push(parseVdbEntry(e.cpv.category, `${e.cpv.package}-${e.cpv.version.raw}`, stripped));
+    } catch (err) {
+      if (!(err instanceof SimError)) throw err;
+      if (err.stderrText !== undefined) out.err(err.stderrText);
+      else if (err.message !== "build failed") out.err(`${err.message}\n`);
+      out.out(`\n>>> Failed to emerge ${pfOf(t)}, Log file:\n\n>>>  '/var/tmp/portage/${pfOf(t)}/temp/build.log'\n`);
+      return 1;
+    }
+  }
+  return 0;
+}
+

@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rmdir, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { gzipSync } from "node:zlib";
+import { type PackagesIndex, type Stanza, field, formatPackagesIndex, parsePackagesIndex } from "@binfleet/shared";
+import { SimError } from "./errors.js";
+import type { PortageConfig } from "./portage-config.js";
+
+/** Serialises writers of one PKGDIR (two builders on one binhost): a lock directory, as Portage's lockfile does. */
+export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(pkgdir, { recursive: true });
+  const lock = join(pkgdir, ".binfleet-sim.lock");
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      // A lock older than a minute belongs to a killed builder.
+      const st = await stat(lock).catch(() => null);
+      if (st !== null && Date.now() - st.mtimeMs > 60_000) await rmdir(lock).catch(() => undefined);
+      if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
+      await sleep(10);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
+}
+
+export async function readPkgdirIndex(pkgdir: string): Promise<PackagesIndex | null> {
+  try {
+    return parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+function headerFor(config: PortageConfig, count: number): Stanza {
+  const v = config.vars;
+  const h: [string, string][] = [
+    ["ACCEPT_KEYWORDS", v["ACCEPT_KEYWORDS"] ?? ""],
+    ["ARCH", v["ARCH"] ?? ""],
+    ["CBUILD", v["CBUILD"] ?? v["CHOST"] ?? ""],
+    ["CHOST", v["CHOST"] ?? ""],
+    ["FEATURES", [...config.features].sort().join(" ")],
+    ["PACKAGES", String(count)],
+    ["PROFILE", config.profilePath.replace(/^.*\/profiles\//, "")],
+    ["TIMESTAMP", String(Math.floor(Date.now() / 1000))],
+    ["USE", [...config.use].sort().join(" ")],
+    ["VERSION", "0"],
+  ];
+  return h.filter(([, val]) => val !== "").sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Rewrites `$PKGDIR/Packages` (and Packages.gz) atomically: write a temp file, then rename over. */
+export async function writePkgdirIndex(config: PortageConfig, pkgdir: string, packages: readonly Stanza[]): Promise<void> {
+  const sorted = [...packages].sort((a, b) => {
+    const ca = field(a, "CPV") ?? "";
+    const cb = field(b, "CPV") ?? "";
+    return ca < cb ? -1 : ca > cb ? 1 : Number(field(a, "BUILD_ID") ?? 0) - Number(field(b, "BUILD_ID") ?? 0);
+  });
+  const text = formatPackagesIndex({ header: headerFor(config, sorted.length), packages: sorted, trailingBlankLine: true });
+  const target = join(pkgdir, "Packages");
+  await writeFile(`${target}.tmp`, text);
+  await writeFile(`${target}.gz.tmp`, gzipSync(text));
+  await rename(`${target}.gz.tmp`, `${target}.gz`);
+  await rename(`${target}.tmp`, target);
+}
+
+/** The next BUILD_ID for a cpv in a multi-instance PKGDIR. */
+export function nextBuildId(index: PackagesIndex | null, cpv: string): number {
+  let max = 0;
+  for (const s of index?.packages ?? []) if (field(s, "CPV") === cpv) max = Math.max(max, Number(field(s, "BUILD_ID") ?? 0));
+  return max + 1;
+}
+
+/** Writes a built package file into PKGDIR (temp + rename) and returns its index stanza. */
+export async function storeBinpkg(
+  pkgdir: string,
+  relPath: string,
+  data: Buffer,
+  fields: { cpv: string; buildId: number | null; metadata: Readonly<Record<string, string>>; repo: string },
+): Promise<Stanza> {
+  const full = join(pkgdir, relPath);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(`${full}.tmp`, data);
+  await rename(`${full}.tmp`, full);
+  const m = fields.metadata;
+  const val = (k: string): string => (m[k] ?? "").replace(/\n$/, "");
+  const stanza: [string, string][] = [];
+  if (fields.buildId !== null) stanza.push(["BUILD_ID", String(fields.buildId)]);
+  stanza.push(
+    ["BUILD_TIME", val("BUILD_TIME")],
+    ["CPV", fields.cpv],
+    ["DEFINED_PHASES", val("DEFINED_PHASES")],
+    ["EAPI", val("EAPI")],
+    ["IUSE", val("IUSE")],
+    ["KEYWORDS", val("KEYWORDS")],
+    ["LICENSE", val("LICENSE")],
+    ["MD5", createHash("md5").update(data).digest("hex")],
+    ["PATH", relPath],
+  );
+  if (val("RDEPEND") !== "") stanza.push(["RDEPEND", val("RDEPEND")]);
+  stanza.push(["SHA1", createHash("sha1").update(data).digest("hex")], ["SIZE", String(data.length)]);
+  if (val("SLOT") !== "0") stanza.push(["SLOT", val("SLOT")]);
+  stanza.push(["USE", val("USE")], ["MTIME", String(Math.floor(Date.now() / 1000))], ["REPO", fields.repo]);
+  return stanza.filter(([k, v]) => v !== "" || k === "USE");
+}

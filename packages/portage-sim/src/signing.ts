@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { SimError } from "./errors.js";
+
+/** Portage's default signing command, minus the flock: gpg --sign --armor … --batch --no-tty. */
+export async function gpgSign(home: string, key: string, digest: string, data: Buffer, mode: "detach" | "clear"): Promise<Buffer> {
+  const args = ["--sign", "--armor", "--homedir", home, "--digest-algo", digest, "--local-user", key, mode === "detach" ? "--detach-sig" : "--clear-sign", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""];
+  const r = await execa("gpg", args, { input: data, encoding: "buffer", reject: false });
+  if (r.exitCode !== 0) throw new SimError(`!!! GnuPG signing failed: ${Buffer.from(r.stderr).toString().trim()}`);
+  return Buffer.from(r.stdout);
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  /** Portage's summary line when not ok. */
+  readonly summary: string;
+  /** gpg's raw output, which Portage prints after the summary. */
+  readonly raw: string;
+}
+
+/**
+ * Verifies a detached or clear signature as Portage's gpkg verifier does: it
+ * needs `[GNUPG:] GOODSIG` and TRUST_FULLY or TRUST_ULTIMATE in the status output.
+ */
+export async function gpgVerify(home: string, signed: Buffer, detachedData?: Buffer): Promise<VerifyResult> {
+  const files: string[] = [];
+  const dir = await mkdtemp(join(tmpdir(), "binfleet-sim-gpg-"));
+  try {
+    const sig = join(dir, "sig.asc");
+    await writeFile(sig, signed);
+    files.push(sig);
+    if (detachedData !== undefined) {
+      const data = join(dir, "data");
+      await writeFile(data, detachedData);
+      files.push(data);
+    }
+    const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--status-fd", "1", "--verify", ...files], { reject: false });
+    const status = r.stdout;
+    const raw = `${r.stdout}\n${r.stderr}`.trim();
+    if (/\[GNUPG:\] BADSIG/.test(status)) return { ok: false, summary: "(none available)", raw };
+    if (/\[GNUPG:\] NO_PUBKEY|\[GNUPG:\] ERRSIG/.test(status)) return { ok: false, summary: "binpkg signed with at least one unknown key.", raw };
+    if (!/\[GNUPG:\] GOODSIG/.test(status)) return { ok: false, summary: "binpkg appears unsigned", raw };
+    if (!/\[GNUPG:\] TRUST_(FULLY|ULTIMATE)/.test(status)) return { ok: false, summary: "binpkg signed with a known key of undefined trust.", raw };
+    return { ok: true, summary: "", raw };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
