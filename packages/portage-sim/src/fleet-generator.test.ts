@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { lstat, mkdtemp, readFile, readdir, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { parseEmergePretend, readVdb } from "@binfleet/shared";
+import { runTool } from "./cli.js";
+import { type FleetManifest, generateFleet, platformDefs } from "./fleet-generator.js";
+import { Repository } from "./repository.js";
+
+async function treeDigest(dir: string): Promise<string> {
+  const h = createHash("sha256");
+  const walk = async (d: string): Promise<void> => {
+    for (const name of (await readdir(d)).sort()) {
+      const p = join(d, name);
+      const st = await lstat(p);
+      h.update(relative(dir, p));
+      if (st.isSymbolicLink()) h.update(`->${await readlink(p)}`);
+      else if (st.isDirectory()) await walk(p);
+      else h.update(await readFile(p));
+    }
+  };
+  await walk(dir);
+  return h.digest("hex");
+}
+
+async function emerge(root: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await runTool("emerge", argv, { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe("binfleet-sim fleet", () => {
+  let tmp: string;
+  let fleet: FleetManifest;
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-fleet-"));
+    fleet = await generateFleet({ nodes: 6, platforms: 3, seed: 42, out: join(tmp, "a") });
+  });
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  test("is deterministic for a seed", async () => {
+    await generateFleet({ nodes: 6, platforms: 3, seed: 42, out: join(tmp, "b") });
+    for (const part of ["repo", "nodes", "binhost"]) assert.equal(await treeDigest(join(tmp, "a", part)), await treeDigest(join(tmp, "b", part)), part);
+    const other = await generateFleet({ nodes: 6, platforms: 3, seed: 43, out: join(tmp, "c") });
+    assert.notEqual(other.snapshot + (await treeDigest(join(tmp, "c", "nodes"))), fleet.snapshot + (await treeDigest(join(tmp, "a", "nodes"))));
+  });
+
+  test("writes a real repository: a few thousand ebuilds of real names, md5-cache, Manifests, profiles", async () => {
+    assert.ok(fleet.ebuilds > 1500, `${fleet.ebuilds} ebuilds`);
+    const repo = await Repository.open(fleet.repo);
+    assert.equal(repo.name, "gentoo");
+    const ssh = await repo.versions("net-misc/openssh");
+    assert.ok(ssh.length >= 4);
+    assert.ok((await repo.distfiles("net-misc/openssh")).size >= 1);
+    const cache = await readFile(join(fleet.repo, "metadata/md5-cache", ssh[0]!.cpv.category, `${ssh[0]!.cpv.package}-${ssh[0]!.cpv.version.raw}`), "utf8");
+    assert.match(cache, /^BDEPEND=.*\n(?:.*\n)*EAPI=8\n(?:.*\n)*_md5_=[0-9a-f]{32}\n$/);
+    const python = await repo.versions("dev-lang/python");
+    assert.deepEqual([...new Set(python.map((e) => e.slot))].sort(), ["3.11", "3.12", "3.13"]);
+    assert.ok((await readFile(join(fleet.repo, "metadata/timestamp.chk"), "utf8")).startsWith(fleet.snapshot));
+  });
+
+  test("nodes share a core, differ in extras, and lag the tree: emerge -pvuDN has work for them", async () => {
+    const worlds = await Promise.all(fleet.nodes.map(async (n) => (await readFile(join(n.root, "var/lib/portage/world"), "utf8")).trim().split("\n")));
+    const common = worlds.reduce((acc, w) => acc.filter((x) => w.includes(x)));
+    assert.ok(common.length >= 10, `core of ${common.length}`);
+    assert.ok(new Set(worlds.map((w) => w.join(" "))).size > 1, "worlds differ");
+    assert.deepEqual(fleet.platforms.map((p) => p.name), platformDefs(3).map((p) => p.name));
+    const node = fleet.nodes[0]!;
+    assert.ok((await readVdb(join(node.root, "var/db/pkg"))).length === node.installed);
+    const r = await emerge(node.root, ["--pretend", "--verbose", "--update", "--deep", "--newuse", "@world"]);
+    assert.equal(r.code, 0, r.err);
+    const plan = parseEmergePretend(r.out);
+    assert.ok(plan.entries.length > 0 && plan.entries.every((e) => e.kind === "ebuild"));
+    assert.equal(plan.total?.packages, plan.entries.length);
+    assert.deepEqual(plan.notes.filter((n) => n.startsWith("[")), []);
+  });
+});

@@ -1,0 +1,35 @@
+// Test support: a minimal static HTTP server for a PKGDIR, with optional Basic auth that
+// challenges first (as a binhost must: Portage sends credentials only after a 401).
+import { readFile } from "node:fs/promises";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, normalize } from "node:path";
+
+export interface StaticServer {
+  readonly url: string;
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+export async function serveDirectory(dir: string, auth?: { user: string; pass: string }): Promise<StaticServer> {
+  const requests: string[] = [];
+  const expected = auth === undefined ? null : `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString("base64")}`;
+  const server: Server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}${req.headers.authorization ? " (auth)" : ""}`);
+    if (expected !== null && req.headers.authorization !== expected) {
+      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="binhost"' }).end();
+      return;
+    }
+    const rel = normalize(decodeURIComponent((req.url ?? "/").split("?")[0]!)).replace(/^(\.\.(\/|$))+/, "");
+    readFile(join(dir, rel)).then(
+      (data) => res.writeHead(200, { "Content-Type": "application/x-tar", "Content-Length": data.length }).end(data),
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
