@@ -20,3 +20,6 @@ export { parseMakeConf } from "./make-conf.js";
 export { parseConfig, loadConfigFile } from "./config.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
+export { NODE_ID_PATTERN, subjects, commandConsumer, streams } from "./bus.js";
+export type { ReplayState, VerifyOptions } from "./command-signing.js";
+export { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, verifySignedCommand } from "./command-signing.js";

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { appendFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { createRequire } from "node:module";
+import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { createLogger, publicKeyToBase64, readVdb, signCommand, streams, subjects } from "@binfleet/shared";
+import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
+import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { type NatsServer, startNatsServer } from "@binfleet/testkit";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { Agent } from "./agent.js";
+import { agentConfig } from "./agent-config.js";
+
+const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("binfleet-agent against a real nats-server and a portage-sim node", () => {
+  let tmp: string;
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let fleet: FleetManifest;
+  let agent: Agent;
+  const logs: Record<string, unknown>[] = [];
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const node = "node-001";
+  let seq = 1n;
+
+  const command = (action: MessageInitShape<typeof CommandSchema>["action"], over: { id?: string; expiresAtUnixMs?: bigint } = {}): Uint8Array =>
+    signCommand(
+      { id: over.id ?? randomUUID(), nodeId: node, sequence: seq++, issuedAtUnixMs: BigInt(Date.now()), expiresAtUnixMs: over.expiresAtUnixMs ?? BigInt(Date.now() + 600_000), ...(action === undefined ? {} : { action }) },
+      privateKey,
+      "k1",
+    );
+  const lastReport = async (): Promise<AgentReport | null> => {
+    const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: subjects.report(node) });
+    return m === null ? null : fromBinary(AgentReportSchema, m.data);
+  };
+  const progress = async (commandId: string): Promise<ProgressEvent[]> => {
+    const out: ProgressEvent[] = [];
+    const info = await jsm.streams.info(streams.progress.name);
+    for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s++) {
+      const m = await jsm.streams.getMessage(streams.progress.name, { seq: s }).catch(() => null);
+      if (m === null) continue;
+      const e = fromBinary(ProgressEventSchema, m.data);
+      if (e.commandId === commandId) out.push(e);
+    }
+    return out;
+  };
+  const refusals = (): Record<string, unknown>[] => logs.filter((l) => l["msg"] === "command refused");
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-agent-"));
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    for (const s of Object.values(streams)) await jsm.streams.add({ ...s, subjects: [...s.subjects] });
+    fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 11, out: join(tmp, "fleet") });
+    const sink = new PassThrough();
+    sink.on("data", (d: Buffer) => {
+      for (const line of d.toString().split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+    });
+    const config = agentConfig({
+      nodeId: node,
+      nats: { urls: [nats.url] },
+      coordinatorKeys: { k1: publicKeyToBase64(publicKey) },
+      root: fleet.nodes[0]!.root,
+      stateDir: join(tmp, "state"),
+      portage: {
+        emerge: [process.execPath, join(simBin, "emerge")],
+        portageq: [process.execPath, join(simBin, "portageq")],
+        env: { BINFLEET_SIM_ROOT: fleet.nodes[0]!.root, BINFLEET_SIM_SPEED: "0" },
+      },
+      heartbeatSeconds: 1,
+      watchSeconds: 0.3,
+      maxCommandBytes: 4096,
+    });
+    agent = await Agent.create(config, createLogger({ name: "agent-test", level: "debug", destination: sink }));
+    agent.start();
+  });
+
+  after(async () => {
+    await agent?.shutdown();
+    await nc?.close();
+    await nats?.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("a report arrives on JetStream and decodes to what the node has and needs", async () => {
+    const r = await until("first report", lastReport);
+    const root = fleet.nodes[0]!.root;
+    assert.equal(r.nodeId, node);
+    assert.equal(r.platform?.arch, "amd64");
+    assert.match(r.platform?.key ?? "", /^amd64-[0-9a-f]{12}$/);
+    assert.equal(r.snapshots[0]?.id, fleet.snapshot);
+    assert.equal(r.installed.length, (await readVdb(join(root, "var/db/pkg"))).length);
+    assert.equal(r.world.length, fleet.nodes[0]!.world);
+    assert.ok(r.plan.length > 0, "the generated node has updates pending");
+    assert.match(r.contentHash, /^[0-9a-f]{64}$/);
+  });
+
+  test("a report made while NATS is down arrives after NATS returns", async () => {
+    await until("first report", lastReport);
+    await nats.stop();
+    await appendFile(join(fleet.nodes[0]!.root, "var/lib/portage/world"), "app-misc/jq\n");
+    await until("report queued while the bus is down", async () => logs.some((l) => l["msg"] === "report queued" && logs.indexOf(l) > 0 && logs.some((x) => x["msg"] === "disconnected from the bus")));
+    await nats.restart();
+    const r = await until("report with app-misc/jq", async () => {
+      const rep = await lastReport();
+      return rep !== null && rep.world.includes("app-misc/jq") ? rep : null;
+    });
+    assert.ok(r.world.includes("app-misc/jq"));
+  });
+
+  test("tampered, unsigned, expired and replayed commands are refused, logged, and run nothing", async () => {
+    const good = command({ case: "report", value: {} });
+    await js.publish(subjects.command(node), good);
+    await until("first command accepted", async () => logs.some((l) => l["msg"] === "command accepted"));
+    const before = refusals().length;
+    const tampered = Uint8Array.from(command({ case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [] } }));
+    tampered[10] = tampered[10]! ^ 0x40;
+    const otherKey = generateKeyPairSync("ed25519").privateKey;
+    const unsigned = signCommand({ id: "x", nodeId: node, sequence: seq++, issuedAtUnixMs: BigInt(Date.now()), expiresAtUnixMs: BigInt(Date.now() + 60_000), action: { case: "update", value: {} } }, otherKey, "k1");
+    const expired = command({ case: "update", value: {} }, { expiresAtUnixMs: BigInt(Date.now() - 1000) });
+    for (const m of [tampered, unsigned, expired, good]) await js.publish(subjects.command(node), m);
+    const got = await until("four refusals", async () => (refusals().length >= before + 4 ? refusals().slice(before) : null));
+    assert.deepEqual(got.map((l) => l["reason"]).sort(), ["bad-signature", "bad-signature", "expired", "replayed"].sort());
+    assert.equal(logs.filter((l) => l["msg"] === "running portage").length, 0, "nothing ran");
+  });
+
+  test("hostile input from the bus is refused with a log line and the agent stays up", async () => {
+    const before = refusals().length;
+    const wrongSchema = toBinary(AgentReportSchema, create(AgentReportSchema, { nodeId: node, world: ["a/b"] }));
+    for (const m of [new Uint8Array([0xde, 0xad, 0xbe, 0xef]), wrongSchema, new Uint8Array(10_000).fill(7)]) await js.publish(subjects.command(node), m);
+    const got = await until("three refusals", async () => (refusals().length >= before + 3 ? refusals().slice(before) : null));
+    assert.deepEqual(got.map((l) => l["reason"]).sort(), ["malformed", "too-large", "unknown-key"]);
+    assert.equal(agent.status(), "running");
+  });
+
+  test("an update command runs emerge with the expected argv, updates the vdb and sends a fresh report", async () => {
+    const id = randomUUID();
+    await js.publish(subjects.command(node), command({ case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [] } }, { id }));
+    const events = await until("update finished", async () => {
+      const ev = await progress(id);
+      return ev.some((e) => e.event.case === "finished") ? ev : null;
+    }, 180_000);
+    const started = events.find((e) => e.event.case === "started")!;
+    assert.deepEqual(started.event.case === "started" ? started.event.value.argv.slice(2) : [], ["--color=n", "--verbose", "--getbinpkg", "--update", "--deep", "--newuse", "@world"]);
+    const finished = events.find((e) => e.event.case === "finished")!;
+    assert.ok(finished.event.case === "finished" && finished.event.value.success, JSON.stringify(finished.event.value));
+    assert.ok(events.some((e) => e.event.case === "package"));
+    const r = await until("report after the update", async () => {
+      const rep = await lastReport();
+      return rep !== null && rep.plan.length === 0 ? rep : null;
+    });
+    assert.equal(r.installed.length, (await readVdb(join(fleet.nodes[0]!.root, "var/db/pkg"))).length);
+  });
+});

@@ -1,0 +1,108 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+
+export interface NatsServerOptions {
+  /** Extra configuration appended to the generated file (accounts, authorization, …). */
+  readonly config?: string;
+  /** Fixed client port; by default the server picks one (-1) and reports it. */
+  readonly port?: number;
+}
+
+/** A real nats-server with JetStream on loopback, owned by a test. */
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops the process (SIGTERM, then SIGKILL), keeping its JetStream store. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same store. */
+  restart(): Promise<void>;
+  /** Stops it and removes its directory. */
+  dispose(): Promise<void>;
+  /** What the server printed, for failure messages. */
+  log(): string;
+}
+
+async function waitForPort(port: number, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = tcpConnect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(25);
+  }
+  throw new Error(`nats-server did not accept connections on ${port}`);
+}
+
+/** Starts `nats-server -js` on 127.0.0.1 with its store in a fresh temp directory. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  const dir = await mkdtemp(join(tmpdir(), "binfleet-nats-"));
+  const conf = join(dir, "nats.conf");
+  let output = "";
+  const spawn = () => execa("nats-server", ["-c", conf], { reject: false, all: true });
+  let child: ReturnType<typeof spawn> | null = null;
+  let port = options.port ?? -1;
+
+  const launch = async (): Promise<void> => {
+    const text = [
+      "host: 127.0.0.1",
+      `port: ${port}`,
+      `ports_file_dir: "${dir}"`,
+      `jetstream { store_dir: "${join(dir, "js")}" }`,
+      "max_payload: 8MB",
+      options.config ?? "",
+    ].join("\n");
+    await writeFile(conf, text);
+    child = spawn();
+    child.all?.on("data", (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 15_000;
+    if (port === -1) {
+      while (Date.now() < deadline) {
+        const file = (await readdir(dir)).find((f) => f.endsWith(".ports"));
+        if (file !== undefined) {
+          const ports = JSON.parse(await readFile(join(dir, file), "utf8")) as { nats: string[] };
+          port = Number(new URL(ports.nats[0]!).port);
+          break;
+        }
+        await sleep(25);
+      }
+      if (port === -1) throw new Error(`nats-server did not report its port:\n${output}`);
+    }
+    await waitForPort(port, deadline);
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (c === null) return;
+    c.kill("SIGTERM");
+    const timer = setTimeout(() => c.kill("SIGKILL"), 5000);
+    await c;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    stop,
+    restart: launch,
+    dispose: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    log: () => output,
+  };
+}
