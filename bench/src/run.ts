@@ -2,12 +2,13 @@
 // With --json: one JSON object per line ({"name","value","unit","baseline","ratio","machine"}).
 import { machine } from "./measure.js";
 import { portageFormatFigures } from "./portage-formats.js";
+import { plannerFigures } from "./planner.js";
 
 const json = process.argv.includes("--json");
 const m = machine();
 if (!json) process.stdout.write(`machine: ${m["cores"]} cores (${m["cpu"]}), ${m["memoryGiB"]} GiB, Node ${m["node"]}, ${m["platform"]}\n\n`);
 
-for (const f of portageFormatFigures()) {
+for (const f of [...portageFormatFigures(), ...plannerFigures()]) {
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...f, machine: m })}\n`);
   } else {

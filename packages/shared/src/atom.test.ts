@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type PackageRef, atomMatches, parseAtom, tryParseAtom } from "./atom.js";
+import { type PackageRef, atomMatches, formatAtom, parseAtom, tryParseAtom } from "./atom.js";
 import { parseCpv } from "./cpv.js";
 import { PortageFormatError } from "./errors.js";
 
@@ -70,6 +70,14 @@ describe("parseAtom", () => {
         const got = k === "useDeps" ? atom.useDeps.map((u) => u.raw) : (atom as unknown as Record<string, unknown>)[k];
         assert.deepEqual(got, v, `${text}: ${k}`);
       }
+    }
+  });
+
+  test("parse(format(x)) = x for every valid atom", () => {
+    for (const [text] of VALID) {
+      const a = parseAtom(text);
+      assert.equal(formatAtom(a), text);
+      assert.deepEqual(parseAtom(formatAtom(a)), a);
     }
   });
 

@@ -188,6 +188,18 @@ function parseUseDeps(raw: string, body: string): UseDep[] {
   return deps;
 }
 
+/** Writes an atom back in canonical form; `formatAtom(parseAtom(s)) === s` for every valid atom. */
+export function formatAtom(a: Atom): string {
+  const blocker = a.blocker === "strong" ? "!!" : a.blocker === "weak" ? "!" : "";
+  const op = a.operator === "=*" ? "=" : (a.operator ?? "");
+  const version = a.version === null ? "" : `-${a.version}${a.buildId === null ? "" : `-${a.buildId}`}${a.operator === "=*" ? "*" : ""}`;
+  const hasSlot = a.slot !== null || a.subslot !== null || a.slotOperator !== null;
+  const slot = hasSlot ? `:${a.slot ?? ""}${a.subslot === null ? "" : `/${a.subslot}`}${a.slotOperator ?? ""}` : "";
+  const repo = a.repo === null ? "" : `::${a.repo}`;
+  const use = a.useDeps.length === 0 ? "" : `[${a.useDeps.map((u) => u.raw).join(",")}]`;
+  return `${blocker}${op}${a.cp}${version}${slot}${repo}${use}`;
+}
+
 /** {@link parseAtom} without the exception. */
 export function tryParseAtom(raw: string): Atom | null {
   try {

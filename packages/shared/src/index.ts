@@ -5,7 +5,7 @@ export { parseVersion, isValidVersion, formatVersion, compareVersions, vercmp } 
 export type { Cpv } from "./cpv.js";
 export { parseCpv, tryParseCpv, parseCpvWithBuildId, isValidCategory, isValidPackageName } from "./cpv.js";
 export type { Atom, AtomOperator, UseDep, PackageRef, MatchOptions } from "./atom.js";
-export { parseAtom, tryParseAtom, atomMatches } from "./atom.js";
+export { parseAtom, tryParseAtom, formatAtom, atomMatches } from "./atom.js";
 export type { EmergePretend, MergeEntry, MergeFlags, MergeKind, MergeTotal, OldVersion, UseFlagDisplay } from "./emerge-pretend.js";
 export { parseEmergePretend, sizeToBytes } from "./emerge-pretend.js";
 export type { PackagesIndex, PackagesIndexOptions, Stanza, BinaryPackage } from "./packages-index.js";

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "@binfleet/shared";
+import { BinhostServer } from "./binhost-server.js";
+
+function get(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    // A raw path: URL parsing in fetch would normalise the traversal attempts away.
+    const req = request({ host: u.hostname, port: u.port, path: rawPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("BinhostServer", () => {
+  let tmp: string;
+  let server: BinhostServer;
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-binhost-"));
+    const pkgdir = join(tmp, "amd64/pkgdir");
+    await mkdir(join(pkgdir, "app-misc/hello"), { recursive: true });
+    await writeFile(join(pkgdir, "Packages"), "ARCH: amd64\nPACKAGES: 0\n\n");
+    await writeFile(join(pkgdir, "app-misc/hello/hello-1.0-1.gpkg.tar"), Buffer.alloc(10240, 7));
+    await utimes(join(pkgdir, "Packages"), new Date("2026-11-20T00:00:00Z"), new Date("2026-11-20T00:00:00Z"));
+    await writeFile(join(tmp, "secret"), "root's secret\n");
+    await symlink(join(tmp, "secret"), join(pkgdir, "escape"));
+    await mkdir(join(tmp, "x86/pkgdir"), { recursive: true });
+    await writeFile(join(tmp, "x86/pkgdir/Packages"), "ARCH: x86\n\n");
+    server = await BinhostServer.start({
+      host: "127.0.0.1",
+      port: 0,
+      platforms: [
+        { name: "amd64", pkgdir },
+        { name: "i686", pkgdir: join(tmp, "x86/pkgdir"), auth: { user: "binuser", pass: "binpass" } },
+      ],
+      log: createLogger({ name: "test", destination: new PassThrough() }),
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("serves Packages and package files, with If-Modified-Since and Range", async () => {
+    const idx = await get(server.url, "/binhost/amd64/Packages");
+    assert.equal(idx.status, 200);
+    assert.equal(idx.body.toString(), "ARCH: amd64\nPACKAGES: 0\n\n");
+    assert.equal((await get(server.url, "/binhost/amd64/Packages", { "If-Modified-Since": new Date("2026-11-21T00:00:00Z").toUTCString() })).status, 304);
+    assert.equal((await get(server.url, "/binhost/amd64/Packages", { "If-Modified-Since": new Date("2026-11-19T00:00:00Z").toUTCString() })).status, 200);
+    const part = await get(server.url, "/binhost/amd64/app-misc/hello/hello-1.0-1.gpkg.tar", { Range: "bytes=10000-" });
+    assert.equal(part.status, 206);
+    assert.equal(part.body.length, 240);
+    assert.equal(part.headers["content-range"], "bytes 10000-10239/10240");
+  });
+
+  test("never serves a path outside $PKGDIR, nor directory listings", async () => {
+    for (const p of ["/binhost/amd64/../../secret", "/binhost/amd64/%2e%2e/%2e%2e/secret", "/binhost/amd64/app-misc/..%2f..%2f..%2fsecret", "/binhost/amd64/escape"]) {
+      const r = await get(server.url, p);
+      assert.ok(r.status === 403 || r.status === 404, `${p}: ${r.status}`);
+      assert.doesNotMatch(r.body.toString(), /secret/);
+    }
+    assert.equal((await get(server.url, "/binhost/amd64/app-misc/")).status, 404);
+    assert.equal((await get(server.url, "/binhost/nope/Packages")).status, 404);
+  });
+
+  test("Basic auth challenges first and accepts the right credentials only", async () => {
+    const first = await get(server.url, "/binhost/i686/Packages");
+    assert.equal(first.status, 401);
+    assert.match(String(first.headers["www-authenticate"]), /^Basic realm=/);
+    const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+    assert.equal((await get(server.url, "/binhost/i686/Packages", auth("binuser", "wrong"))).status, 401);
+    assert.equal((await get(server.url, "/binhost/i686/Packages", auth("binuser", "binpass"))).status, 200);
+  });
+});

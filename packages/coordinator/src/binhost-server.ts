@@ -1,0 +1,118 @@
+import { createReadStream } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, sep } from "node:path";
+import type { Logger } from "@binfleet/shared";
+
+export interface BinhostPlatform {
+  /** URL path segment: /binhost/<name>/… */
+  readonly name: string;
+  /** The platform's $PKGDIR on disk. */
+  readonly pkgdir: string;
+  /** Basic auth for this platform, when set (the seed's https://user:pass@host subscribers). */
+  readonly auth?: { readonly user: string; readonly pass: string };
+}
+
+export interface BinhostServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly platforms: readonly BinhostPlatform[];
+  readonly log: Logger;
+}
+
+const CONTENT_TYPES: Record<string, string> = { ".tar": "application/x-tar", ".gz": "application/gzip", ".xpak": "application/octet-stream", ".tbz2": "application/x-bzip2" };
+
+/**
+ * Serves each platform's $PKGDIR as Portage fetches it: Packages / Packages.gz
+ * with If-Modified-Since, package files with Range (wget resumes), Basic auth
+ * that challenges before it accepts (Portage sends credentials only after a
+ * 401), and nothing outside $PKGDIR: `..`, encoded or not, and symlinks out are refused.
+ */
+export class BinhostServer {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(o: BinhostServerOptions): Promise<BinhostServer> {
+    const byName = new Map(o.platforms.map((p) => [p.name, p]));
+    const server = createServer((req, res) => {
+      handle(req, res, byName).catch((err: unknown) => {
+        o.log.error({ err, url: req.url }, "binhost request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    return new BinhostServer(server, `http://${o.host}:${addr.port}`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, headers).end();
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, platforms: ReadonlyMap<string, BinhostPlatform>): Promise<void> {
+  if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(req.url ?? "/", "http://binhost").pathname);
+  } catch {
+    return send(res, 400);
+  }
+  const m = /^\/binhost\/([^/]+)\/(.*)$/.exec(path);
+  const platform = m === null ? undefined : platforms.get(m[1]!);
+  if (platform === undefined) return send(res, 404);
+  if (platform.auth !== undefined) {
+    const expected = `Basic ${Buffer.from(`${platform.auth.user}:${platform.auth.pass}`).toString("base64")}`;
+    if (req.headers.authorization !== expected) return send(res, 401, { "WWW-Authenticate": `Basic realm="binhost ${platform.name}"` });
+  }
+  const rel = m![2]!;
+  if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
+  const root = await realpath(platform.pkgdir);
+  let file: string;
+  try {
+    file = await realpath(join(root, rel));
+  } catch {
+    return send(res, 404);
+  }
+  // A symlink inside $PKGDIR must not lead out of it.
+  if (file !== root && !file.startsWith(root + sep)) return send(res, 403);
+  const st = await stat(file);
+  // No directory listings: Portage never asks for one, and they would show more than it needs.
+  if (!st.isFile()) return send(res, 404);
+  const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
+  const since = req.headers["if-modified-since"];
+  if (since !== undefined && !Number.isNaN(Date.parse(since)) && lastModified.getTime() <= Date.parse(since)) {
+    return send(res, 304, { "Last-Modified": lastModified.toUTCString() });
+  }
+  const type = CONTENT_TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";
+  const headers: Record<string, string> = { "Content-Type": type, "Last-Modified": lastModified.toUTCString(), "Accept-Ranges": "bytes" };
+  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
+  let start = 0;
+  let end = st.size - 1;
+  let status = 200;
+  if (range !== null && (range[1] !== "" || range[2] !== "")) {
+    start = range[1] === "" ? Math.max(0, st.size - Number(range[2])) : Number(range[1]);
+    end = range[1] !== "" && range[2] !== "" ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+    if (start > end || start >= st.size) return send(res, 416, { "Content-Range": `bytes */${st.size}` });
+    status = 206;
+    headers["Content-Range"] = `bytes ${start}-${end}/${st.size}`;
+  }
+  headers["Content-Length"] = String(st.size === 0 ? 0 : end - start + 1);
+  res.writeHead(status, headers);
+  if (req.method === "HEAD" || st.size === 0) {
+    res.end();
+    return;
+  }
+  createReadStream(file, { start, end }).pipe(res);
+}

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { BuildPlanner, variantKey } from "./build-planner.js";
+
+const want = (cpv: string, ...use: string[]) => ({ cpv, use });
+
+describe("BuildPlanner", () => {
+  test("deduplicates variants across nodes, keeps USE variants apart, orders dependencies first", () => {
+    const p = new BuildPlanner();
+    p.updateNode({ nodeId: "a", platformKey: "amd64-x", wants: [want("dev-libs/openssl-3.3.2", "asm"), want("net-misc/curl-8.10", "ssl")] });
+    p.updateNode({ nodeId: "b", platformKey: "amd64-x", wants: [want("dev-libs/openssl-3.3.2", "asm"), want("net-misc/curl-8.10", "http2", "ssl")] });
+    p.updateNode({ nodeId: "c", platformKey: "x86-y", wants: [want("dev-libs/openssl-3.3.2", "asm")] });
+    const list = p.buildList("amd64-x");
+    assert.deepEqual(list.map((i) => [i.variant.cpv, i.variant.use.join(" "), i.wantedBy.join(",")]), [
+      ["dev-libs/openssl-3.3.2", "asm", "a,b"],
+      ["net-misc/curl-8.10", "http2 ssl", "b"],
+      ["net-misc/curl-8.10", "ssl", "a"],
+    ]);
+    assert.equal(p.buildList("x86-y").length, 1);
+  });
+
+  test("subtracts what the binhost holds; a node is covered once all its variants are held", () => {
+    const p = new BuildPlanner();
+    p.updateNode({ nodeId: "a", platformKey: "k", wants: [want("a/b-1", "x"), want("a/c-1")] });
+    p.setHeld("k", [variantKey({ platformKey: "k", cpv: "a/b-1", use: ["x"] })]);
+    assert.deepEqual(p.buildList("k").map((i) => i.variant.cpv), ["a/c-1"]);
+    assert.equal(p.nodeCovered("a"), false);
+    p.markHeld(variantKey({ platformKey: "k", cpv: "a/c-1", use: [] }));
+    assert.deepEqual(p.buildList("k"), []);
+    assert.equal(p.nodeCovered("a"), true);
+  });
+
+  test("incremental updates report exactly what changed, and a moved node leaves its old platform", () => {
+    const p = new BuildPlanner();
+    assert.deepEqual(p.updateNode({ nodeId: "a", platformKey: "k", wants: [want("a/b-1"), want("a/c-1")] }).added.length, 2);
+    p.updateNode({ nodeId: "b", platformKey: "k", wants: [want("a/b-1")] });
+    const d = p.updateNode({ nodeId: "a", platformKey: "k", wants: [want("a/b-1"), want("a/d-1")] });
+    assert.deepEqual(d, { added: ["k|a/d-1|"], removed: ["k|a/c-1|"] });
+    p.updateNode({ nodeId: "a", platformKey: "other", wants: [want("a/b-1")] });
+    assert.deepEqual(p.buildList("k").map((i) => i.wantedBy), [["b"]]);
+    p.removeNode("b");
+    assert.deepEqual(p.buildList("k"), []);
+    assert.equal(p.buildList("other").length, 1);
+  });
+});
