@@ -11,7 +11,7 @@ import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/p
 import { createLogger, publicKeyToBase64, readVdb, signCommand, streams, subjects } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { type NatsServer, startNatsServer } from "@binfleet/testkit";
+import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { Agent } from "./agent.js";

@@ -148,7 +148,9 @@ export class Agent {
       await this.outbox.put(data, report.contentHash);
       this.log.info({ hash: report.contentHash, bytes: data.length, installed: report.installed.length, plan: report.plan.length }, "report queued");
     } catch (err) {
+      // Typically a vdb entry read while emerge replaced it: try again shortly.
       this.log.error({ err }, "report collection failed");
+      setTimeout(() => this.requestReport("retry after a failed collection"), 3000).unref();
     }
   }
 
@@ -207,6 +209,8 @@ export class Agent {
 
   private async commandLoop(): Promise<void> {
     const name = commandConsumer(this.config.nodeId);
+    let current: { close(): Promise<void | Error> } | null = null;
+    this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
     while (!this.stopped) {
       try {
         await this.jsm.consumers.info(streams.commands.name, name).catch(async () => {
@@ -219,7 +223,7 @@ export class Agent {
         });
         const consumer = await this.js.consumers.get(streams.commands.name, name);
         const messages = await consumer.consume({ max_messages: 1 });
-        this.stopping.signal.addEventListener("abort", () => void messages.close(), { once: true });
+        current = messages;
         for await (const m of messages) {
           await this.handleCommand(m.data);
           // At most once: a command is recorded before it runs and never redelivered after a crash.
@@ -311,7 +315,8 @@ export class Agent {
     await flush();
     const success = result.exitCode === 0;
     await this.progress(cmd.id, { case: "finished", value: { exitCode: result.exitCode, success, installedBinary: binaries, compiledLocally: compiled, logTail: tail.slice(-20), error: success ? "" : result.stderr.slice(-2000) } });
-    this.log.info({ commandId: cmd.id, exitCode: result.exitCode, binaries, compiled }, "portage finished");
+    if (success) this.log.info({ commandId: cmd.id, exitCode: result.exitCode, binaries, compiled }, "portage finished");
+    else this.log.warn({ commandId: cmd.id, exitCode: result.exitCode, binaries, compiled, stderr: result.stderr.slice(-1500), tail: tail.slice(-8) }, "portage failed");
     this.requestReport(`after ${a.case}`);
   }
 

@@ -78,9 +78,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   }
   const rel = m![2]!;
   if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
-  const root = await realpath(platform.pkgdir);
+  let root: string;
   let file: string;
   try {
+    // Before the first build there is no PKGDIR yet: nothing to serve.
+    root = await realpath(platform.pkgdir);
     file = await realpath(join(root, rel));
   } catch {
     return send(res, 404);
@@ -92,7 +94,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   if (!st.isFile()) return send(res, 404);
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
   const since = req.headers["if-modified-since"];
-  if (since !== undefined && !Number.isNaN(Date.parse(since)) && lastModified.getTime() <= Date.parse(since)) {
+  // HTTP dates have whole seconds: compare the file's exact mtime, so an index rewritten in the same
+  // second as a client's last fetch is sent again rather than answered 304 (a stale index would
+  // make nodes compile what the binhost already has).
+  if (since !== undefined && !Number.isNaN(Date.parse(since)) && st.mtimeMs < Date.parse(since)) {
     return send(res, 304, { "Last-Modified": lastModified.toUTCString() });
   }
   const type = CONTENT_TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";

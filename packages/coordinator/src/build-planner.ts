@@ -135,6 +135,11 @@ export class BuildPlanner {
     return [...this.platforms.keys()].sort();
   }
 
+  /** A stable key of what the node currently wants (to notify once per plan). */
+  nodeNeedsKey(nodeId: string): string {
+    return [...(this.nodes.get(nodeId)?.keys.keys() ?? [])].sort().join("\n");
+  }
+
   /** Whether everything the node would compile is on its binhost: then it can be told to emerge -g. */
   nodeCovered(nodeId: string): boolean {
     const n = this.nodes.get(nodeId);

@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { execa } from "execa";
 import { SimError } from "./errors.js";
@@ -12,20 +15,29 @@ export function compressorFor(name: string | undefined): Compressor {
   return c;
 }
 
-/** zstd goes through the real `zstd` binary (Node 20 has no zstd), gzip through zlib. */
+/**
+ * Runs the real `zstd` (Node 20 has none) on a file rather than a pipe: under
+ * load, piped input was seen to arrive short ("premature end").
+ */
+async function zstd(args: readonly string[], data: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), "binfleet-zstd-"));
+  try {
+    const input = join(dir, "in");
+    await writeFile(input, data);
+    const r = await execa("zstd", [...args, "-o", join(dir, "out"), input], { reject: false, stdin: "ignore" });
+    if (r.exitCode !== 0) throw new SimError(`zstd: ${r.stderr.trim()}`);
+    return await readFile(join(dir, "out"));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function compress(data: Buffer, c: Compressor): Promise<Buffer> {
-  if (c === "gzip") return gzipSync(data);
-  const r = await execa("zstd", ["-q", "-c", "-3"], { input: data, encoding: "buffer", reject: false });
-  if (r.exitCode !== 0) throw new SimError(`zstd failed: ${Buffer.from(r.stderr).toString().trim()}`);
-  return Buffer.from(r.stdout);
+  return c === "gzip" ? gzipSync(data) : zstd(["-q", "-3"], data);
 }
 
 export async function decompress(data: Buffer, suffix: string): Promise<Buffer> {
   if (suffix === "gz") return gunzipSync(data);
-  if (suffix === "zst") {
-    const r = await execa("zstd", ["-q", "-d", "-c"], { input: data, encoding: "buffer", reject: false });
-    if (r.exitCode !== 0) throw new SimError(`zstd: corrupt data: ${Buffer.from(r.stderr).toString().trim()}`);
-    return Buffer.from(r.stdout);
-  }
+  if (suffix === "zst") return zstd(["-q", "-d"], data);
   throw new SimError(`unsupported compression suffix .${suffix}`);
 }

@@ -60,7 +60,14 @@ export async function runPortageq(argv: readonly string[], env: NodeJS.ProcessEn
     }
     case "metadata": {
       const [, kind, cpv, ...keys] = args;
-      if (kind !== "installed" || cpv === undefined) throw new SimError("portageq metadata: only 'installed' is simulated", 2);
+      if (cpv === undefined || (kind !== "installed" && kind !== "ebuild" && kind !== "porttree")) throw new SimError("portageq metadata: only 'installed' and 'ebuild' are simulated", 2);
+      if (kind !== "installed") {
+        const [repo] = await openRepositories(config);
+        const e = await repo!.ebuild(cpv);
+        if (e === undefined) return 1;
+        for (const k of keys) out.out(`${e.cache[k] ?? ""}\n`);
+        return 0;
+      }
       const dir = join(config.vdb, cpv);
       for (const k of keys) out.out(`${(await readFile(join(dir, k), "utf8").catch(() => "")).replace(/\n$/, "")}\n`);
       return 0;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,13 +6,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 
 export interface NatsServerOptions {
+  /** Where config and JetStream store live; a fresh temp directory (removed by dispose) when absent. */
+  readonly dir?: string;
   /** Extra configuration appended to the generated file (accounts, authorization, …). */
   readonly config?: string;
   /** Fixed client port; by default the server picks one (-1) and reports it. */
   readonly port?: number;
 }
 
-/** A real nats-server with JetStream on loopback, owned by a test. */
+/** A real nats-server process with JetStream on loopback: the coordinator's embedded broker, or a test's. */
 export interface NatsServer {
   readonly url: string;
   readonly port: number;
@@ -44,7 +46,8 @@ async function waitForPort(port: number, deadline: number): Promise<void> {
 
 /** Starts `nats-server -js` on 127.0.0.1 with its store in a fresh temp directory. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
-  const dir = await mkdtemp(join(tmpdir(), "binfleet-nats-"));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "binfleet-nats-")));
+  await mkdir(dir, { recursive: true });
   const conf = join(dir, "nats.conf");
   let output = "";
   const spawn = () => execa("nats-server", ["-c", conf], { reject: false, all: true });
@@ -66,7 +69,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const deadline = Date.now() + 15_000;
     if (port === -1) {
       while (Date.now() < deadline) {
-        const file = (await readdir(dir)).find((f) => f.endsWith(".ports"));
+        // The file is named after the process: a kept directory may hold stale ones.
+        const file = (await readdir(dir)).find((f) => f === `nats-server_${child?.pid}.ports`);
         if (file !== undefined) {
           const ports = JSON.parse(await readFile(join(dir, file), "utf8")) as { nats: string[] };
           port = Number(new URL(ports.nats[0]!).port);
@@ -101,7 +105,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     restart: launch,
     dispose: async () => {
       await stop();
-      await rm(dir, { recursive: true, force: true });
+      if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
     log: () => output,
   };

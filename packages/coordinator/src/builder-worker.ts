@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setInterval as every } from "node:timers/promises";
+import { fromBinary } from "@bufbuild/protobuf";
+import { type Logger, parsePackagesIndex } from "@binfleet/shared";
+import { type BuildJob, BuildJobSchema } from "@binfleet/shared/wire";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import { execa } from "execa";
+import { type Variant, variantKey } from "./build-planner.js";
+import type { CoordinatorConfig } from "./coordinator-config.js";
+import { heldVariants } from "./node-needs.js";
+
+export type BuildStateName = "running" | "succeeded" | "failed";
+
+/** A variant's build record in the KV bucket: the idempotency record for platform + cpv + USE. */
+export interface BuildRecord {
+  readonly key: string;
+  readonly state: BuildStateName;
+  readonly builder: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly error: string;
+  readonly logTail: readonly string[];
+}
+
+/** KV keys must be subject tokens; variant keys are not. */
+export const recordKey = (variant: string): string => createHash("sha256").update(variant).digest("hex").slice(0, 40);
+
+export type PlatformConfig = CoordinatorConfig["platforms"][number];
+
+/** Builds variants for one platform through Portage, taking jobs from the shared work queue. */
+export class BuilderWorker {
+  constructor(
+    readonly name: string,
+    private readonly platform: PlatformConfig,
+    private readonly config: CoordinatorConfig,
+    private readonly kv: KV,
+    private readonly log: Logger,
+    private readonly onBuilt: (variant: string) => void,
+    private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Handles one queued job in the builder root's turn. */
+  handle(m: JsMsg): Promise<void> {
+    return this.exclusive(() => this.handleNow(m));
+  }
+
+  private pkgdir(): string {
+    return join(this.platform.root, this.platform.pkgdir);
+  }
+
+  /** Whether the platform's Packages index already holds the variant (a build that finished before a crash). */
+  async binhostHas(key: string): Promise<boolean> {
+    try {
+      const index = parsePackagesIndex(await readFile(join(this.pkgdir(), "Packages"), "utf8"));
+      return heldVariants(this.platform.key, index).includes(key);
+    } catch {
+      return false;
+    }
+  }
+
+  private portageEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...this.config.portage.env, [this.config.portage.rootVariable]: this.platform.root, NOCOLOR: "true", ...extra };
+  }
+
+  /** USE for exactly this variant: every IUSE flag of the ebuild set on or off. */
+  private async useFor(v: Variant): Promise<string> {
+    const [file, ...args] = [...this.config.portage.portageq, "metadata", "/", "ebuild", v.cpv, "IUSE"];
+    const r = await execa(file!, args, { env: this.portageEnv(), reject: false });
+    const iuse = r.stdout.split(/\s+/).filter((f) => f !== "").map((f) => f.replace(/^[+-]/, ""));
+    const on = new Set(v.use);
+    return iuse.map((f) => (on.has(f) ? f : `-${f}`)).join(" ");
+  }
+
+  private async record(key: string, r: BuildRecord, revision: number | null): Promise<boolean> {
+    const data = JSON.stringify(r);
+    try {
+      if (revision === null) await this.kv.create(recordKey(key), data);
+      else await this.kv.update(recordKey(key), data, revision);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The message is acked, nak'ed for a retry, or terminated. */
+  private async handleNow(m: JsMsg): Promise<void> {
+    let job: BuildJob;
+    try {
+      job = fromBinary(BuildJobSchema, m.data);
+    } catch {
+      this.log.error({ bytes: m.data.length }, "malformed build job dropped");
+      m.term();
+      return;
+    }
+    const variant: Variant = { platformKey: job.platformKey, cpv: job.cpv, use: [...job.use] };
+    const key = variantKey(variant);
+    const entry = await this.kv.get(recordKey(key));
+    const current = entry !== null && entry.operation === "PUT" ? (entry.json() as BuildRecord) : null;
+    if (current?.state === "succeeded" || (await this.binhostHas(key))) {
+      if (current?.state !== "succeeded") {
+        await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
+      }
+      this.log.info({ variant: key }, "already built, not building again");
+      this.onBuilt(key);
+      m.ack();
+      return;
+    }
+    const live = current?.state === "running" && Date.now() - current.startedAt < this.config.buildTimeoutSeconds * 1000;
+    if (live && current.builder !== this.name) {
+      m.nak(5000);
+      return;
+    }
+    const attempt = (current?.attempt ?? 0) + 1;
+    const claimed = await this.record(key, { key, state: "running", builder: this.name, attempt, startedAt: Date.now(), finishedAt: 0, error: "", logTail: [] }, entry?.revision ?? null);
+    if (!claimed) {
+      // Another worker changed the record first: it owns this build.
+      m.nak(2000);
+      return;
+    }
+    this.log.info({ variant: key, attempt }, "build started");
+    const stop = new AbortController();
+    // Tell JetStream the job is alive, so a long build is not redelivered to another worker.
+    void (async () => {
+      for await (const _ of every(10_000, undefined, { signal: stop.signal })) m.working();
+    })().catch(() => undefined);
+    const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`];
+    let r;
+    try {
+      r = await execa(file!, args, { env: this.portageEnv({ USE: await this.useFor(variant) }), reject: false, all: true });
+    } finally {
+      stop.abort();
+    }
+    const tail = String(r.all ?? "").split("\n").slice(-30);
+    const latest = await this.kv.get(recordKey(key));
+    if (r.exitCode === 0 && (await this.binhostHas(key))) {
+      await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
+      this.log.info({ variant: key }, "build succeeded");
+      this.onBuilt(key);
+      m.ack();
+      return;
+    }
+    const error = r.exitCode === 0 ? "emerge succeeded but the binhost does not hold the requested variant" : `emerge exited ${r.exitCode}`;
+    await this.record(key, { key, state: "failed", builder: this.name, attempt, startedAt: Date.now(), finishedAt: Date.now(), error, logTail: tail }, latest?.revision ?? null);
+    if (attempt < this.config.policy.maxBuildAttempts) {
+      this.log.warn({ variant: key, attempt, error }, "build failed, will retry");
+      m.nak(2000);
+    } else {
+      this.log.error({ variant: key, attempt, error, tail: tail.slice(-5) }, "build failed for good");
+      m.term();
+    }
+  }
+}
+

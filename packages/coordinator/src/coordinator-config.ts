@@ -1,0 +1,66 @@
+import { loadConfigFile, parseConfig } from "@binfleet/shared";
+import { z } from "zod";
+
+const argv = z.array(z.string().min(1)).min(1);
+
+export const CoordinatorConfigSchema = z.object({
+  /** Everything the coordinator keeps: signing keys, the embedded broker's store, builder state. */
+  stateDir: z.string().min(1),
+  nats: z
+    .object({
+      /** Cluster URLs; empty: start an embedded nats-server (JetStream, loopback) under stateDir. */
+      urls: z.array(z.string().min(1)).default([]),
+      /** Client port of the embedded server (0: pick one). */
+      embeddedPort: z.number().int().min(0).max(65535).default(4222),
+    })
+    .default({ urls: [], embeddedPort: 4222 }),
+  http: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** URL nodes use to reach the binhost (default: http://host:port). */
+      publicUrl: z.string().url().optional(),
+    })
+    .default({ host: "127.0.0.1", port: 8080 }),
+  platforms: z
+    .array(
+      z.object({
+        /** URL path segment of the platform's binhost: /binhost/<name>. */
+        name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+        /** The platform key nodes report (platformFingerprint). */
+        key: z.string().min(1),
+        /** The builder's Portage config root (PORTAGE_CONFIGROOT; BINFLEET_SIM_ROOT with portage-sim). */
+        root: z.string().min(1),
+        /** PKGDIR inside the root. */
+        pkgdir: z.string().default("/var/cache/binpkgs"),
+        /** Builder workers in this process for this platform. */
+        workers: z.number().int().min(0).default(1),
+        auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
+      }),
+    )
+    .default([]),
+  portage: z
+    .object({
+      emerge: argv.default(["/usr/bin/emerge"]),
+      portageq: argv.default(["/usr/bin/portageq"]),
+      env: z.record(z.string(), z.string()).default({}),
+      /** Environment variable that points Portage at a builder root. */
+      rootVariable: z.string().default("PORTAGE_CONFIGROOT"),
+    })
+    .default({ emerge: ["/usr/bin/emerge"], portageq: ["/usr/bin/portageq"], env: {}, rootVariable: "PORTAGE_CONFIGROOT" }),
+  policy: z
+    .object({
+      /** Atoms never built: nodes keep compiling those, and the plan says so. */
+      hold: z.array(z.string()).default([]),
+      maxBuildAttempts: z.number().int().min(1).default(2),
+    })
+    .default({ hold: [], maxBuildAttempts: 2 }),
+  /** A build taking longer is considered dead and handed to another worker. */
+  buildTimeoutSeconds: z.number().int().min(5).default(4 * 3600),
+  maxReportBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+});
+
+export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;
+export type CoordinatorConfigInput = z.input<typeof CoordinatorConfigSchema>;
+export const coordinatorConfig = (v: CoordinatorConfigInput): CoordinatorConfig => parseConfig(CoordinatorConfigSchema, v);
+export const loadCoordinatorConfig = (file: string): Promise<CoordinatorConfig> => loadConfigFile(CoordinatorConfigSchema, file);

@@ -1,0 +1,39 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { NODE_ID_PATTERN, clip, subjects, tryParseCpv } from "@binfleet/shared";
+import { type AgentReport, AgentReportSchema } from "@binfleet/shared/wire";
+
+export class ReportRejectedError extends Error {
+  override readonly name = "ReportRejectedError";
+  constructor(
+    message: string,
+    readonly reason: "too-large" | "malformed" | "bad-node-id" | "impersonation" | "no-platform" | "bad-package",
+    readonly nodeId: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const FLAG = /^[A-Za-z0-9][A-Za-z0-9+_@-]*$/;
+
+/**
+ * Everything a report must satisfy before the coordinator believes it: size,
+ * schema, a node id that is the sender's own subject (a node speaks only for
+ * itself), a platform, and package names and flags that are what Portage allows.
+ */
+export function validateReport(subject: string, data: Uint8Array, maxBytes: number): AgentReport {
+  if (data.length > maxBytes) throw new ReportRejectedError(`report of ${data.length} bytes exceeds ${maxBytes}`, "too-large");
+  let r: AgentReport;
+  try {
+    r = fromBinary(AgentReportSchema, data);
+  } catch (err) {
+    throw new ReportRejectedError(`not a report: ${clip((err as Error).message, 120)}`, "malformed");
+  }
+  if (!NODE_ID_PATTERN.test(r.nodeId)) throw new ReportRejectedError(`invalid node id '${clip(r.nodeId, 64)}'`, "bad-node-id");
+  if (subject !== subjects.report(r.nodeId)) throw new ReportRejectedError(`report for '${r.nodeId}' sent on ${clip(subject, 100)}`, "impersonation", r.nodeId);
+  if (r.platform === undefined || r.platform.key === "") throw new ReportRejectedError("report has no platform", "no-platform", r.nodeId);
+  for (const p of r.plan) {
+    if (p.cpv !== "" && tryParseCpv(p.cpv) === null && !/^[^/\s]+\/[^/\s]+$/.test(p.cpv)) throw new ReportRejectedError(`invalid package '${clip(p.cpv, 80)}'`, "bad-package", r.nodeId);
+    for (const f of p.use) if (!FLAG.test(f)) throw new ReportRejectedError(`invalid USE flag '${clip(f, 40)}'`, "bad-package", r.nodeId);
+  }
+  return r;
+}
