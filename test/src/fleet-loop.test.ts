@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
-import { Coordinator, coordinatorConfig, variantKey } from "@binfleet/coordinator";
+import { Coordinator, coordinatorConfig, trustSigningKey, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
 import { createLogger, field, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, MergeKind, ProgressEventSchema } from "@binfleet/shared/wire";
@@ -63,9 +63,10 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     const nc = await connect({ servers: natsUrl });
     const jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
-      // Unsigned binaries for now: the coordinator does not sign builder output yet (see the issue note).
+      // What enrollment does: trust the platform's binpkg signing key; verify-signature stays at its default (true).
+      await trustSigningKey(join(n.root, "etc/portage/gnupg"), coordinator.binpkgKeys.get(n.platform)!);
       await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
-      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\nverify-signature = false\n`);
+      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
       const agent = await Agent.create(
         agentConfig({
           nodeId: n.name,
@@ -121,7 +122,9 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
         const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
         const k = variantKey({ platformKey: p.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
         counts.set(k, (counts.get(k) ?? 0) + 1);
-        assert.ok(field(s, "PATH") !== undefined);
+        // Signed, as Portage's default verification requires: a clear-signed Manifest inside the gpkg.
+        const gpkg = await readFile(join(p.builderRoot, "var/cache/binpkgs", field(s, "PATH")!));
+        assert.ok(gpkg.includes("-----BEGIN PGP SIGNED MESSAGE-----"), `${b.cpv.cpv} is signed`);
       }
       for (const k of expected.get(p.key) ?? []) assert.equal(counts.get(k), 1, `${k} built exactly once`);
       for (const [k, c] of counts) assert.equal(c, 1, `${k} appears ${c} times in ${p.name}'s Packages`);

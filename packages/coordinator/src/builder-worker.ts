@@ -41,6 +41,8 @@ export class BuilderWorker {
     private readonly log: Logger,
     private readonly onBuilt: (variant: string) => void,
     private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+    /** Builder environment on top of the configured one (binpkg signing). */
+    private readonly buildEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   /** Handles one queued job in the builder root's turn. */
@@ -130,7 +132,7 @@ export class BuilderWorker {
     const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`];
     let r;
     try {
-      r = await execa(file!, args, { env: this.portageEnv({ USE: await this.useFor(variant) }), reject: false, all: true });
+      r = await execa(file!, args, { env: this.portageEnv({ ...this.buildEnv, USE: await this.useFor(variant) }), reject: false, all: true });
     } finally {
       stop.abort();
     }

@@ -9,6 +9,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, 
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { BinhostServer } from "./binhost-server.js";
+import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
 import { BuildPlanner, type NodeNeeds, variantKey } from "./build-planner.js";
 import { BuilderWorker, type PlatformConfig } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
@@ -39,6 +40,8 @@ export class Coordinator {
   private commandSeq = BigInt(Date.now()) * 1000n;
   /** Nodes whose reports were accepted, with their platform key. */
   readonly nodes = new Map<string, string>();
+  /** Each platform's binpkg signing key (by platform name), set up by start(). */
+  readonly binpkgKeys = new Map<string, SigningIdentity>();
 
   private constructor(
     private readonly config: CoordinatorConfig,
@@ -100,7 +103,14 @@ export class Coordinator {
   }
 
   async start(): Promise<void> {
-    for (const p of this.config.platforms) await this.loadHeld(p);
+    for (const p of this.config.platforms) {
+      await this.loadHeld(p);
+      // Portage verifies binpkg signatures by default: sign everything, and let the builder trust
+      // its own key (Portage verifies each new package as it goes into PKGDIR).
+      const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
+      await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
+      this.binpkgKeys.set(p.name, key);
+    }
     this.loops.push(this.ingestLoop());
     for (const p of this.config.platforms) for (let i = 0; i < p.workers; i++) this.loops.push(this.workerLoop(p, i));
     this.state = "running";
@@ -195,7 +205,12 @@ export class Coordinator {
     const name = `builders-${p.name}`;
     let current: { close(): Promise<void | Error> } | null = null;
     this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
-    const worker = new BuilderWorker(`${p.name}#${index}`, p, this.config, this.builds, this.log.child({ worker: `${p.name}#${index}` }), (key) => void this.built(key), this.rootLock(p.root));
+    const signing = this.binpkgKeys.get(p.name)!;
+    const worker = new BuilderWorker(`${p.name}#${index}`, p, this.config, this.builds, this.log.child({ worker: `${p.name}#${index}` }), (key) => void this.built(key), this.rootLock(p.root), {
+      FEATURES: "binpkg-signing",
+      BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing",
+      BINPKG_GPG_SIGNING_KEY: signing.fingerprint,
+    });
     while (!this.stopping.signal.aborted) {
       try {
         await this.jsm.consumers.info(BUILDS_STREAM.name, name).catch(() =>

@@ -11,3 +11,5 @@ export { CoordinatorConfigSchema, coordinatorConfig, loadCoordinatorConfig } fro
 export type { BuildRecord } from "./builder-worker.js";
 export { recordKey } from "./builder-worker.js";
 export { ReportRejectedError, validateReport } from "./report-validation.js";
+export type { SigningIdentity } from "./binpkg-signing.js";
+export { ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
