@@ -12,6 +12,7 @@ import { Agent, agentConfig } from "@binfleet/agent";
 import { Coordinator, coordinatorConfig, trustSigningKey, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
 import { createLogger, field, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
+import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, MergeKind, ProgressEventSchema } from "@binfleet/shared/wire";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -21,15 +22,6 @@ const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/po
 const quiet = () =>
   createLogger({ name: "e2e", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 240_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 async function pretend(root: string): Promise<ReturnType<typeof parseEmergePretend>> {
   let out = "";
@@ -84,7 +76,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
       agent.start();
     }
     for (const n of fleet.nodes) {
-      const m = await until(`first report of ${n.name}`, () => jsm.streams.getMessage(streams.reports.name, { last_by_subj: `binfleet.report.${n.name}` }));
+      const m = await until(`first report of ${n.name}`, () => jsm.streams.getMessage(streams.reports.name, { last_by_subj: `binfleet.report.${n.name}` }), 120_000);
       firstReports.set(n.name, fromBinary(AgentReportSchema, m.data));
     }
     await nc.close();
@@ -106,7 +98,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
 
   test("after the loop every node is current, compiled nothing locally, and each variant was built exactly once", async () => {
     for (const n of fleet.nodes) {
-      await until(`${n.name} current`, async () => (await pretend(n.root)).total?.packages === 0, 300_000);
+      await until(`${n.name} current`, async () => (await pretend(n.root)).total?.packages === 0, 300_000, 250);
     }
     const expected = new Map<string, Set<string>>();
     for (const [, r] of firstReports) {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { createRequire } from "node:module";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createLogger, publicKeyToBase64, readVdb, signCommand, streams, subjects } from "@binfleet/shared";
+import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
@@ -19,15 +20,6 @@ import { agentConfig } from "./agent-config.js";
 
 const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe("binfleet-agent against a real nats-server and a portage-sim node", () => {
   let tmp: string;

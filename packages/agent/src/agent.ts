@@ -115,17 +115,18 @@ export class Agent {
   private async reportLoop(): Promise<void> {
     let next = Date.now();
     while (!this.stopped) {
-      if (this.reportWanted || Date.now() >= next) {
+      // While emerge runs, the vdb is changing under the collector: report when it is done.
+      if ((this.reportWanted || Date.now() >= next) && this.busy === null) {
         this.reportWanted = false;
         next = Date.now() + this.config.reportIntervalSeconds * 1000;
         await this.collectReport();
       }
       await this.flushOutbox();
       const pending = (await this.outbox.peek()) !== null;
+      // Sleep until the next report is due, a report is requested, or shutdown.
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        const t = setTimeout(resolve, pending ? 1000 : Math.max(0, Math.min(next - Date.now(), 5000)));
-        this.stopping.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        setTimeout(resolve, pending ? 1000 : Math.max(0, Math.min(next - Date.now(), 5000))).unref();
       });
       this.wake = null;
     }

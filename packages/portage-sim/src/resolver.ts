@@ -70,6 +70,15 @@ interface Choice {
 
 const slotKey = (cp: string, slot: string): string => `${cp}:${slot}`;
 
+function memo<K, V>(map: Map<K, V>, key: K, compute: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = compute();
+    map.set(key, v);
+  }
+  return v;
+}
+
 function installedRef(p: InstalledPackage) {
   return { cpv: p.cpv, slot: p.slot, subslot: p.subslot, repo: p.repo ?? "", use: new Set(p.use), iuse: new Set(p.iuse.map((i) => i.replace(/^[+-]/, ""))) };
 }
@@ -179,21 +188,11 @@ export class Resolver {
   }
 
   private useOf(e: Ebuild): Set<string> {
-    let u = this.useMemo.get(e);
-    if (u === undefined) {
-      u = effectiveUse(e, this.config);
-      this.useMemo.set(e, u);
-    }
-    return u;
+    return memo(this.useMemo, e, () => effectiveUse(e, this.config));
   }
 
   private visible(e: Ebuild): boolean {
-    let v = this.visibleMemo.get(e);
-    if (v === undefined) {
-      v = isVisible(e, this.config);
-      this.visibleMemo.set(e, v);
-    }
-    return v;
+    return memo(this.visibleMemo, e, () => isVisible(e, this.config));
   }
 
   private remember(c: Choice): void {

@@ -23,3 +23,5 @@ export { createLogger } from "./logger.js";
 export { NODE_ID_PATTERN, subjects, commandConsumer, streams } from "./bus.js";
 export type { ReplayState, VerifyOptions } from "./command-signing.js";
 export { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, verifySignedCommand } from "./command-signing.js";
+export type { Stoppable } from "./run-daemon.js";
+export { runDaemon } from "./run-daemon.js";

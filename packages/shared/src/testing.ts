@@ -1,6 +1,7 @@
 // Test support (not part of the public surface): where the shared Portage fixtures live.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 /** Repository root (this file compiles to packages/shared/dist/testing.js). */
@@ -20,4 +21,15 @@ export const noFixtures: string | false =
 export function fixture(...parts: string[]): string {
   if (fixturesRoot === null) throw new Error("fixtures are not available");
   return join(fixturesRoot, ...parts);
+}
+
+/** Polls `fn` until it returns a value (not null/undefined/false), or fails after `ms` naming `what`. */
+export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000, every = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(every);
+  }
 }
