@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type MergeEntry, parseEmergePretend, parsePackagesIndex, readVdb } from "@binfleet/shared";
+import { fixture, noFixtures } from "@binfleet/shared/testing";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet } from "./fleet-generator.js";
 import { type StaticServer, serveDirectory } from "./static-server.js";
@@ -86,6 +87,21 @@ describe("a node and a signing binhost, through portage-sim", () => {
     const path = index.packages[0]!.find(([k]) => k === "PATH")![1];
     const listing = (await execa("tar", ["-tf", join(builder, "var/cache/binpkgs", path)])).stdout.split("\n");
     assert.deepEqual(listing.map((l) => l.replace(/^[^/]+\//, "")), ["gpkg-1", "metadata.tar.zst", "metadata.tar.zst.sig", "image.tar.zst", "image.tar.zst.sig", "Manifest"]);
+  });
+
+  test("the builder's Packages entries have the keys, in the order, of real Portage's", { skip: noFixtures }, async () => {
+    const real = parsePackagesIndex(await readFile(fixture("portage/packages-index/Packages.gpkg-multi-instance"), "utf8"));
+    // "a before b" pairs as real Portage writes them, over all its entries.
+    const before = new Set<string>();
+    const known = new Set<string>();
+    for (const st of real.packages) st.forEach(([a], i) => (known.add(a), st.slice(i + 1).forEach(([b]) => before.add(`${a} ${b}`))));
+    const ours = parsePackagesIndex(await readFile(join(builder, "var/cache/binpkgs/Packages"), "utf8"));
+    for (const st of ours.packages) {
+      const keys = st.map(([k]) => k);
+      assert.deepEqual(keys.filter((k) => !known.has(k)), [], "no keys Portage does not write");
+      keys.forEach((a, i) => keys.slice(i + 1).forEach((b) => assert.ok(!before.has(`${b} ${a}`), `Portage writes ${b} before ${a}`)));
+    }
+    assert.deepEqual(ours.header.map(([k]) => k), [...ours.header.map(([k]) => k)].sort(), "header keys sorted, as Portage writes them");
   });
 
   test("the node shows [binary] for what the binhost has and [ebuild] for the rest", async () => {
