@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# npm run demo: the whole loop on a simulated fleet. Not there yet; see README "Status".
+# npm run demo [-- --json] [-- --nodes N --platforms P]: the whole loop on a simulated fleet.
+# State and logs stay in .state/demo (or $BINFLEET_DEMO_DIR); Ctrl-C stops everything it started.
 set -euo pipefail
-echo "binfleet demo: not there yet. The demo needs portage-sim, the agent, the coordinator and the CLI (issues 4-8)." >&2
-echo "What works today: npm test, npm run bench, and npx binfleet-portage (see README)." >&2
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+npm run --silent build
+exec node test/dist/demo.js "$@"

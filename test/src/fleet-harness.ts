@@ -1,0 +1,142 @@
+// The fleet as a product for tests and the demo: a generated portage-sim fleet, a coordinator with
+// its embedded nats-server and signing binhost, and one agent per node. teardown() logs, never throws.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
+import { Agent, agentConfig } from "@binfleet/agent";
+import { Coordinator, coordinatorConfig, trustSigningKey, variantKey } from "@binfleet/coordinator";
+import { type FleetManifest, runTool } from "@binfleet/portage-sim";
+import { type Logger, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
+import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, connect } from "@nats-io/transport-node";
+
+const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
+const sim = (tool: string): string[] => [process.execPath, join(simBin, tool)];
+
+export interface FleetHarness {
+  readonly fleet: FleetManifest;
+  readonly coordinator: Coordinator;
+  readonly agents: readonly Agent[];
+  /** The first report each node sent, before anything was built. */
+  firstReports(): Promise<Map<string, AgentReport>>;
+  /** The newest report of a node, or null. */
+  latestReport(node: string): Promise<AgentReport | null>;
+  /** Every progress event on the bus, decoded. */
+  progress(): Promise<ReturnType<typeof fromBinary<typeof ProgressEventSchema>>[]>;
+  /** Per platform name: how often each variant appears in its Packages index. */
+  binhostCounts(): Promise<Map<string, Map<string, number>>>;
+  teardown(): Promise<void>;
+}
+
+/** `emerge -pvuDN --getbinpkg @world` on a node, parsed (and the raw text). */
+export async function pretend(root: string): Promise<{ text: string; plan: ReturnType<typeof parseEmergePretend> }> {
+  let text = "";
+  await runTool("emerge", ["--pretend", "--verbose", "--update", "--deep", "--newuse", "--getbinpkg", "@world"], { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (text += t), err: () => undefined });
+  return { text, plan: parseEmergePretend(text) };
+}
+
+export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number }): Promise<FleetHarness> {
+  const { fleet, dir, log } = o;
+  const coordinator = await Coordinator.create(
+    coordinatorConfig({
+      stateDir: join(dir, "coordinator"),
+      nats: { urls: [], embeddedPort: 0 },
+      http: { host: "127.0.0.1", port: 0 },
+      platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1 })),
+      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: o.speed }, rootVariable: "BINFLEET_SIM_ROOT" },
+    }),
+    log.child({ component: "coordinator" }),
+  );
+  const agents: Agent[] = [];
+  let nc: NatsConnection | null = null;
+  let jsm: JetStreamManager;
+  const teardown = async (): Promise<void> => {
+    for (const step of [...agents.map((a) => () => a.shutdown()), () => nc?.close() ?? Promise.resolve(), () => coordinator.shutdown()]) {
+      await Promise.resolve()
+        .then(step)
+        .catch((err: unknown) => log.warn({ err }, "teardown step failed"));
+    }
+  };
+  try {
+    await coordinator.start();
+    nc = await connect({ servers: coordinator.natsUrl });
+    jsm = await jetstreamManager(nc);
+    for (const n of fleet.nodes) {
+      // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost.
+      await trustSigningKey(join(n.root, "etc/portage/gnupg"), coordinator.binpkgKeys.get(n.platform)!);
+      await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
+      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
+      const agent = await Agent.create(
+        agentConfig({
+          nodeId: n.name,
+          nats: { urls: [coordinator.natsUrl] },
+          coordinatorKeys: { [coordinator.signingKey.keyId]: coordinator.signingKey.publicKeyBase64 },
+          root: n.root,
+          stateDir: join(dir, "agents", n.name),
+          portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed } },
+          heartbeatSeconds: 5,
+          watchSeconds: 2,
+        }),
+        log.child({ component: "agent", node: n.name }),
+      );
+      agents.push(agent);
+      agent.start();
+    }
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  return {
+    fleet,
+    coordinator,
+    agents,
+    async firstReports() {
+      const out = new Map<string, AgentReport>();
+      for (const n of fleet.nodes) {
+        const info = await jsm.streams.info(streams.reports.name, { subjects_filter: `binfleet.report.${n.name}` });
+        for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
+          const m = await jsm.streams.getMessage(streams.reports.name, { seq: s }).catch(() => null);
+          if (m !== null && m.subject === `binfleet.report.${n.name}`) {
+            out.set(n.name, fromBinary(AgentReportSchema, m.data));
+            break;
+          }
+        }
+      }
+      return out;
+    },
+    async latestReport(node: string) {
+      const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: `binfleet.report.${node}` }).catch(() => null);
+      return m === null ? null : fromBinary(AgentReportSchema, m.data);
+    },
+    async progress() {
+      const info = await jsm.streams.info(streams.progress.name);
+      const out = [];
+      for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s++) {
+        const m = await jsm.streams.getMessage(streams.progress.name, { seq: s }).catch(() => null);
+        if (m !== null) out.push(fromBinary(ProgressEventSchema, m.data));
+      }
+      return out;
+    },
+    async binhostCounts() {
+      const out = new Map<string, Map<string, number>>();
+      for (const p of fleet.platforms) {
+        const counts = new Map<string, number>();
+        const text = await readFile(join(p.builderRoot, "var/cache/binpkgs/Packages"), "utf8").catch(() => null);
+        if (text !== null) {
+          const index = parsePackagesIndex(text);
+          for (const s of index.packages) {
+            const b = toBinaryPackage(s, index.header);
+            const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
+            const k = variantKey({ platformKey: p.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
+            counts.set(k, (counts.get(k) ?? 0) + 1);
+          }
+        }
+        out.set(p.name, counts);
+      }
+      return out;
+    },
+    teardown,
+  };
+}
