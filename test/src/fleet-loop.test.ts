@@ -71,5 +71,10 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     const finished = events.filter((e) => e.event.case === "finished");
     for (const e of finished) assert.ok(e.event.case === "finished" && e.event.value.success, `${e.nodeId} update failed`);
     assert.ok(finished.length >= fleet.nodes.length, `${finished.length} updates finished`);
+    const metrics = await (await fetch(`${h.coordinator.binhost.url}/metrics`)).text();
+    for (const p of fleet.platforms) {
+      assert.match(metrics, new RegExp(`binfleet_nodes\\{platform="${p.key}"\\} 2`));
+      assert.match(metrics, new RegExp(`binfleet_build_list\\{platform="${p.key}"\\} 0`));
+    }
   });
 });

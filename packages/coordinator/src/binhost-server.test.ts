@@ -44,6 +44,8 @@ describe("BinhostServer", () => {
         { name: "i686", pkgdir: join(tmp, "x86/pkgdir"), auth: { user: "binuser", pass: "binpass" } },
       ],
       log: createLogger({ name: "test", destination: new PassThrough() }),
+      metrics: () => "binfleet_nodes 3\n",
+      healthy: () => true,
     });
   });
   after(async () => {
@@ -71,6 +73,14 @@ describe("BinhostServer", () => {
     }
     assert.equal((await get(server.url, "/binhost/amd64/app-misc/")).status, 404);
     assert.equal((await get(server.url, "/binhost/nope/Packages")).status, 404);
+  });
+
+  test("/healthz and /metrics", async () => {
+    assert.equal((await get(server.url, "/healthz")).body.toString(), "ok\n");
+    const m = await get(server.url, "/metrics");
+    assert.equal(m.status, 200);
+    assert.match(String(m.headers["content-type"]), /^text\/plain/);
+    assert.equal(m.body.toString(), "binfleet_nodes 3\n");
   });
 
   test("Basic auth challenges first and accepts the right credentials only", async () => {

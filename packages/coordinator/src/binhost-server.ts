@@ -19,6 +19,10 @@ export interface BinhostServerOptions {
   readonly port: number;
   readonly platforms: readonly BinhostPlatform[];
   readonly log: Logger;
+  /** Prometheus text for /metrics; /metrics is 404 without it. */
+  readonly metrics?: () => string;
+  /** Whether the service is healthy, for /healthz (200 "ok" or 503). */
+  readonly healthy?: () => boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = { ".tar": "application/x-tar", ".gz": "application/gzip", ".xpak": "application/octet-stream", ".tbz2": "application/x-bzip2" };
@@ -38,6 +42,16 @@ export class BinhostServer {
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
     const byName = new Map(o.platforms.map((p) => [p.name, p]));
     const server = createServer((req, res) => {
+      const path = (req.url ?? "").split("?")[0];
+      if (path === "/healthz") {
+        const ok = o.healthy?.() ?? true;
+        res.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" }).end(ok ? "ok\n" : "unhealthy\n");
+        return;
+      }
+      if (path === "/metrics" && o.metrics !== undefined) {
+        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
+        return;
+      }
       handle(req, res, byName).catch((err: unknown) => {
         o.log.error({ err, url: req.url }, "binhost request failed");
         if (!res.headersSent) res.writeHead(500).end();

@@ -79,14 +79,19 @@ export class Coordinator {
       }
       const builds = await new Kvm(nc).create(KV_BUILDS, { history: 5 });
       const key = await loadOrCreateSigningKey(config.stateDir);
+      // The coordinator exists only after the server starts: metrics read it through this late binding.
+      const self: { c: Coordinator | null } = { c: null };
       const binhost = await BinhostServer.start({
         host: config.http.host,
         port: config.http.port,
         platforms: config.platforms.map((p) => ({ name: p.name, pkgdir: join(p.root, p.pkgdir), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
+        metrics: () => self.c?.metrics() ?? "",
+        healthy: () => self.c?.status() === "running",
       });
       opened.push(() => binhost.close());
-      return new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, key, binhost);
+      self.c = new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, key, binhost);
+      return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw err;
@@ -95,6 +100,21 @@ export class Coordinator {
 
   status(): CoordinatorState {
     return this.state;
+  }
+
+  /** Prometheus text: nodes and pending variants per platform, builds finished by this process. */
+  metrics(): string {
+    const lines = [
+      "# HELP binfleet_nodes Nodes whose latest report was accepted, by platform.",
+      "# TYPE binfleet_nodes gauge",
+    ];
+    const perPlatform = new Map<string, number>();
+    for (const pk of this.nodes.values()) perPlatform.set(pk, (perPlatform.get(pk) ?? 0) + 1);
+    for (const [pk, n] of perPlatform) lines.push(`binfleet_nodes{platform="${pk}"} ${n}`);
+    lines.push("# HELP binfleet_build_list Variants some node would compile and the binhost lacks.", "# TYPE binfleet_build_list gauge");
+    for (const pk of this.planner.platformKeys()) lines.push(`binfleet_build_list{platform="${pk}"} ${this.planner.buildList(pk).length}`);
+    lines.push("# HELP binfleet_builds_succeeded_total Variants built (or found built) since start.", "# TYPE binfleet_builds_succeeded_total counter", `binfleet_builds_succeeded_total ${this.builtCount}`);
+    return `${lines.join("\n")}\n`;
   }
 
   /** The URL nodes use for a platform's binhost (binrepos.conf sync-uri). */
@@ -245,7 +265,10 @@ export class Coordinator {
     return lock;
   }
 
+  private builtCount = 0;
+
   private async built(key: string): Promise<void> {
+    this.builtCount++;
     this.planner.markHeld(key);
     const platformKey = key.slice(0, key.indexOf("|"));
     for (const [node, pk] of this.nodes) if (pk === platformKey) await this.maybeNotify(node, true);
