@@ -21,10 +21,15 @@ export interface BuildRecord {
   readonly builder: string;
   readonly attempt: number;
   readonly startedAt: number;
+  /** Last time the building worker said it is alive; a record not renewed for LEASE_MS is taken over. */
+  readonly renewedAt: number;
   readonly finishedAt: number;
   readonly error: string;
   readonly logTail: readonly string[];
 }
+
+/** A running build whose worker has not renewed its record for this long is considered dead. */
+const LEASE_MS = 60_000;
 
 /** KV keys must be subject tokens; variant keys are not. */
 export const recordKey = (variant: string): string => createHash("sha256").update(variant).digest("hex").slice(0, 40);
@@ -104,20 +109,25 @@ export class BuilderWorker {
     const current = entry !== null && entry.operation === "PUT" ? (entry.json() as BuildRecord) : null;
     if (current?.state === "succeeded" || (await this.binhostHas(key))) {
       if (current?.state !== "succeeded") {
-        await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
+        await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
       }
       this.log.info({ variant: key }, "already built, not building again");
       this.onBuilt(key);
       m.ack();
       return;
     }
-    const live = current?.state === "running" && Date.now() - current.startedAt < this.config.buildTimeoutSeconds * 1000;
+    // Worker names carry the process instance, so after a restart a dead build is not mistaken for ours.
+    const live =
+      current?.state === "running" &&
+      Date.now() - (current.renewedAt ?? current.startedAt) < LEASE_MS &&
+      Date.now() - current.startedAt < this.config.buildTimeoutSeconds * 1000;
     if (live && current.builder !== this.name) {
       m.nak(5000);
       return;
     }
     const attempt = (current?.attempt ?? 0) + 1;
-    const claimed = await this.record(key, { key, state: "running", builder: this.name, attempt, startedAt: Date.now(), finishedAt: 0, error: "", logTail: [] }, entry?.revision ?? null);
+    const startedAt = Date.now();
+    const claimed = await this.record(key, { key, state: "running", builder: this.name, attempt, startedAt, renewedAt: startedAt, finishedAt: 0, error: "", logTail: [] }, entry?.revision ?? null);
     if (!claimed) {
       // Another worker changed the record first: it owns this build.
       m.nak(2000);
@@ -125,9 +135,14 @@ export class BuilderWorker {
     }
     this.log.info({ variant: key, attempt }, "build started");
     const stop = new AbortController();
-    // Tell JetStream the job is alive, so a long build is not redelivered to another worker.
+    // Tell JetStream and the KV record that the build is alive, so it is neither redelivered nor taken over.
     void (async () => {
-      for await (const _ of every(10_000, undefined, { signal: stop.signal })) m.working();
+      for await (const _ of every(10_000, undefined, { signal: stop.signal })) {
+        m.working();
+        const e = await this.kv.get(recordKey(key));
+        const r = e?.operation === "PUT" ? (e.json() as BuildRecord) : null;
+        if (r?.state === "running" && r.builder === this.name) await this.record(key, { ...r, renewedAt: Date.now() }, e!.revision);
+      }
     })().catch(() => undefined);
     const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`];
     let r;
@@ -139,14 +154,14 @@ export class BuilderWorker {
     const tail = String(r.all ?? "").split("\n").slice(-30);
     const latest = await this.kv.get(recordKey(key));
     if (r.exitCode === 0 && (await this.binhostHas(key))) {
-      await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
+      await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
       this.log.info({ variant: key }, "build succeeded");
       this.onBuilt(key);
       m.ack();
       return;
     }
     const error = r.exitCode === 0 ? "emerge succeeded but the binhost does not hold the requested variant" : `emerge exited ${r.exitCode}`;
-    await this.record(key, { key, state: "failed", builder: this.name, attempt, startedAt: Date.now(), finishedAt: Date.now(), error, logTail: tail }, latest?.revision ?? null);
+    await this.record(key, { key, state: "failed", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error, logTail: tail }, latest?.revision ?? null);
     if (attempt < this.config.policy.maxBuildAttempts) {
       this.log.warn({ variant: key, attempt, error }, "build failed, will retry");
       m.nak(2000);

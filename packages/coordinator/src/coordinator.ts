@@ -38,6 +38,8 @@ export class Coordinator {
   private readonly notified = new Map<string, string>();
   private readonly platformByKey: Map<string, PlatformConfig>;
   private commandSeq = BigInt(Date.now()) * 1000n;
+  /** Distinguishes this process's workers from those of a coordinator that died. */
+  private readonly instance = randomUUID().slice(0, 8);
   /** Nodes whose reports were accepted, with their platform key. */
   readonly nodes = new Map<string, string>();
   /** Each platform's binpkg signing key (by platform name), set up by start(). */
@@ -226,7 +228,7 @@ export class Coordinator {
     let current: { close(): Promise<void | Error> } | null = null;
     this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
     const signing = this.binpkgKeys.get(p.name)!;
-    const worker = new BuilderWorker(`${p.name}#${index}`, p, this.config, this.builds, this.log.child({ worker: `${p.name}#${index}` }), (key) => void this.built(key), this.rootLock(p.root), {
+    const worker = new BuilderWorker(`${p.name}#${index}@${this.instance}`, p, this.config, this.builds, this.log.child({ worker: `${p.name}#${index}` }), (key) => void this.built(key), this.rootLock(p.root), {
       FEATURES: "binpkg-signing",
       BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing",
       BINPKG_GPG_SIGNING_KEY: signing.fingerprint,
