@@ -33,8 +33,8 @@ export class ReportOutbox {
 
   /** Removes the report if it is still the one that was sent (a newer one may have replaced it meanwhile). */
   async done(hash: string): Promise<void> {
-    const current = await this.peek();
-    if (current?.hash !== hash) return;
+    const current = await readFile(join(this.dir, "report.hash"), "utf8").catch(() => null);
+    if (current !== hash) return;
     await rm(join(this.dir, "report.bin"), { force: true });
     await rm(join(this.dir, "report.hash"), { force: true });
   }

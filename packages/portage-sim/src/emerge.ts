@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared";
@@ -74,7 +74,7 @@ async function distfileBytes(repo: Repository, config: PortageConfig, task: Merg
   if (task.kind === "binary") return task.binary?.downloadBytes ?? 0;
   let total = 0;
   for (const [name, size] of await repo.distfiles(task.ebuild.cpv.cp)) {
-    const present = await readFile(join(config.distdir, name)).then(() => true, () => false);
+    const present = await stat(join(config.distdir, name)).then(() => true, () => false);
     if (!present) total += size;
   }
   return total;
@@ -162,9 +162,6 @@ async function fetchOnly(plan: MergePlan, config: PortageConfig, repo: Repositor
   return 0;
 }
 
-function pfOf(t: MergeTask): string {
-  return `${t.ebuild.cpv.cpv}`;
-}
 
 async function mergePlan(
   plan: MergePlan,
@@ -181,7 +178,8 @@ async function mergePlan(
   for (let i = 0; i < n; i++) {
     const t = plan.tasks[i]!;
     const e = t.ebuild;
-    const label = `${pfOf(t)}::${e.repo}`;
+    const cpv = e.cpv.cpv;
+    const label = `${cpv}::${e.repo}`;
     let metadata: Record<string, string>;
     let files: Record<string, Buffer | string>;
     const buildTime = Math.floor(Date.now() / 1000);
@@ -191,21 +189,21 @@ async function mergePlan(
         const file = await downloadBinary(config, t.binary!, out, faults);
         const data = await readFile(file);
         const opened = await openGpkg(data, t.binary!.source?.verifySignature ? verifyHome(config) : null);
-        out.out(`>>> Extracting info\n>>> Extracting ${pfOf(t)}\n`);
+        out.out(`>>> Extracting info\n>>> Extracting ${cpv}\n`);
         metadata = Object.fromEntries(Object.entries(opened.metadata).filter(([k]) => k !== "environment.bz2" && !k.endsWith(".ebuild")));
         metadata["BINPKGMD5"] = `${createHash("md5").update(data).digest("hex")}\n`;
         files = opened.files;
       } else {
         out.out(`\n>>> Emerging (${i + 1} of ${n}) ${label}\n`);
-        const work = `/var/tmp/portage/${pfOf(t)}/work/${e.cpv.package}-${e.cpv.version.raw.replace(/-r\d+$/, "")}`;
-        out.out(`>>> Unpacking source...\n>>> Source unpacked in /var/tmp/portage/${pfOf(t)}/work\n>>> Preparing source in ${work} ...\n>>> Source prepared.\n>>> Configuring source in ${work} ...\n>>> Source configured.\n>>> Compiling source in ${work} ...\n`);
+        const work = `/var/tmp/portage/${cpv}/work/${e.cpv.package}-${e.cpv.version.raw.replace(/-r\d+$/, "")}`;
+        out.out(`>>> Unpacking source...\n>>> Source unpacked in /var/tmp/portage/${cpv}/work\n>>> Preparing source in ${work} ...\n>>> Source prepared.\n>>> Configuring source in ${work} ...\n>>> Source configured.\n>>> Compiling source in ${work} ...\n`);
         if (hits(faults.hang, e.cpv)) await new Promise<never>(() => undefined);
         await sleep((await repo.buildSeconds(e)) * faults.speed * 1000);
         if (hits(faults.fail, e.cpv)) {
           out.err(` * ERROR: ${label} failed (compile phase):\n *   emake failed (injected by BINFLEET_SIM_FAIL)\n`);
           throw new SimError("build failed");
         }
-        out.out(`>>> Source compiled.\n>>> Test phase [not enabled]: ${pfOf(t)}\n\n>>> Install ${pfOf(t)} into /var/tmp/portage/${pfOf(t)}/image\n>>> Completed installing ${pfOf(t)} into /var/tmp/portage/${pfOf(t)}/image\n\n`);
+        out.out(`>>> Source compiled.\n>>> Test phase [not enabled]: ${cpv}\n\n>>> Install ${cpv} into /var/tmp/portage/${cpv}/image\n>>> Completed installing ${cpv} into /var/tmp/portage/${cpv}/image\n\n`);
         files = imageFiles(e, t.use);
         const size = Object.values(files).reduce((s, f) => s + Buffer.byteLength(f), 0);
         metadata = packageMetadata(e, t.use, config, repo, installed, { buildTime, buildId: null, size });
@@ -218,24 +216,23 @@ async function mergePlan(
         out.out(`>>> Completed (${i + 1} of ${n}) ${label}\n`);
         continue;
       }
-      out.out(`\n>>> Installing (${i + 1} of ${n}) ${label}\n * checking ${Object.keys(files).length} files for package collisions\n>>> Merging ${pfOf(t)} to /\n`);
+      out.out(`\n>>> Installing (${i + 1} of ${n}) ${label}\n * checking ${Object.keys(files).length} files for package collisions\n>>> Merging ${cpv} to /\n`);
       const replaced = t.flags.newSlot || t.flags.new ? null : t.old;
       const lines = await mergeToVdb(config, e.cpv.category, `${e.cpv.package}-${e.cpv.version.raw}`, metadata, files, replaced, faults.diskFull);
       out.out(`${lines.join("\n")}\n`);
       if (replaced !== null) out.out(">>> Safely unmerging already-installed instance...\n");
-      out.out(`>>> ${pfOf(t)} merged.\n`);
+      out.out(`>>> ${cpv} merged.\n`);
       for (const u of t.uninstalls) {
         out.out(`\n>>> Uninstalling ${u.cpv.cpv}::${u.repo ?? e.repo}\n`);
         await unmergeFromVdb(config, u);
       }
       out.out(`\n>>> Completed (${i + 1} of ${n}) ${label}\n`);
-      const stripped: Record<string, string> = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)]));
-      installed.push(parseVdbEntry(e.cpv.category, `${e.cpv.package}-${e.cpv.version.raw}`, stripped));
+      installed.push(parseVdbEntry(e.cpv.category, `${e.cpv.package}-${e.cpv.version.raw}`, metadata));
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
       if (err.stderrText !== undefined) out.err(err.stderrText);
       else if (err.message !== "build failed") out.err(`${err.message}\n`);
-      out.out(`\n>>> Failed to emerge ${pfOf(t)}, Log file:\n\n>>>  '/var/tmp/portage/${pfOf(t)}/temp/build.log'\n`);
+      out.out(`\n>>> Failed to emerge ${cpv}, Log file:\n\n>>>  '/var/tmp/portage/${cpv}/temp/build.log'\n`);
       return 1;
     }
   }

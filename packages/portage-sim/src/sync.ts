@@ -1,5 +1,5 @@
+import { lstat, mkdir, readFile, rm } from "node:fs/promises";
 import { execa } from "execa";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Output } from "./output.js";
 import type { PortageConfig } from "./portage-config.js";
@@ -17,6 +17,12 @@ export async function syncRepositories(config: PortageConfig, out: Output): Prom
       continue;
     }
     out.out(`>>> Syncing repository '${r.name}' into '${r.location.slice(config.root.dir.length)}'...\n>>> Starting rsync with ${r.syncUri}...\n`);
+    // A generated node starts with its tree linked to the fleet's shared one: its first sync
+    // gets a copy of its own instead of rewriting every node's tree through the link.
+    if ((await lstat(r.location).catch(() => null))?.isSymbolicLink()) {
+      await rm(r.location);
+      await mkdir(r.location, { recursive: true });
+    }
     const res = await execa("rsync", ["--recursive", "--links", "--safe-links", "--perms", "--times", "--omit-dir-times", "--delete", "--delete-delay", "--force", "--whole-file", "--timeout=180", `${r.syncUri.replace(/\/+$/, "")}/`, `${r.location}/`], { reject: false });
     if (res.exitCode !== 0) {
       out.err(`!!! rsync error in ${r.name}: ${res.stderr.trim()}\n`);
