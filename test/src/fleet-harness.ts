@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
-import { Coordinator, coordinatorConfig, trustSigningKey, variantKey } from "@binfleet/coordinator";
+import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, trustSigningKey, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
 import { type Logger, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
@@ -37,13 +37,15 @@ export async function pretend(root: string): Promise<{ text: string; plan: Retur
   return { text, plan: parseEmergePretend(text) };
 }
 
-export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number }): Promise<FleetHarness> {
+export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number; policy?: CoordinatorConfigInput["policy"] }): Promise<FleetHarness> {
   const { fleet, dir, log } = o;
   const coordinator = await Coordinator.create(
     coordinatorConfig({
       stateDir: join(dir, "coordinator"),
       nats: { urls: [], embeddedPort: 0 },
       http: { host: "127.0.0.1", port: 0 },
+      api: { host: "127.0.0.1", port: 0 },
+      ...(o.policy === undefined ? {} : { policy: o.policy }),
       platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1 })),
       portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: o.speed }, rootVariable: "BINFLEET_SIM_ROOT" },
     }),

@@ -71,10 +71,12 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     const finished = events.filter((e) => e.event.case === "finished");
     for (const e of finished) assert.ok(e.event.case === "finished" && e.event.value.success, `${e.nodeId} update failed`);
     assert.ok(finished.length >= fleet.nodes.length, `${finished.length} updates finished`);
-    const metrics = await (await fetch(`${h.coordinator.binhost.url}/metrics`)).text();
-    for (const p of fleet.platforms) {
-      assert.match(metrics, new RegExp(`binfleet_nodes\\{platform="${p.key}"\\} 2`));
-      assert.match(metrics, new RegExp(`binfleet_build_list\\{platform="${p.key}"\\} 0`));
-    }
+    // The nodes' reports after their update reach the coordinator a moment after emerge ends.
+    const metrics = await until("every node current in /metrics", async () => {
+      const text = await (await fetch(`${h.coordinator.binhost.url}/metrics`)).text();
+      return fleet.platforms.every((p) => text.includes(`binfleet_nodes{platform="${p.key}",state="current"} 2`)) ? text : null;
+    }, 60_000);
+    assert.doesNotMatch(metrics, /^binfleet_build_list\{/m, "nothing left to build");
+    assert.match(metrics, /^binfleet_cache_hit_ratio 1$/m);
   });
 });

@@ -35,6 +35,8 @@ interface VariantEntry {
 interface PlatformState {
   readonly variants: Map<string, VariantEntry>;
   readonly held: Set<string>;
+  /** cpv → USE of each held variant: what explain compares a node's wish against. */
+  readonly heldByCpv: Map<string, string[][]>;
 }
 
 /**
@@ -49,7 +51,7 @@ export class BuildPlanner {
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), held: new Set() };
+      p = { variants: new Map(), held: new Set(), heldByCpv: new Map() };
       this.platforms.set(key, p);
     }
     return p;
@@ -109,11 +111,32 @@ export class BuildPlanner {
   setHeld(platformKey: string, keys: Iterable<string>): void {
     const p = this.platform(platformKey);
     p.held.clear();
-    for (const k of keys) p.held.add(k);
+    p.heldByCpv.clear();
+    for (const k of keys) this.markHeld(k);
   }
 
   markHeld(key: string): void {
-    this.platform(key.slice(0, key.indexOf("|"))).held.add(key);
+    const [platformKey, cpv, use] = key.split("|") as [string, string, string];
+    const p = this.platform(platformKey);
+    if (p.held.has(key)) return;
+    p.held.add(key);
+    let uses = p.heldByCpv.get(cpv);
+    if (uses === undefined) p.heldByCpv.set(cpv, (uses = []));
+    uses.push(use === "" ? [] : use.split(","));
+  }
+
+  /** USE of every variant of a cpv the platform's binhost holds. */
+  heldUses(platformKey: string, cpv: string): readonly (readonly string[])[] {
+    return this.platforms.get(platformKey)?.heldByCpv.get(cpv) ?? [];
+  }
+
+  isHeld(key: string): boolean {
+    return this.platforms.get(key.slice(0, key.indexOf("|")))?.held.has(key) ?? false;
+  }
+
+  /** Platform of a node known to the planner. */
+  nodePlatform(nodeId: string): string | undefined {
+    return this.nodes.get(nodeId)?.platformKey;
   }
 
   /** Variants some node would compile and the binhost lacks, dependencies first. */

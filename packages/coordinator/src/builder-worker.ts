@@ -36,23 +36,39 @@ export const recordKey = (variant: string): string => createHash("sha256").updat
 
 export type PlatformConfig = CoordinatorConfig["platforms"][number];
 
+export interface BuilderWorkerOptions {
+  /** Unique across processes: the process instance is part of it, so a dead build is never mistaken for ours. */
+  readonly name: string;
+  readonly platform: PlatformConfig;
+  readonly config: CoordinatorConfig;
+  readonly kv: KV;
+  readonly log: Logger;
+  readonly onBuilt: (variant: string) => void;
+  /** Build output as it comes, for the build-log stream. */
+  readonly onLog: (variant: string, text: string) => void;
+  /** Why a queued variant must not be built now (held since it was queued), or null. */
+  readonly refuse: (variant: string, cpv: string) => string | null;
+  /** Workers sharing a builder root take turns. */
+  readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Builder environment on top of the configured one (binpkg signing). */
+  readonly buildEnv: Readonly<Record<string, string>>;
+}
+
 /** Builds variants for one platform through Portage, taking jobs from the shared work queue. */
 export class BuilderWorker {
-  constructor(
-    readonly name: string,
-    private readonly platform: PlatformConfig,
-    private readonly config: CoordinatorConfig,
-    private readonly kv: KV,
-    private readonly log: Logger,
-    private readonly onBuilt: (variant: string) => void,
-    private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
-    /** Builder environment on top of the configured one (binpkg signing). */
-    private readonly buildEnv: Readonly<Record<string, string>> = {},
-  ) {}
+  private readonly name: string;
+  private readonly platform: PlatformConfig;
+  private readonly config: CoordinatorConfig;
+  private readonly kv: KV;
+  private readonly log: Logger;
+
+  constructor(private readonly o: BuilderWorkerOptions) {
+    ({ name: this.name, platform: this.platform, config: this.config, kv: this.kv, log: this.log } = o);
+  }
 
   /** Handles one queued job in the builder root's turn. */
   handle(m: JsMsg): Promise<void> {
-    return this.exclusive(() => this.handleNow(m));
+    return this.o.exclusive(() => this.handleNow(m));
   }
 
   private pkgdir(): string {
@@ -112,8 +128,14 @@ export class BuilderWorker {
         await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
       }
       this.log.info({ variant: key }, "already built, not building again");
-      this.onBuilt(key);
+      this.o.onBuilt(key);
       m.ack();
+      return;
+    }
+    const refused = this.o.refuse(key, job.cpv);
+    if (refused !== null) {
+      this.log.info({ variant: key, reason: refused }, "queued build dropped");
+      m.term();
       return;
     }
     // Worker names carry the process instance, so after a restart a dead build is not mistaken for ours.
@@ -145,9 +167,12 @@ export class BuilderWorker {
       }
     })().catch(() => undefined);
     const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`];
+    this.o.onLog(key, `>>> binfleet: building ${job.cpv} (USE: ${variant.use.join(" ") || "none"}), attempt ${attempt} on ${this.name}\n`);
     let r;
     try {
-      r = await execa(file!, args, { env: this.portageEnv({ ...this.buildEnv, USE: await this.useFor(variant) }), reject: false, all: true });
+      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv, USE: await this.useFor(variant) }), reject: false, all: true });
+      child.all?.on("data", (chunk: Buffer) => this.o.onLog(key, chunk.toString("utf8")));
+      r = await child;
     } finally {
       stop.abort();
     }
@@ -156,7 +181,7 @@ export class BuilderWorker {
     if (r.exitCode === 0 && (await this.binhostHas(key))) {
       await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
       this.log.info({ variant: key }, "build succeeded");
-      this.onBuilt(key);
+      this.o.onBuilt(key);
       m.ack();
       return;
     }

@@ -36,6 +36,8 @@ export const CoordinatorConfigSchema = z.object({
         /** Builder workers in this process for this platform. */
         workers: z.number().int().min(0).default(1),
         auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
+        /** Overrides policy.requireApproval for this platform. */
+        requireApproval: z.boolean().optional(),
       }),
     )
     .default([]),
@@ -53,8 +55,34 @@ export const CoordinatorConfigSchema = z.object({
       /** Atoms never built: nodes keep compiling those, and the plan says so. */
       hold: z.array(z.string()).default([]),
       maxBuildAttempts: z.number().int().min(1).default(2),
+      /** Builds wait for `binfleet approve` (the seed audits every build), except those matching autoApprove. */
+      requireApproval: z.boolean().default(false),
+      autoApprove: z.array(z.string()).default([]),
+      /**
+       * How nodes learn that their binaries are ready: "auto" tells each node to emerge -g as soon as
+       * everything it needs is on its binhost; "rollout" only through `binfleet rollout`.
+       */
+      notify: z.enum(["auto", "rollout"]).default("auto"),
     })
-    .default({ hold: [], maxBuildAttempts: 2 }),
+    .default({ hold: [], maxBuildAttempts: 2, requireApproval: false, autoApprove: [], notify: "auto" }),
+  /** The ops API (`binfleet` CLI). */
+  api: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      /** 0: pick one (tests). */
+      port: z.number().int().min(0).max(65535).default(50051),
+      /**
+       * Bearer tokens and their roles. With none configured, the coordinator creates an admin token
+       * in stateDir/admin.token (mode 0600) on first start.
+       */
+      tokens: z.array(z.object({ name: z.string().min(1), token: z.string().min(16), role: z.enum(["viewer", "operator", "admin"]) })).default([]),
+      tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    })
+    .default({ host: "127.0.0.1", port: 50051, tokens: [] }),
+  /** A node without a heartbeat or report for this long is stale. */
+  staleAfterSeconds: z.number().int().min(1).default(120),
+  /** A rollout's update without an outcome after this long counts as failed. */
+  rolloutNodeTimeoutSeconds: z.number().int().min(10).default(6 * 3600),
   /** A build taking longer is considered dead and handed to another worker. */
   buildTimeoutSeconds: z.number().int().min(5).default(4 * 3600),
   maxReportBytes: z.number().int().min(1024).default(8 * 1024 * 1024),

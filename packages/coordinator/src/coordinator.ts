@@ -1,52 +1,77 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects } from "@binfleet/shared";
-import { BuildJobSchema } from "@binfleet/shared/wire";
+import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type Atom, type Logger, atomMatches, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
+import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { execa } from "execa";
+import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
 import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
-import { BuildPlanner, type NodeNeeds, variantKey } from "./build-planner.js";
-import { BuilderWorker, type PlatformConfig } from "./builder-worker.js";
+import { BuildBoard } from "./build-board.js";
+import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
+import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
-import { heldVariants, needsFromReport } from "./node-needs.js";
+import { FleetControlServer } from "./fleet-control-server.js";
+import { consumeUntilAborted } from "./jetstream-loop.js";
+import { NodeRegistry } from "./node-registry.js";
+import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
+import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
 import { type CommandSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped";
 
 const BUILDS_STREAM = { name: "BINFLEET_BUILDS", subjects: ["binfleet.build.>"], retention: RetentionPolicy.Workqueue, duplicate_window: 10 * 60 * 1_000_000_000 };
+const BUILD_LOGS_STREAM = { name: "BINFLEET_BUILD_LOGS", subjects: ["binfleet.buildlog.>"], max_age: 14 * 24 * 3600 * 1_000_000_000, max_msg_size: 256 * 1024 };
 const buildSubject = (platform: string): string => `binfleet.build.${platform}`;
-const KV_BUILDS = "binfleet-builds";
+export const buildLogSubject = (buildId: string): string => `binfleet.buildlog.${buildId}`;
+const PROGRESS_CONSUMER = "coordinator-progress";
+
+type CommandAction = MessageInitShape<typeof CommandSchema>["action"];
+
+/** A variant in the build list with where it stands, for `binfleet plan`. */
+export interface PlanEntry {
+  readonly id: string;
+  readonly item: BuildItem;
+  readonly state: "waiting-approval" | "queued" | "running" | "failed" | "succeeded";
+}
 
 /**
  * The coordinator: ingests node reports, keeps one deduplicated build list per
- * platform, queues builds on JetStream for builder workers, serves the binhost
- * and tells covered nodes to `emerge -g`. JetStream streams and KV are its only
- * state: on start it rebuilds the plan from the latest report of every node.
+ * platform, queues approved builds on JetStream for builder workers, serves the
+ * binhost and the ops API, and tells nodes to `emerge -g` (when covered, or in
+ * rollouts). JetStream streams and KV are its only state: on start it rebuilds
+ * the plan from the latest report of every node.
  */
 export class Coordinator {
   private state: CoordinatorState = "starting";
   private readonly stopping = new AbortController();
   private readonly loops: Promise<unknown>[] = [];
+  private readonly closers: (() => unknown)[] = [];
   readonly planner = new BuildPlanner();
-  private readonly holds: Atom[];
+  readonly registry: NodeRegistry;
+  readonly board: BuildBoard;
+  readonly rollouts: RolloutManager;
+  private policyStore: PolicyStore | null = null;
   private readonly notified = new Map<string, string>();
   private readonly platformByKey: Map<string, PlatformConfig>;
+  /** Size of each binary on the binhosts, by variant key (for rollout pre-flight). */
+  private readonly binarySizes = new Map<string, number>();
   private commandSeq = BigInt(Date.now()) * 1000n;
   /** Distinguishes this process's workers from those of a coordinator that died. */
   private readonly instance = randomUUID().slice(0, 8);
-  /** Nodes whose reports were accepted, with their platform key. */
-  readonly nodes = new Map<string, string>();
   /** Each platform's binpkg signing key (by platform name), set up by start(). */
   readonly binpkgKeys = new Map<string, SigningIdentity>();
+  private api: FleetControlServer | null = null;
+  private readonly counters = { installedBinary: 0, compiledLocally: 0, builds: 0, buildSeconds: 0 };
 
   private constructor(
-    private readonly config: CoordinatorConfig,
+    readonly config: CoordinatorConfig,
     private readonly log: Logger,
     private readonly embedded: NatsServer | null,
     /** The bus the coordinator is on (the embedded server's URL when it runs one). */
@@ -55,11 +80,28 @@ export class Coordinator {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly builds: KV,
+    private readonly policyKv: KV,
+    private readonly rolloutKv: KV,
     readonly signingKey: CommandSigningKey,
     readonly binhost: BinhostServer,
+    private readonly tokens: ApiTokens,
   ) {
-    this.holds = config.policy.hold.map((a) => parseAtom(a));
     this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
+    this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
+    this.board = new BuildBoard(log);
+    this.rollouts = new RolloutManager(
+      {
+        nodesOf: (pk) => this.registry.all().filter((n) => pk === "" || n.platformKey === pk).map((n) => n.nodeId),
+        preflight: (node) => this.preflight(node),
+        online: (node) => this.registry.online(node, Date.now()),
+        ready: (node) => this.planner.nodeCovered(node),
+        sendUpdate: (node, rolloutId, id) => this.sendCommand(node, { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
+        save: async (r) => void (await this.rolloutKv.put(r.id, JSON.stringify(r))),
+        now: () => Date.now(),
+      },
+      log.child({ component: "rollouts" }),
+      config.rolloutNodeTimeoutSeconds * 1000,
+    );
   }
 
   static async create(config: CoordinatorConfig, log: Logger): Promise<Coordinator> {
@@ -76,11 +118,15 @@ export class Coordinator {
       const nc = await connect({ servers: urls, name: "binfleet-coordinator", waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       opened.push(() => nc.close());
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-      for (const s of [...Object.values(streams), BUILDS_STREAM]) {
+      for (const s of [...Object.values(streams), BUILDS_STREAM, BUILD_LOGS_STREAM]) {
         await jsm.streams.add({ ...s, subjects: [...s.subjects] }).catch(async () => jsm.streams.update(s.name, { ...s, subjects: [...s.subjects] }));
       }
-      const builds = await new Kvm(nc).create(KV_BUILDS, { history: 5 });
+      const kvm = new Kvm(nc);
+      const builds = await kvm.create("binfleet-builds", { history: 5 });
+      const policyKv = await kvm.create("binfleet-policy", { history: 5 });
+      const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5 });
       const key = await loadOrCreateSigningKey(config.stateDir);
+      const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
       const binhost = await BinhostServer.start({
@@ -92,7 +138,7 @@ export class Coordinator {
         healthy: () => self.c?.status() === "running",
       });
       opened.push(() => binhost.close());
-      self.c = new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, key, binhost);
+      self.c = new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -104,19 +150,15 @@ export class Coordinator {
     return this.state;
   }
 
-  /** Prometheus text: nodes and pending variants per platform, builds finished by this process. */
-  metrics(): string {
-    const lines = [
-      "# HELP binfleet_nodes Nodes whose latest report was accepted, by platform.",
-      "# TYPE binfleet_nodes gauge",
-    ];
-    const perPlatform = new Map<string, number>();
-    for (const pk of this.nodes.values()) perPlatform.set(pk, (perPlatform.get(pk) ?? 0) + 1);
-    for (const [pk, n] of perPlatform) lines.push(`binfleet_nodes{platform="${pk}"} ${n}`);
-    lines.push("# HELP binfleet_build_list Variants some node would compile and the binhost lacks.", "# TYPE binfleet_build_list gauge");
-    for (const pk of this.planner.platformKeys()) lines.push(`binfleet_build_list{platform="${pk}"} ${this.planner.buildList(pk).length}`);
-    lines.push("# HELP binfleet_builds_succeeded_total Variants built (or found built) since start.", "# TYPE binfleet_builds_succeeded_total counter", `binfleet_builds_succeeded_total ${this.builtCount}`);
-    return `${lines.join("\n")}\n`;
+  get policy(): PolicyStore {
+    if (this.policyStore === null) throw new Error("coordinator not started");
+    return this.policyStore;
+  }
+
+  /** The address of the ops API (host:port), once started. */
+  get apiAddress(): string {
+    if (this.api === null) throw new Error("coordinator not started");
+    return this.api.address;
   }
 
   /** The URL nodes use for a platform's binhost (binrepos.conf sync-uri). */
@@ -124,27 +166,90 @@ export class Coordinator {
     return `${this.config.http.publicUrl ?? this.binhost.url}/binhost/${platformName}`;
   }
 
+  /** A platform by name or key, or null. */
+  platform(nameOrKey: string): PlatformConfig | null {
+    return this.platformByKey.get(nameOrKey) ?? this.config.platforms.find((p) => p.name === nameOrKey) ?? null;
+  }
+
+  /** Resolves a platform given by name or key to its key ("" stays ""); unknown names are an API error. */
+  platformKey(nameOrKey: string): string {
+    if (nameOrKey === "") return "";
+    const p = this.platform(nameOrKey);
+    if (p !== null) return p.key;
+    if (this.planner.platformKeys().includes(nameOrKey)) return nameOrKey;
+    throw new ApiError("not-found", `unknown platform '${nameOrKey}'`);
+  }
+
+  authorize(metadata: Parameters<ApiTokens["authorize"]>[0], need: Parameters<ApiTokens["authorize"]>[1]): Caller {
+    return this.tokens.authorize(metadata, need);
+  }
+
+  /** Prometheus text exposition. */
+  metrics(): string {
+    const now = Date.now();
+    const out: string[] = [];
+    const gauge = (name: string, help: string, type: "gauge" | "counter", rows: [string, number][]): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows.map(([labels, v]) => `${name}${labels} ${v}`));
+    };
+    const byState = new Map<string, number>();
+    for (const n of this.registry.all()) {
+      const k = `{platform="${n.platformKey}",state="${this.registry.state(n, now)}"}`;
+      byState.set(k, (byState.get(k) ?? 0) + 1);
+    }
+    gauge("binfleet_nodes", "Nodes by platform and state.", "gauge", [...byState]);
+    const plan = new Map<string, number>();
+    for (const pk of this.planner.platformKeys()) for (const e of this.plan(pk)) plan.set(`{platform="${pk}",state="${e.state}"}`, (plan.get(`{platform="${pk}",state="${e.state}"}`) ?? 0) + 1);
+    gauge("binfleet_build_list", "Variants some node would compile and the binhost lacks, by build state.", "gauge", [...plan]);
+    gauge("binfleet_builds_succeeded_total", "Variants built (or found built) since start.", "counter", [["", this.counters.builds]]);
+    gauge("binfleet_build_seconds_sum", "Wall time of the builds counted in binfleet_builds_succeeded_total.", "counter", [["", this.counters.buildSeconds]]);
+    const installs = this.counters.installedBinary + this.counters.compiledLocally;
+    gauge("binfleet_node_installs_total", "Packages nodes installed in binfleet commands, by kind.", "counter", [
+      ['{kind="binary"}', this.counters.installedBinary],
+      ['{kind="compiled"}', this.counters.compiledLocally],
+    ]);
+    gauge("binfleet_cache_hit_ratio", "Binary installs / all installs on nodes since start.", "gauge", [["", installs === 0 ? 0 : this.counters.installedBinary / installs]]);
+    return `${out.join("\n")}\n`;
+  }
+
   async start(): Promise<void> {
+    const requireApproval = (pk: string): boolean => this.platformByKey.get(pk)?.requireApproval ?? this.config.policy.requireApproval;
+    this.policyStore = await PolicyStore.open(this.policyKv, { configHolds: this.config.policy.hold, requireApproval, autoApprove: this.config.policy.autoApprove });
+    await this.board.follow(this.builds);
+    this.closers.push(() => this.board.stop());
     for (const p of this.config.platforms) {
-      await this.loadHeld(p);
+      await this.refreshBinhost(p);
       // Portage verifies binpkg signatures by default: sign everything, and let the builder trust
       // its own key (Portage verifies each new package as it goes into PKGDIR).
       const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
       await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
       this.binpkgKeys.set(p.name, key);
     }
-    this.loops.push(this.ingestLoop());
+    const saved: Rollout[] = [];
+    for await (const k of await this.rolloutKv.keys()) {
+      const e = await this.rolloutKv.get(k);
+      if (e?.operation === "PUT") saved.push(e.json<Rollout>());
+    }
+    const heartbeats = this.nc.subscribe("binfleet.heartbeat.*", { callback: (err, m) => void (err === null && this.heartbeat(m.subject, m.data)) });
+    this.closers.push(() => heartbeats.unsubscribe());
+    this.loops.push(this.ingestLoop(), this.progressLoop());
     for (const p of this.config.platforms) for (let i = 0; i < p.workers; i++) this.loops.push(this.workerLoop(p, i));
+    await this.rollouts.load(saved);
+    const ticker = setInterval(() => void this.rollouts.tick(), 2000);
+    this.closers.push(() => clearInterval(ticker));
+    this.api = await FleetControlServer.start(this, this.log.child({ component: "api" }));
     this.state = "running";
-    this.log.info({ platforms: this.config.platforms.map((p) => p.name), binhost: this.binhost.url }, "coordinator started");
+    this.log.info({ platforms: this.config.platforms.map((p) => p.name), binhost: this.binhost.url, api: this.api.address }, "coordinator started");
   }
 
   /** Stops taking work, lets running builds finish their step, closes everything in reverse order. */
   async shutdown(): Promise<void> {
     if (this.state === "stopped" || this.state === "draining") return;
     this.state = "draining";
+    await this.api?.close();
     this.stopping.abort();
+    for (const close of this.closers.reverse()) close();
     await Promise.allSettled(this.loops);
+    await this.rollouts.tick();
     await this.binhost.close();
     await this.nc.drain().catch(() => this.nc.close());
     await this.embedded?.stop();
@@ -152,37 +257,33 @@ export class Coordinator {
     this.log.info({}, "coordinator stopped");
   }
 
-  private async loadHeld(p: PlatformConfig): Promise<void> {
+  /** Re-reads a platform's Packages: the variants it holds never enter the build list. */
+  private async refreshBinhost(p: PlatformConfig): Promise<void> {
+    let keys: string[] = [];
     try {
       const index = parsePackagesIndex(await readFile(join(p.root, p.pkgdir, "Packages"), "utf8"));
-      this.planner.setHeld(p.key, heldVariants(p.key, index));
-    } catch {
-      this.planner.setHeld(p.key, []);
+      keys = index.packages.map((stanza) => {
+        const b = toBinaryPackage(stanza, index.header);
+        const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
+        const key = variantKey({ platformKey: p.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
+        this.binarySizes.set(key, b.size ?? 0);
+        return key;
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ platform: p.name, err: (err as Error).message }, "binhost index unreadable: treating it as empty");
     }
+    this.planner.setHeld(p.key, keys);
   }
 
-  private held(cpv: string): boolean {
-    const c = parseCpv(cpv);
-    return this.holds.some((a) => atomMatches(a, { cpv: c }));
-  }
-
-  /** Replays the latest report of every node, then follows new ones. */
-  private async ingestLoop(): Promise<void> {
-    let current: { close(): Promise<void | Error> } | null = null;
-    this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
-    while (!this.stopping.signal.aborted) {
-      try {
-        // The stream holds only reports; no subject filter (filter_subjects needs nats-server 2.10, Debian 12 ships 2.9).
-        const consumer = await this.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject });
-        const messages = await consumer.consume();
-        current = messages;
-        for await (const m of messages) await this.ingest(m.subject, m.data);
-      } catch (err) {
-        if (this.stopping.signal.aborted) return;
-        this.log.warn({ err: (err as Error).message }, "report consumer unavailable, retrying");
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
+  private ingestLoop(): Promise<void> {
+    return consumeUntilAborted({
+      signal: this.stopping.signal,
+      log: this.log,
+      what: "reports",
+      // The stream holds only reports; no subject filter (filter_subjects needs nats-server 2.10, Debian 12 ships 2.9).
+      open: async () => (await this.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject })).consume(),
+      handle: (m) => this.ingest(m.subject, m.data),
+    });
   }
 
   /** Accepts or rejects one report; never throws for bad input. */
@@ -197,57 +298,239 @@ export class Coordinator {
       }
       throw err;
     }
-    const needs = needsFromReport(report);
-    if (!this.platformByKey.has(needs.platformKey)) {
-      this.log.warn({ node: report.nodeId, platform: needs.platformKey }, "report from a platform without a builder: nodes keep compiling");
-    }
-    // Held packages are never built: the node compiles them, and they do not block notification.
-    const buildable: NodeNeeds = { ...needs, wants: needs.wants.filter((w) => !this.held(w.cpv)) };
-    this.nodes.set(report.nodeId, needs.platformKey);
-    const { added } = this.planner.updateNode(buildable);
-    this.log.info({ node: report.nodeId, platform: needs.platformKey, wants: needs.wants.length, newVariants: added.length }, "report accepted");
-    const platform = this.platformByKey.get(needs.platformKey);
-    if (platform !== undefined && added.length > 0) {
-      const fresh = new Set(added);
-      // In build-list order, so dependencies are queued (and built) first.
-      for (const item of this.planner.buildList(needs.platformKey)) if (fresh.has(item.key)) await this.enqueue(platform, item.variant.cpv, [...item.variant.use], item.wantedBy);
-    }
-    await this.maybeNotify(report.nodeId, report.plan.length > 0);
+    const prev = this.registry.get(report.nodeId);
+    if (prev !== undefined && prev.reportedAt > Number(report.generatedAtUnixMs)) return;
+    this.registry.report(report, Date.now());
+    const platformKey = report.platform!.key;
+    if (!this.platformByKey.has(platformKey)) this.log.warn({ node: report.nodeId, platform: platformKey }, "report from a platform without a builder: nodes keep compiling");
+    const added = await this.replan(report.nodeId);
+    this.log.info({ node: report.nodeId, platform: platformKey, pending: this.registry.get(report.nodeId)!.pending.length, newVariants: added }, "report accepted");
+    await this.maybeNotify(report.nodeId);
+    void this.rollouts.tick();
   }
 
-  private async enqueue(p: PlatformConfig, cpv: string, use: string[], wantedBy: readonly string[]): Promise<void> {
-    const key = variantKey({ platformKey: p.key, cpv, use });
-    const job = create(BuildJobSchema, { id: randomUUID(), platformKey: p.key, cpv, use, attempt: 1, wantedBy: [...wantedBy] });
-    // The variant key as message id: JetStream drops a second enqueue of the same variant.
-    await this.js.publish(buildSubject(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(key).digest("hex") });
-    this.log.info({ variant: key }, "build queued");
+  /** Re-plans one node from its latest report; queues the variants it added. Returns how many it added. */
+  private async replan(nodeId: string, nonce = ""): Promise<number> {
+    const n = this.registry.get(nodeId)!;
+    // Held packages are never built: the node compiles them, and they do not block its update.
+    const wants = n.pending.filter((p) => !p.binary && this.policy.holdFor(n.platformKey, p.cpv) === null);
+    const { added } = this.planner.updateNode({ nodeId, platformKey: n.platformKey, wants });
+    await this.enqueueNew(n.platformKey, added, nonce);
+    return added.length;
   }
 
-  private async workerLoop(p: PlatformConfig, index: number): Promise<void> {
-    const name = `builders-${p.name}`;
-    let current: { close(): Promise<void | Error> } | null = null;
-    this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
-    const signing = this.binpkgKeys.get(p.name)!;
-    const worker = new BuilderWorker(`${p.name}#${index}@${this.instance}`, p, this.config, this.builds, this.log.child({ worker: `${p.name}#${index}` }), (key) => void this.built(key), this.rootLock(p.root), {
-      FEATURES: "binpkg-signing",
-      BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing",
-      BINPKG_GPG_SIGNING_KEY: signing.fingerprint,
+  /** Queues the given variants that may be built now, in build-list order (dependencies first). */
+  private async enqueueNew(platformKey: string, keys: readonly string[], nonce = ""): Promise<void> {
+    const platform = this.platformByKey.get(platformKey);
+    if (platform === undefined || keys.length === 0) return;
+    const fresh = new Set(keys);
+    for (const item of this.planner.buildList(platformKey)) {
+      if (fresh.has(item.key) && !this.policy.needsApproval(platformKey, item.variant.cpv, item.key)) await this.enqueue(platform, item, nonce);
+    }
+  }
+
+  private async enqueue(p: PlatformConfig, item: BuildItem, nonce: string): Promise<void> {
+    const job = create(BuildJobSchema, { id: recordKey(item.key), platformKey: p.key, cpv: item.variant.cpv, use: [...item.variant.use], attempt: 1, wantedBy: [...item.wantedBy] });
+    // The variant key as message id: JetStream drops a second enqueue of the same variant (the nonce
+    // lets an approval or an unhold queue again a variant that was dropped while held).
+    await this.js.publish(buildSubject(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}`).digest("hex") });
+    this.log.info({ variant: item.key }, "build queued");
+  }
+
+  /** The build list of a platform, each variant with its state. */
+  plan(platformKey: string): PlanEntry[] {
+    return this.planner.buildList(platformKey).map((item) => {
+      const id = recordKey(item.key);
+      const r = this.board.get(item.key);
+      const state =
+        r !== undefined && r.state !== "succeeded" ? r.state : this.policy.needsApproval(platformKey, item.variant.cpv, item.key) ? "waiting-approval" : r?.state === "succeeded" ? "succeeded" : "queued";
+      return { id, item, state };
     });
-    while (!this.stopping.signal.aborted) {
-      try {
+  }
+
+  /**
+   * Approves variants of the build list, by id (or an unambiguous prefix of 8+ hex digits)
+   * or by atom (every variant it matches), or all waiting ones of a platform; queues them.
+   */
+  async approve(selectors: readonly string[], all: boolean, platformKey: string, caller: Caller): Promise<string[]> {
+    const keys = platformKey === "" ? this.planner.platformKeys() : [platformKey];
+    const waiting = keys.flatMap((pk) => this.plan(pk)).filter((e) => e.state === "waiting-approval");
+    let chosen: typeof waiting;
+    if (all) {
+      if (platformKey === "") throw new ApiError("invalid-argument", "--all needs --platform");
+      chosen = waiting;
+    } else {
+      if (selectors.length === 0) throw new ApiError("invalid-argument", "name variant ids or atoms to approve, or --all --platform P");
+      chosen = [];
+      for (const s of selectors) {
+        let match: typeof waiting;
+        if (/^[0-9a-f]{8,40}$/.test(s)) {
+          match = waiting.filter((e) => e.id.startsWith(s));
+          if (match.length > 1) throw new ApiError("invalid-argument", `variant id prefix ${s} is ambiguous`);
+        } else {
+          let atom: Atom;
+          try {
+            atom = parseAtom(s);
+          } catch (err) {
+            throw new ApiError("invalid-argument", `'${s}' is neither a variant id nor an atom: ${(err as Error).message}`);
+          }
+          match = waiting.filter((e) => atomMatches(atom, { cpv: parseCpv(e.item.variant.cpv) }));
+        }
+        if (match.length === 0) throw new ApiError("not-found", `nothing waiting for approval matches ${s}`);
+        chosen.push(...match);
+      }
+    }
+    await this.policy.approve(chosen.map((e) => e.item.key), caller.name);
+    const byPlatform = new Map<string, string[]>();
+    for (const e of chosen) byPlatform.set(e.item.variant.platformKey, [...(byPlatform.get(e.item.variant.platformKey) ?? []), e.item.key]);
+    for (const [pk, ks] of byPlatform) await this.enqueueNew(pk, ks, `approved-${Date.now()}`);
+    this.log.info({ by: caller.name, role: caller.role, variants: chosen.map((e) => e.item.key) }, "variants approved");
+    return chosen.map((e) => e.id);
+  }
+
+  async hold(atom: string, platformKey: string, reason: string, caller: Caller): Promise<void> {
+    try {
+      await this.policy.hold(atom, platformKey, reason, caller.name);
+    } catch (err) {
+      throw new ApiError("invalid-argument", `invalid atom '${atom}': ${(err as Error).message}`, { cause: err });
+    }
+    for (const n of this.registry.all()) if (platformKey === "" || n.platformKey === platformKey) await this.replan(n.nodeId);
+    this.log.info({ by: caller.name, role: caller.role, atom, platform: platformKey, reason }, "package held");
+  }
+
+  async unhold(atom: string, platformKey: string, caller: Caller): Promise<void> {
+    if (!(await this.policy.unhold(atom, platformKey))) throw new ApiError("not-found", `no hold on ${atom}${platformKey === "" ? "" : ` for ${platformKey}`}`);
+    const nonce = `unheld-${Date.now()}`;
+    for (const n of this.registry.all()) if (platformKey === "" || n.platformKey === platformKey) await this.replan(n.nodeId, nonce);
+    this.log.info({ by: caller.name, role: caller.role, atom, platform: platformKey }, "package unheld");
+  }
+
+  /**
+   * The seed's nightly job on demand: `emerge --sync` in each builder root, then every node of
+   * those platforms is told to sync (agents re-report after a sync, which re-plans).
+   */
+  async sync(platformKey: string, caller: Caller): Promise<{ nodesAsked: number; failed: string[] }> {
+    this.log.info({ by: caller.name, role: caller.role, platform: platformKey }, "sync requested");
+    const failed: string[] = [];
+    for (const p of this.config.platforms) {
+      if (platformKey !== "" && p.key !== platformKey) continue;
+      const [file, ...args] = [...this.config.portage.emerge, "--sync"];
+      const r = await execa(file!, args, { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false, all: true });
+      if (r.exitCode !== 0) {
+        failed.push(p.name);
+        this.log.error({ platform: p.name, exitCode: r.exitCode, tail: String(r.all ?? "").split("\n").slice(-5) }, "builder sync failed");
+      }
+    }
+    let nodesAsked = 0;
+    for (const n of this.registry.all()) {
+      if (platformKey !== "" && n.platformKey !== platformKey) continue;
+      await this.sendCommand(n.nodeId, { case: "sync", value: { snapshotId: "" } });
+      nodesAsked++;
+    }
+    return { nodesAsked, failed };
+  }
+
+  /** What a rollout would do to a node: binaries it would take, packages it would still compile. */
+  preflight(nodeId: string): Preflight {
+    const n = this.registry.get(nodeId);
+    if (n === undefined) return { binaryCount: 0, compileCount: 0, downloadBytes: 0 };
+    let binaryCount = 0;
+    let compileCount = 0;
+    let downloadBytes = 0;
+    for (const p of n.pending) {
+      const key = variantKey({ platformKey: n.platformKey, cpv: p.cpv, use: p.use });
+      if (p.binary) {
+        binaryCount++;
+        downloadBytes += p.downloadBytes;
+      } else if (this.planner.isHeld(key)) {
+        binaryCount++;
+        downloadBytes += this.binarySizes.get(key) ?? 0;
+      } else compileCount++;
+    }
+    return { binaryCount, compileCount, downloadBytes };
+  }
+
+  private progressLoop(): Promise<void> {
+    return consumeUntilAborted({
+      signal: this.stopping.signal,
+      log: this.log,
+      what: "progress",
+      open: async () => {
+        // Durable: outcomes that arrive while the coordinator is down are read when it returns.
+        await this.jsm.consumers.info(streams.progress.name, PROGRESS_CONSUMER).catch(() =>
+          this.jsm.consumers.add(streams.progress.name, { durable_name: PROGRESS_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }),
+        );
+        return (await this.js.consumers.get(streams.progress.name, PROGRESS_CONSUMER)).consume();
+      },
+      handle: async (m) => {
+        await this.onProgress(m.subject, m.data);
+        m.ack();
+      },
+    });
+  }
+
+  private async onProgress(subject: string, data: Uint8Array): Promise<void> {
+    let ev;
+    try {
+      ev = fromBinary(ProgressEventSchema, data);
+    } catch {
+      this.log.warn({ subject, bytes: data.length }, "malformed progress event dropped");
+      return;
+    }
+    // A node speaks only for itself.
+    if (subject !== subjects.progress(ev.nodeId)) {
+      this.log.warn({ subject, node: ev.nodeId }, "progress event for another node dropped");
+      return;
+    }
+    if (ev.event.case !== "finished") return;
+    const f = ev.event.value;
+    this.registry.finished(ev.nodeId, { commandId: ev.commandId, success: f.success, error: f.error, at: Number(ev.atUnixMs), installedBinary: f.installedBinary, compiledLocally: f.compiledLocally });
+    this.counters.installedBinary += Math.max(0, f.installedBinary);
+    this.counters.compiledLocally += Math.max(0, f.compiledLocally);
+    await this.rollouts.finished(ev.nodeId, ev.commandId, f.success, f.success ? "" : f.error || `exit ${f.exitCode}`);
+  }
+
+  private heartbeat(subject: string, data: Uint8Array): void {
+    try {
+      const hb = fromBinary(HeartbeatSchema, data);
+      if (subject !== subjects.heartbeat(hb.nodeId)) return;
+      if (this.registry.heartbeat(hb.nodeId, hb.state, Date.now())) void this.rollouts.tick();
+    } catch {
+      this.log.debug({ subject }, "malformed heartbeat dropped");
+    }
+  }
+
+  private workerLoop(p: PlatformConfig, index: number): Promise<void> {
+    const name = `builders-${p.name}`;
+    const signing = this.binpkgKeys.get(p.name)!;
+    const worker = new BuilderWorker({
+      name: `${p.name}#${index}@${this.instance}`,
+      platform: p,
+      config: this.config,
+      kv: this.builds,
+      log: this.log.child({ worker: `${p.name}#${index}` }),
+      onBuilt: (key) => void this.built(p, key),
+      onLog: (key, text) => void this.js.publish(buildLogSubject(recordKey(key)), new TextEncoder().encode(text)).catch(() => undefined),
+      refuse: (key, cpv) => {
+        const hold = this.policy.holdFor(p.key, cpv);
+        if (hold !== null) return `held (${hold.atom})`;
+        return this.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
+      },
+      exclusive: this.rootLock(p.root),
+      buildEnv: { FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: signing.fingerprint },
+    });
+    return consumeUntilAborted({
+      signal: this.stopping.signal,
+      log: this.log,
+      what: `builds ${p.name}#${index}`,
+      open: async () => {
         await this.jsm.consumers.info(BUILDS_STREAM.name, name).catch(() =>
           this.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: 60 * 1_000_000_000, max_deliver: -1 }),
         );
-        const consumer = await this.js.consumers.get(BUILDS_STREAM.name, name);
-        const messages = await consumer.consume({ max_messages: 1 });
-        current = messages;
-        for await (const m of messages) await worker.handle(m);
-      } catch (err) {
-        if (this.stopping.signal.aborted) return;
-        this.log.warn({ err: (err as Error).message, worker: index }, "build queue unavailable, retrying");
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
+        return (await this.js.consumers.get(BUILDS_STREAM.name, name)).consume({ max_messages: 1 });
+      },
+      handle: (m) => worker.handle(m),
+    });
   }
 
   private readonly rootLocks = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
@@ -267,29 +550,93 @@ export class Coordinator {
     return lock;
   }
 
-  private builtCount = 0;
-
-  private async built(key: string): Promise<void> {
-    this.builtCount++;
+  private async built(p: PlatformConfig, key: string): Promise<void> {
+    const r = this.board.get(key);
+    this.counters.builds++;
+    if (r !== undefined && r.finishedAt > r.startedAt) this.counters.buildSeconds += (r.finishedAt - r.startedAt) / 1000;
+    // Builds also add dependencies' binaries: read the index again rather than mark only this variant.
+    await this.refreshBinhost(p);
     this.planner.markHeld(key);
-    const platformKey = key.slice(0, key.indexOf("|"));
-    for (const [node, pk] of this.nodes) if (pk === platformKey) await this.maybeNotify(node, true);
+    for (const n of this.registry.all()) if (n.platformKey === p.key) await this.maybeNotify(n.nodeId);
+    void this.rollouts.tick();
   }
 
-  /** Once everything a node would compile is on its binhost, tell it (once per plan) to emerge -g. */
-  private async maybeNotify(node: string, pending: boolean): Promise<void> {
-    if (!pending || !this.planner.nodeCovered(node)) return;
+  /** With notify "auto": once everything a node would compile is on its binhost, tell it (once per plan) to emerge -g. */
+  private async maybeNotify(node: string): Promise<void> {
+    if (this.config.policy.notify !== "auto") return;
+    const n = this.registry.get(node);
+    if (n === undefined || n.pending.length === 0 || !this.planner.nodeCovered(node)) return;
     const planHash = this.planner.nodeNeedsKey(node);
     if (this.notified.get(node) === planHash) return;
     this.notified.set(node, planHash);
+    await this.sendCommand(node, { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId: "" } });
+    this.log.info({ node }, "node notified to update");
+  }
+
+  /** Signs and sends a command to one node; returns its id. */
+  async sendCommand(node: string, action: CommandAction, id: string = randomUUID()): Promise<void> {
     this.commandSeq += 1n;
     const now = Date.now();
     const cmd = signCommand(
-      { id: randomUUID(), nodeId: node, sequence: this.commandSeq, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 24 * 3600_000), action: { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [] } } },
+      { id, nodeId: node, sequence: this.commandSeq, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 24 * 3600_000), ...(action === undefined ? {} : { action }) },
       this.signingKey.privateKey,
       this.signingKey.keyId,
     );
     await this.js.publish(subjects.command(node), cmd);
-    this.log.info({ node }, "node notified to update");
+  }
+
+  /** Calls fn with the latest report of every node (read from the reports stream, not kept in memory). */
+  async forEachLatestReport(fn: (r: AgentReport) => void): Promise<void> {
+    const info = await this.jsm.streams.info(streams.reports.name);
+    if (info.state.messages === 0) return;
+    const consumer = await this.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject });
+    const messages = await consumer.consume();
+    try {
+      for await (const m of messages) {
+        try {
+          fn(validateReport(m.subject, m.data, this.config.maxReportBytes));
+        } catch (err) {
+          if (!(err instanceof ReportRejectedError)) throw err;
+        }
+        if (m.info.pending === 0) break;
+      }
+    } finally {
+      await messages.close();
+    }
+  }
+
+  /** The build log of one build (id = recordKey of the variant), as it was streamed to the bus. */
+  async *buildLog(buildId: string, follow: boolean, signal: AbortSignal): AsyncGenerator<string> {
+    const subject = buildLogSubject(buildId);
+    const variant = this.board.all().find((r) => recordKey(r.key) === buildId)?.key;
+    const info = await this.jsm.streams.info(BUILD_LOGS_STREAM.name, { subjects_filter: subject });
+    const stored = info.state.subjects?.[subject] ?? 0;
+    if (stored === 0 && !follow) return;
+    const consumer = await this.js.consumers.get(BUILD_LOGS_STREAM.name, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const messages = await consumer.consume();
+    const finished = (): boolean => {
+      const r = variant === undefined ? undefined : this.board.get(variant);
+      return r !== undefined && r.state !== "running";
+    };
+    // Following ends once the build has finished and its last output has been read.
+    let unread = stored;
+    const stopWhenDone = setInterval(() => {
+      if (finished() && unread === 0) void messages.close();
+    }, 500);
+    const onAbort = (): void => void messages.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      let seen = 0;
+      for await (const m of messages) {
+        unread = m.info.pending;
+        yield new TextDecoder().decode(m.data);
+        seen++;
+        if (!follow && seen >= stored) break;
+      }
+    } finally {
+      clearInterval(stopWhenDone);
+      signal.removeEventListener("abort", onAbort);
+      await messages.close();
+    }
   }
 }

@@ -1,7 +1,7 @@
 // Public surface of @binfleet/coordinator.
 export type { BuildItem, NodeNeeds, Variant } from "./build-planner.js";
 export { BuildPlanner, variantKey } from "./build-planner.js";
-export { heldVariants, needsFromReport } from "./node-needs.js";
+export { heldVariants } from "./node-needs.js";
 export type { BinhostPlatform, BinhostServerOptions } from "./binhost-server.js";
 export { BinhostServer } from "./binhost-server.js";
 export type { CoordinatorState } from "./coordinator.js";
@@ -13,3 +13,16 @@ export { recordKey } from "./builder-worker.js";
 export { ReportRejectedError, validateReport } from "./report-validation.js";
 export type { SigningIdentity } from "./binpkg-signing.js";
 export { ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
+export type { Caller, Role } from "./api-access.js";
+export { ApiError, ApiTokens, adminTokenFile } from "./api-access.js";
+export type { CallContext, Client, Handlers } from "./grpc-bridge.js";
+export { addService, createClient } from "./grpc-bridge.js";
+export { main as binfleetCli } from "./cli.js";
+export type { Explanation, ExplanationReason } from "./explain.js";
+export { explainNode, useDifference } from "./explain.js";
+export type { DriftEntry } from "./use-drift.js";
+export { UseDriftAnalyzer } from "./use-drift.js";
+export type { Rollout, RolloutNode, RolloutOptions, RolloutState } from "./rollout-manager.js";
+export { RolloutError, RolloutManager } from "./rollout-manager.js";
+export type { MaintenanceWindow } from "./maintenance-window.js";
+export { parseMaintenanceWindow } from "./maintenance-window.js";

@@ -1,15 +1,5 @@
 import { type PackagesIndex, toBinaryPackage } from "@binfleet/shared";
-import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
-import { type NodeNeeds, variantKey } from "./build-planner.js";
-
-/** What a report says the node would compile: its `[ebuild]` entries, in merge order. */
-export function needsFromReport(report: AgentReport): NodeNeeds {
-  return {
-    nodeId: report.nodeId,
-    platformKey: report.platform?.key ?? "",
-    wants: report.plan.filter((p) => p.kind === MergeKind.EBUILD).map((p) => ({ cpv: p.cpv, use: p.use })),
-  };
-}
+import { variantKey } from "./build-planner.js";
 
 /**
  * The variants a binhost index holds. A binary's USE is recorded with the arch

@@ -13,6 +13,8 @@ export class ReportRejectedError extends Error {
   }
 }
 
+/** What platformFingerprint produces: `<arch>-<hash>`. */
+const PLATFORM_KEY = /^[A-Za-z0-9_.-]{1,96}$/;
 const FLAG = /^[A-Za-z0-9][A-Za-z0-9+_@-]*$/;
 
 /**
@@ -31,6 +33,7 @@ export function validateReport(subject: string, data: Uint8Array, maxBytes: numb
   if (!NODE_ID_PATTERN.test(r.nodeId)) throw new ReportRejectedError(`invalid node id '${clip(r.nodeId, 64)}'`, "bad-node-id");
   if (subject !== subjects.report(r.nodeId)) throw new ReportRejectedError(`report for '${r.nodeId}' sent on ${clip(subject, 100)}`, "impersonation", r.nodeId);
   if (r.platform === undefined || r.platform.key === "") throw new ReportRejectedError("report has no platform", "no-platform", r.nodeId);
+  if (!PLATFORM_KEY.test(r.platform.key)) throw new ReportRejectedError(`invalid platform key '${clip(r.platform.key, 80)}'`, "no-platform", r.nodeId);
   for (const p of r.plan) {
     if (p.cpv !== "" && tryParseCpv(p.cpv) === null && !/^[^/\s]+\/[^/\s]+$/.test(p.cpv)) throw new ReportRejectedError(`invalid package '${clip(p.cpv, 80)}'`, "bad-package", r.nodeId);
     for (const f of p.use) if (!FLAG.test(f)) throw new ReportRejectedError(`invalid USE flag '${clip(f, 40)}'`, "bad-package", r.nodeId);

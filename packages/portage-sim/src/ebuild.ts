@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { basename, dirname, resolve } from "node:path";
 import { buildBinpkg } from "./binpkg.js";
 import { SimError } from "./errors.js";
-import { faultsFromEnv, hits } from "./faults.js";
+import { hits, loadFaults } from "./faults.js";
 import type { Output } from "./output.js";
 import { effectiveUse } from "./package-settings.js";
 import { loadPortageConfig } from "./portage-config.js";
@@ -30,7 +30,7 @@ export async function runEbuild(argv: readonly string[], env: NodeJS.ProcessEnv,
   const cpv = `${basename(dirname(pkgDir))}/${basename(file, ".ebuild")}`;
   const e = await repo.ebuild(cpv);
   if (e === undefined) throw new SimError("missing", 1, `!!! ${path} not found in the metadata cache of ${repo.name}\n`);
-  const faults = faultsFromEnv(env);
+  const faults = await loadFaults(root, env);
   const work = `/var/tmp/portage/${cpv}/work/${e.cpv.package}-${e.cpv.version.raw.replace(/-r\d+$/, "")}`;
   out.out(`>>> Unpacking source...\n>>> Source unpacked in /var/tmp/portage/${cpv}/work\n>>> Preparing source in ${work} ...\n>>> Source prepared.\n>>> Configuring source in ${work} ...\n>>> Source configured.\n>>> Compiling source in ${work} ...\n`);
   if (hits(faults.hang, e.cpv)) await new Promise<never>(() => undefined);

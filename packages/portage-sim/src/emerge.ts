@@ -7,7 +7,7 @@ import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type EmergeOptions, parseEmergeArgs } from "./emerge-options.js";
 import { SimError } from "./errors.js";
-import { type Faults, faultsFromEnv, hits } from "./faults.js";
+import { type Faults, hits, loadFaults } from "./faults.js";
 import { openGpkg } from "./gpkg.js";
 import { ignoredBinariesNotice, pretendOutput, worldProblemsNotice } from "./merge-list.js";
 import type { Output } from "./output.js";
@@ -84,7 +84,7 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
   const opts = parseEmergeArgs(argv);
   const root = SimRoot.fromEnv(env);
   const config = await loadPortageConfig(root, env);
-  const faults = faultsFromEnv(env);
+  const faults = await loadFaults(root, env);
   if (opts.version) {
     out.out(`Portage 3.0.82 (binfleet portage-sim, ${config.profilePath.replace(/^.*\/profiles\//, "")}, ${config.vars["CHOST"] ?? "unknown"})\n`);
     return 0;

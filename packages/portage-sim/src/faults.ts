@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { type Atom, atomMatches, parseAtom, type Cpv } from "@binfleet/shared";
+import type { SimRoot } from "./sim-root.js";
 
 /**
  * Fault injection and time scale, read once from the environment:
@@ -9,6 +11,9 @@ import { type Atom, atomMatches, parseAtom, type Cpv } from "@binfleet/shared";
  * - BINFLEET_SIM_CORRUPT_DOWNLOAD=1: flip a byte in every downloaded binary.
  * - BINFLEET_SIM_DISK_FULL=1: merging fails with ENOSPC.
  * - BINFLEET_SIM_SLOW_BINHOST_MS: delay before every binhost request.
+ *
+ * The same keys in the root's `etc/portage-sim/faults.env` (KEY=VALUE lines) override the
+ * environment: a test can break one node of a fleet, then mend it, while its agent runs.
  */
 export interface Faults {
   readonly speed: number;
@@ -48,4 +53,15 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults {
 
 export function hits(list: readonly Atom[], cpv: Cpv): boolean {
   return list.some((a) => atomMatches(a, { cpv }));
+}
+
+/** The environment's faults, overridden by the root's `etc/portage-sim/faults.env`. */
+export async function loadFaults(root: SimRoot, env: NodeJS.ProcessEnv): Promise<Faults> {
+  const text = await readFile(root.path("/etc/portage-sim/faults.env"), "utf8").catch(() => "");
+  const fromFile: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^\s*(BINFLEET_SIM_[A-Z_]+)=(.*)$/.exec(line);
+    if (m !== null) fromFile[m[1]!] = m[2]!.trim();
+  }
+  return faultsFromEnv({ ...env, ...fromFile });
 }

@@ -1,0 +1,60 @@
+import type { Logger } from "@binfleet/shared";
+import type { KV } from "@nats-io/kv";
+import type { BuildRecord } from "./builder-worker.js";
+
+/**
+ * Every build record in the `binfleet-builds` bucket, kept current from a KV
+ * watch: what `binfleet plan` and `binfleet builds` show, and what
+ * `builds --watch` streams. Records are written only by builder workers.
+ */
+export class BuildBoard {
+  private readonly records = new Map<string, BuildRecord>();
+  private readonly listeners = new Set<(r: BuildRecord) => void>();
+  private stopWatch: (() => void) | null = null;
+
+  constructor(private readonly log: Logger) {}
+
+  /** Loads the current records and follows changes; resolves once the initial values are in. */
+  async follow(kv: KV): Promise<void> {
+    const empty = (await kv.status()).values === 0;
+    const watch = await kv.watch();
+    this.stopWatch = () => watch.stop();
+    let initialized: () => void = () => undefined;
+    const init = new Promise<void>((r) => (initialized = r));
+    if (empty) initialized();
+    void (async () => {
+      for await (const e of watch) {
+        if (e.operation === "PUT") {
+          try {
+            const r = e.json<BuildRecord>();
+            this.records.set(r.key, r);
+            for (const l of this.listeners) l(r);
+          } catch (err) {
+            this.log.warn({ key: e.key, err: (err as Error).message }, "unreadable build record ignored");
+          }
+        }
+        // delta counts the initial values still to come.
+        if (!e.isUpdate && e.delta === 0) initialized();
+      }
+    })();
+    await init;
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+
+  get(variant: string): BuildRecord | undefined {
+    return this.records.get(variant);
+  }
+
+  all(): BuildRecord[] {
+    return [...this.records.values()].sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /** Calls fn on every record change until the returned function is called. */
+  subscribe(fn: (r: BuildRecord) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}

@@ -1,0 +1,329 @@
+import { readFile } from "node:fs/promises";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
+import {
+  BuildState,
+  DriftResponseSchema,
+  ExplainResponseSchema,
+  FleetControlService,
+  GetPlanResponseSchema,
+  ListBuildsResponseSchema,
+  ListNodesResponseSchema,
+  ListPlatformsResponseSchema,
+  type Rollout,
+  RolloutSchema,
+  StreamBuildLogResponseSchema,
+  SyncResponseSchema,
+  ApproveResponseSchema,
+  WatchBuildsResponseSchema,
+  type BuildSummary,
+} from "@binfleet/shared/wire";
+import * as grpc from "@grpc/grpc-js";
+import { type Client, createClient } from "./grpc-bridge.js";
+
+const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F] [--ca FILE] [--json] COMMAND …
+
+  nodes [--platform P] [--stale]          nodes, their platform, pending binaries/compiles, state
+  platforms                               platforms, node counts, binhost URLs, builder state
+  plan [--platform P]                     the build list and what nodes would still compile
+  approve VARIANT|ATOM… | --all --platform P
+  hold ATOM [--platform P] [--reason R]   never build ATOM (nodes keep compiling it)
+  unhold ATOM [--platform P]
+  builds [--platform P] [--state S] [--watch]
+  logs BUILD [--follow]
+  sync [--platform P]                     sync builder trees, ask nodes to sync and re-report
+  rollout start [--platform P] [--canary N] [--max-in-flight K] [--max-failures PCT] [--window W] [--dry-run] [--watch]
+  rollout status|pause|resume|abort [ROLLOUT] [--watch]
+  explain NODE [ATOM]                     why NODE would still compile ATOM (or anything)
+  drift [--platform P]                    USE deviations that cost extra builds
+
+Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA.
+--json prints each reply in the proto3 JSON mapping, one object per line.`;
+
+class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+type Api = Client<typeof FleetControlService>;
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readonly tty: boolean;
+}
+
+const stateName = (s: BuildState): string => BuildState[s].toLowerCase().replace(/_/g, "-");
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + " ".repeat(n - s.length));
+const mib = (b: bigint | number): string => `${(Number(b) / 1024 / 1024).toFixed(1)} MiB`;
+const ago = (ms: bigint): string => {
+  if (ms === 0n) return "never";
+  const s = Math.max(0, Math.round((Date.now() - Number(ms)) / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return "";
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join("  ")).join("\n")}\n`;
+}
+
+function rolloutText(r: Rollout): string {
+  const count = (s: string): number => r.nodes.filter((n) => n.state === s).length;
+  const head = `>>> rollout ${r.id} (${r.options?.platformKey || "all platforms"}): ${r.state}${r.reason === "" ? "" : ` — ${r.reason}`}\n`;
+  const summary = `    ${count("succeeded")} succeeded, ${count("updating")} updating, ${count("waiting")} waiting, ${count("offline")} offline, ${count("failed")} failed, ${count("current")} already current\n`;
+  const rows = [["NODE", "STATE", "CANARY", "BINARIES", "COMPILES", "DOWNLOAD", "ERROR"]];
+  for (const n of r.nodes) rows.push([n.nodeId, n.state, n.canary ? "yes" : "", String(n.binaryCount), String(n.compileCount), mib(n.downloadBytes), n.error.split("\n")[0]!.slice(0, 60)]);
+  return head + summary + table(rows);
+}
+
+const GLOBAL_WITH_VALUE = ["server", "token", "token-file", "ca"] as const;
+
+/** Takes the global options out wherever they stand (`binfleet plan --json` and `binfleet --json plan` alike). */
+function splitGlobalOptions(argv: readonly string[]): { values: Partial<Record<(typeof GLOBAL_WITH_VALUE)[number], string>>; json: boolean; help: boolean; rest: string[] } {
+  const values: Partial<Record<(typeof GLOBAL_WITH_VALUE)[number], string>> = {};
+  const rest: string[] = [];
+  let json = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [name, inline] = a.startsWith("--") ? (a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined]) : ["", undefined];
+    if (a === "--json") json = true;
+    else if (a === "--help" || a === "-h") help = true;
+    else if ((GLOBAL_WITH_VALUE as readonly string[]).includes(name)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      values[name as (typeof GLOBAL_WITH_VALUE)[number]] = v;
+    } else rest.push(a);
+  }
+  return { values, json, help, rest };
+}
+
+/** Parses global options, then one command; returns the exit code (0 ok, 1 failed, 2 usage). */
+export async function main(argv: readonly string[], io: Io = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), tty: process.stdout.isTTY === true }): Promise<number> {
+  let api: Api | null = null;
+  try {
+    const g = splitGlobalOptions(argv);
+    const [command, ...cmdArgs] = g.rest;
+    if (g.help || command === undefined) {
+      io.out(`${USAGE}\n`);
+      return g.help ? 0 : 2;
+    }
+    const server = g.values["server"] ?? process.env["BINFLEET_SERVER"] ?? "127.0.0.1:50051";
+    const tokenFile = g.values["token-file"] ?? process.env["BINFLEET_TOKEN_FILE"];
+    const token = g.values["token"] ?? process.env["BINFLEET_TOKEN"] ?? (tokenFile === undefined ? undefined : (await readFile(tokenFile, "utf8")).trim());
+    const ca = g.values["ca"] ?? process.env["BINFLEET_CA"];
+    const creds = ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(await readFile(ca));
+    api = createClient(FleetControlService, server, creds, { "grpc.max_receive_message_length": 64 * 1024 * 1024 });
+    const metadata = new grpc.Metadata();
+    if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
+    return await run(api, metadata, command, cmdArgs, g.json, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`binfleet: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    const e = err as grpc.ServiceError;
+    if (typeof e.code === "number") {
+      const what =
+        e.code === grpc.status.UNAVAILABLE
+          ? `cannot reach the coordinator (${e.details})`
+          : e.code === grpc.status.DEADLINE_EXCEEDED
+            ? "the coordinator did not answer in time"
+            : e.details || e.message;
+      io.err(`binfleet: error: ${what}\n`);
+      return e.code === grpc.status.INVALID_ARGUMENT ? 2 : 1;
+    }
+    io.err(`binfleet: error: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    api?.close();
+  }
+}
+
+async function run(api: Api, metadata: grpc.Metadata, command: string, args: readonly string[], json: boolean, io: Io): Promise<number> {
+  const o = { metadata, deadline: Date.now() + 60_000 };
+  const stream = { metadata };
+  const emit = <D extends DescMessage>(schema: D, msg: MessageShape<D>, human: () => string): void => {
+    io.out(json ? `${toJsonString(schema, msg, { alwaysEmitImplicit: true })}\n` : human());
+  };
+  const opts = (spec: ParseArgsOptionsConfig) => {
+    try {
+      return parseArgs({ args: [...args], options: spec ?? {}, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  };
+  const platformOpt = { platform: { type: "string" as const, default: "" } };
+
+  switch (command) {
+    case "nodes": {
+      const a = opts({ ...platformOpt, stale: { type: "boolean", default: false } });
+      const r = await api.listNodes({ platformKey: a.values.platform as string, staleOnly: a.values.stale === true }, o);
+      emit(ListNodesResponseSchema, r, () =>
+        table([["NODE", "PLATFORM", "SNAPSHOT", "LAST REPORT", "BINARY", "COMPILE", "STATE"], ...r.nodes.map((n) => [n.nodeId, n.platformName || n.platformKey, n.snapshotId.slice(0, 24), ago(n.lastReportUnixMs), String(n.pendingBinary), String(n.pendingCompile), n.state])]),
+      );
+      return 0;
+    }
+    case "platforms": {
+      opts({});
+      const r = await api.listPlatforms({}, o);
+      emit(ListPlatformsResponseSchema, r, () => table([["PLATFORM", "KEY", "NODES", "BINHOST", "BUILDER"], ...r.platforms.map((p) => [p.name || "-", p.key, String(p.nodeCount), p.binhostUrl || "-", p.builderState])]));
+      return 0;
+    }
+    case "plan": {
+      const a = opts(platformOpt);
+      const r = await api.getPlan({ platformKey: a.values.platform as string }, o);
+      emit(GetPlanResponseSchema, r, () => {
+        let t = `\nThese are the variants that would be built, in order (${r.items.length} for ${r.nodes} nodes):\n\n`;
+        for (const i of r.items) t += `[${pad(stateName(i.state), 16)}] ${i.cpv} USE="${i.use.join(" ")}" ${i.variantId.slice(0, 12)} (wanted by ${i.wantedByCount})\n`;
+        if (r.localCompiles.length > 0) {
+          t += `\nNodes would still compile (${r.localCompiles.length}):\n\n`;
+          for (const l of r.localCompiles) t += ` * ${l.nodeId}: ${l.cpv}: ${l.reason}\n`;
+        }
+        const waiting = r.items.filter((i) => i.state === BuildState.WAITING_APPROVAL).length;
+        if (waiting > 0) t += `\n * ${waiting} variants wait for approval: binfleet approve ID…|ATOM…|--all --platform P\n`;
+        return t;
+      });
+      return 0;
+    }
+    case "approve": {
+      const a = opts({ ...platformOpt, all: { type: "boolean", default: false } });
+      const r = await api.approve({ variantIds: a.positionals, all: a.values.all === true, platformKey: a.values.platform as string }, o);
+      emit(ApproveResponseSchema, r, () => `>>> approved ${r.approved.length} variants; they are queued for building\n`);
+      return 0;
+    }
+    case "hold":
+    case "unhold": {
+      const a = opts({ ...platformOpt, reason: { type: "string", default: "" } });
+      const atom = a.positionals[0];
+      if (atom === undefined || a.positionals.length > 1) throw new UsageError(`${command} takes one atom`);
+      if (command === "hold") await api.hold({ atom, platformKey: a.values.platform as string, reason: a.values.reason as string }, o);
+      else await api.unhold({ atom, platformKey: a.values.platform as string }, o);
+      io.out(json ? `${JSON.stringify({ atom, held: command === "hold" })}\n` : `>>> ${atom} ${command === "hold" ? "held: it will not be built" : "no longer held"}\n`);
+      return 0;
+    }
+    case "builds": {
+      const a = opts({ ...platformOpt, state: { type: "string", multiple: true, default: [] }, watch: { type: "boolean", default: false } });
+      const states = (a.values.state as string[]).map((s) => {
+        const v = BuildState[s.toUpperCase().replace(/-/g, "_") as keyof typeof BuildState];
+        if (v === undefined) throw new UsageError(`unknown build state ${s}`);
+        return v;
+      });
+      const line = (b: BuildSummary): string => {
+        const r = b.result;
+        const took = r !== undefined && r.finishedAtUnixMs > 0n ? ` ${((Number(r.finishedAtUnixMs) - Number(r.startedAtUnixMs)) / 1000).toFixed(1)}s` : "";
+        return `${(b.job?.id ?? "").slice(0, 12)}  [${pad(stateName(r?.state ?? BuildState.UNSPECIFIED), 16)}] ${b.job?.cpv} USE="${b.job?.use.join(" ")}"${r?.builder ? ` on ${r.builder}` : ""}${took}${r?.error ? ` — ${r.error}` : ""}\n`;
+      };
+      const r = await api.listBuilds({ platformKey: a.values.platform as string, states }, o);
+      emit(ListBuildsResponseSchema, r, () => r.builds.map(line).join(""));
+      if (a.values.watch === true) for await (const ev of api.watchBuilds({ platformKey: a.values.platform as string }, stream)) emit(WatchBuildsResponseSchema, ev, () => line(ev.build!));
+      return 0;
+    }
+    case "logs": {
+      const a = opts({ follow: { type: "boolean", short: "f", default: false } });
+      const id = a.positionals[0];
+      if (id === undefined) throw new UsageError("logs takes a build id (see binfleet builds)");
+      for await (const chunk of api.streamBuildLog({ jobId: id, follow: a.values.follow === true }, stream)) emit(StreamBuildLogResponseSchema, chunk, () => `${chunk.lines.join("\n")}\n`);
+      return 0;
+    }
+    case "sync": {
+      const a = opts(platformOpt);
+      const r = await api.sync({ platformKey: a.values.platform as string }, { metadata, deadline: Date.now() + 3600_000 });
+      emit(SyncResponseSchema, r, () => `>>> builder trees synced${r.failedPlatforms.length > 0 ? ` (failed: ${r.failedPlatforms.join(", ")})` : ""}; ${r.nodesAsked} nodes asked to sync and re-report\n`);
+      return r.failedPlatforms.length > 0 ? 1 : 0;
+    }
+    case "rollout":
+      return rollout(api, metadata, args, json, io);
+    case "explain": {
+      const a = opts({});
+      const [node, atom] = a.positionals;
+      if (node === undefined || a.positionals.length > 2) throw new UsageError("explain takes a node and optionally an atom");
+      const r = await api.explain({ nodeId: node, atom: atom ?? "" }, o);
+      emit(ExplainResponseSchema, r, () => {
+        let t = "";
+        for (const e of r.explanations) t += ` * ${e.cpv}: ${e.reason}${e.differingFlags.length > 0 ? ` [${e.differingFlags.join(" ")}]` : ""}\n     ${e.detail}\n`;
+        return t === "" ? `>>> ${r.nodeId} has nothing pending: it is current\n` : `>>> ${r.nodeId} (${r.platformKey}):\n${t}`;
+      });
+      return 0;
+    }
+    case "drift": {
+      const a = opts(platformOpt);
+      const r = await api.drift({ platformKey: a.values.platform as string }, o);
+      emit(DriftResponseSchema, r, () => table([["PACKAGE", "FLAGS", "NODES", "EXTRA VARIANTS"], ...r.entries.map((e) => [e.cp, e.flags.join(" "), String(e.nodeCount), String(e.extraVariants)])]) || ">>> no USE drift: every package is built one way\n");
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function rollout(api: Api, metadata: grpc.Metadata, args: readonly string[], json: boolean, io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const o = { metadata, deadline: Date.now() + 60_000 };
+  let a;
+  try {
+    a = parseArgs({
+      args: rest,
+      options: {
+        platform: { type: "string", default: "" },
+        canary: { type: "string", default: "1" },
+        "max-in-flight": { type: "string", default: "5" },
+        "max-failures": { type: "string", default: "0" },
+        window: { type: "string", default: "" },
+        "dry-run": { type: "boolean", default: false },
+        watch: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const num = (name: string, v: unknown): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} takes a number`);
+    return n;
+  };
+  const show = (r: Rollout): void => io.out(json ? `${toJsonString(RolloutSchema, r, { alwaysEmitImplicit: true })}\n` : rolloutText(r));
+  let r: Rollout | undefined;
+  if (sub === "start") {
+    const options = {
+      platformKey: a.values.platform as string,
+      canary: num("canary", a.values.canary),
+      maxInFlight: Math.max(1, num("max-in-flight", a.values["max-in-flight"])),
+      maxFailurePercent: num("max-failures", String(a.values["max-failures"]).replace(/%$/, "")),
+      window: a.values.window as string,
+      dryRun: a.values["dry-run"] === true,
+    };
+    r = (await api.startRollout({ options }, o)).rollout;
+  } else if (sub === "status") {
+    r = (await api.getRollout({ rolloutId: a.positionals[0] ?? "" }, o)).rollout;
+  } else if (sub === "pause" || sub === "resume" || sub === "abort") {
+    r = (await api.controlRollout({ rolloutId: a.positionals[0] ?? "", action: sub }, o)).rollout;
+  } else {
+    throw new UsageError("rollout start|status|pause|resume|abort");
+  }
+  if (r === undefined) throw new Error("the coordinator sent no rollout");
+  if (a.values.watch !== true || a.values["dry-run"] === true) {
+    show(r);
+    return r.state === "halted" ? 1 : 0;
+  }
+  let shownLines = 0;
+  for await (const ev of api.watchRollout({ rolloutId: r.id }, { metadata })) {
+    r = ev.rollout!;
+    if (json || !io.tty) {
+      // Plain lines for logs and pipes: the summary only.
+      if (json) show(r);
+      else io.out(rolloutText(r).split("\n").slice(0, 2).join("\n") + "\n");
+    } else {
+      // On a terminal, redraw the status table in place.
+      const text = rolloutText(r);
+      io.out(`${shownLines > 0 ? `\x1b[${shownLines}A\x1b[J` : ""}${text}`);
+      shownLines = text.split("\n").length - 1;
+    }
+  }
+  if (!json && !io.tty) io.out(rolloutText(r));
+  return r.state === "halted" || r.state === "aborted" ? 1 : 0;
+}

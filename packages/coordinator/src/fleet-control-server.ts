@@ -1,0 +1,350 @@
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type Atom, type Logger, NODE_ID_PATTERN, parseAtom } from "@binfleet/shared";
+import { BuildState, FleetControlService, type RolloutSchema, type BuildSummarySchema } from "@binfleet/shared/wire";
+import * as grpc from "@grpc/grpc-js";
+import { ApiError, type Caller, type Role } from "./api-access.js";
+import type { BuildRecord } from "./builder-worker.js";
+import { recordKey } from "./builder-worker.js";
+import type { Coordinator, PlanEntry } from "./coordinator.js";
+import { explainNode } from "./explain.js";
+import { type CallContext, addService } from "./grpc-bridge.js";
+import { RolloutError, type Rollout } from "./rollout-manager.js";
+import { UseDriftAnalyzer } from "./use-drift.js";
+
+/** Requests above this are refused with RESOURCE_EXHAUSTED before they are decoded. */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Replies are capped too: a 10,000-node plan's local compiles are summarized past this many rows. */
+const MAX_ROWS = 20_000;
+
+const STATE_OF: Record<PlanEntry["state"] | BuildRecord["state"], BuildState> = {
+  "waiting-approval": BuildState.WAITING_APPROVAL,
+  queued: BuildState.QUEUED,
+  running: BuildState.RUNNING,
+  succeeded: BuildState.SUCCEEDED,
+  failed: BuildState.FAILED,
+};
+
+function nodeId(s: string): string {
+  if (!NODE_ID_PATTERN.test(s)) throw new ApiError("invalid-argument", `invalid node id '${s.slice(0, 64)}'`);
+  return s;
+}
+
+function atomArg(s: string): Atom {
+  try {
+    return parseAtom(s);
+  } catch (err) {
+    throw new ApiError("invalid-argument", `invalid atom '${s.slice(0, 200)}': ${(err as Error).message}`);
+  }
+}
+
+/** The one mapping from errors to gRPC statuses; internal details stay in the log. */
+function toStatus(log: Logger): (err: unknown) => grpc.ServerErrorResponse {
+  const codes = {
+    unauthenticated: grpc.status.UNAUTHENTICATED,
+    "permission-denied": grpc.status.PERMISSION_DENIED,
+    "not-found": grpc.status.NOT_FOUND,
+    "invalid-argument": grpc.status.INVALID_ARGUMENT,
+    "failed-precondition": grpc.status.FAILED_PRECONDITION,
+  } as const;
+  return (err) => {
+    if (err instanceof ApiError) return { name: err.name, message: err.message, code: codes[err.kind] };
+    if (err instanceof RolloutError) {
+      const code = err.kind === "not-found" ? grpc.status.NOT_FOUND : err.kind === "invalid" ? grpc.status.INVALID_ARGUMENT : grpc.status.FAILED_PRECONDITION;
+      return { name: err.name, message: err.message, code };
+    }
+    log.error({ err }, "api call failed");
+    return { name: "Error", message: "internal error (see the coordinator's log)", code: grpc.status.INTERNAL };
+  };
+}
+
+function rolloutMessage(r: Rollout): MessageInitShape<typeof RolloutSchema> {
+  return {
+    id: r.id,
+    options: { ...r.options, dryRun: r.reason === "dry run" },
+    state: r.state,
+    reason: r.reason,
+    startedAtUnixMs: BigInt(r.startedAt),
+    updatedAtUnixMs: BigInt(r.updatedAt),
+    nodes: r.nodes.map((n) => ({ nodeId: n.nodeId, state: n.state, canary: n.canary, binaryCount: n.binaryCount, compileCount: n.compileCount, downloadBytes: BigInt(n.downloadBytes), error: n.error })),
+  };
+}
+
+function recordSummary(r: BuildRecord): MessageInitShape<typeof BuildSummarySchema> {
+  const [platformKey, cpv, use] = r.key.split("|") as [string, string, string];
+  return {
+    job: { id: recordKey(r.key), platformKey, cpv, use: use === "" ? [] : use.split(","), attempt: r.attempt },
+    result: { jobId: recordKey(r.key), state: STATE_OF[r.state], builder: r.builder, startedAtUnixMs: BigInt(r.startedAt), finishedAtUnixMs: BigInt(r.finishedAt), logTail: [...r.logTail], error: r.error },
+  };
+}
+
+/** Yields the values pushed to it until the signal aborts. */
+async function* pushed<T>(subscribe: (push: (v: T) => void) => () => void, signal: AbortSignal): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let wake: (() => void) | null = null;
+  const unsubscribe = subscribe((v) => {
+    queue.push(v);
+    wake?.();
+  });
+  try {
+    while (!signal.aborted) {
+      while (queue.length > 0) yield queue.shift()!;
+      await new Promise<void>((r) => {
+        wake = r;
+        signal.addEventListener("abort", () => r(), { once: true });
+      });
+      wake = null;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/**
+ * FleetControl over gRPC: what the `binfleet` CLI speaks. Every call needs a
+ * bearer token; reads need viewer, changes operator, every change is logged
+ * with who made it.
+ */
+export class FleetControlServer {
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly address: string,
+  ) {}
+
+  static async start(c: Coordinator, log: Logger): Promise<FleetControlServer> {
+    const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES, "grpc.max_send_message_length": 64 * 1024 * 1024 });
+    const who = (ctx: CallContext, need: Role, method: string, args: Record<string, unknown> = {}): Caller => {
+      const caller = c.authorize(ctx.metadata, need);
+      if (need !== "viewer") log.info({ by: caller.name, role: caller.role, method, ...args, peer: ctx.peer }, "api mutation");
+      return caller;
+    };
+    addService(
+      server,
+      FleetControlService,
+      {
+        async listNodes(req, ctx) {
+          who(ctx, "viewer", "ListNodes");
+          const pk = c.platformKey(req.platformKey);
+          const now = Date.now();
+          return {
+            nodes: c.registry
+              .all()
+              .filter((n) => (pk === "" || n.platformKey === pk) && (!req.staleOnly || c.registry.state(n, now) === "stale"))
+              .map((n) => {
+                const pf = c.preflight(n.nodeId);
+                return {
+                  nodeId: n.nodeId,
+                  platformKey: n.platformKey,
+                  platformName: c.platform(n.platformKey)?.name ?? "",
+                  snapshotId: n.snapshotId,
+                  lastReportUnixMs: BigInt(n.reportedAt),
+                  lastHeartbeatUnixMs: BigInt(n.heartbeatAt),
+                  pendingBinary: pf.binaryCount,
+                  pendingCompile: pf.compileCount,
+                  state: c.registry.state(n, now),
+                };
+              }),
+          };
+        },
+
+        async listPlatforms(_req, ctx) {
+          who(ctx, "viewer", "ListPlatforms");
+          const keys = new Set([...c.config.platforms.map((p) => p.key), ...c.registry.all().map((n) => n.platformKey)]);
+          return {
+            platforms: [...keys].sort().map((key) => {
+              const p = c.platform(key);
+              const nodes = c.registry.all().filter((n) => n.platformKey === key);
+              const plan = c.plan(key);
+              const running = plan.filter((e) => e.state === "running").length;
+              const queued = plan.filter((e) => e.state === "queued").length;
+              return {
+                key,
+                name: p?.name ?? "",
+                nodeCount: nodes.length,
+                binhostUrl: p === null ? "" : c.binhostUrl(p.name),
+                builderState: p === null ? "no builder" : running > 0 ? `building (${running} running, ${queued} queued)` : queued > 0 ? `${queued} queued` : "idle",
+                ...(nodes[0]?.platform === undefined ? {} : { platform: nodes[0].platform }),
+              };
+            }),
+          };
+        },
+
+        async getPlan(req, ctx) {
+          who(ctx, "viewer", "GetPlan");
+          const pk = c.platformKey(req.platformKey);
+          const keys = pk === "" ? [...new Set([...c.config.platforms.map((p) => p.key), ...c.planner.platformKeys()])].sort() : [pk];
+          const items = keys.flatMap((k) => c.plan(k)).map((e) => ({
+            variantId: e.id,
+            platformKey: e.item.variant.platformKey,
+            cpv: e.item.variant.cpv,
+            use: [...e.item.variant.use],
+            wantedByCount: e.item.wantedBy.length,
+            wantedBy: e.item.wantedBy.slice(0, 50),
+            state: STATE_OF[e.state],
+          }));
+          const localCompiles: { nodeId: string; cpv: string; reason: string }[] = [];
+          const nodes = c.registry.all().filter((n) => pk === "" || n.platformKey === pk);
+          for (const n of nodes) {
+            const builder = c.platform(n.platformKey) !== null;
+            for (const p of n.pending) {
+              if (p.binary || localCompiles.length >= MAX_ROWS) continue;
+              const hold = builder ? c.policy.holdFor(n.platformKey, p.cpv) : null;
+              if (!builder) localCompiles.push({ nodeId: n.nodeId, cpv: p.cpv, reason: "no builder for the node's platform" });
+              else if (hold !== null) localCompiles.push({ nodeId: n.nodeId, cpv: p.cpv, reason: `held (${hold.atom}${hold.reason === "" ? "" : `: ${hold.reason}`})` });
+            }
+          }
+          return { items, localCompiles, nodes: nodes.length };
+        },
+
+        async approve(req, ctx) {
+          const caller = who(ctx, "operator", "Approve", { variants: req.variantIds.slice(0, 50), all: req.all, platform: req.platformKey });
+          return { approved: await c.approve(req.variantIds, req.all, c.platformKey(req.platformKey), caller) };
+        },
+
+        async hold(req, ctx) {
+          const caller = who(ctx, "operator", "Hold", { atom: req.atom, platform: req.platformKey });
+          atomArg(req.atom);
+          await c.hold(req.atom, c.platformKey(req.platformKey), req.reason.slice(0, 500), caller);
+          return {};
+        },
+
+        async unhold(req, ctx) {
+          const caller = who(ctx, "operator", "Unhold", { atom: req.atom, platform: req.platformKey });
+          await c.unhold(req.atom, c.platformKey(req.platformKey), caller);
+          return {};
+        },
+
+        async listBuilds(req, ctx) {
+          who(ctx, "viewer", "ListBuilds");
+          const pk = c.platformKey(req.platformKey);
+          const want = new Set(req.states);
+          const recorded = c.board.all().filter((r) => pk === "" || r.key.startsWith(`${pk}|`));
+          const seen = new Set(recorded.map((r) => r.key));
+          const keys = pk === "" ? c.planner.platformKeys() : [pk];
+          const waiting = keys
+            .flatMap((k) => c.plan(k))
+            .filter((e) => !seen.has(e.item.key))
+            .map((e) => ({ job: { id: e.id, platformKey: e.item.variant.platformKey, cpv: e.item.variant.cpv, use: [...e.item.variant.use], wantedBy: e.item.wantedBy.slice(0, 50) }, result: { jobId: e.id, state: STATE_OF[e.state] } }));
+          const builds = [...recorded.map(recordSummary), ...waiting].filter((b) => want.size === 0 || want.has(b.result?.state ?? BuildState.UNSPECIFIED));
+          return { builds: builds.slice(-MAX_ROWS) };
+        },
+
+        async *watchBuilds(req, ctx) {
+          who(ctx, "viewer", "WatchBuilds");
+          const pk = c.platformKey(req.platformKey);
+          for await (const r of pushed<BuildRecord>((push) => c.board.subscribe(push), ctx.signal)) {
+            if (pk === "" || r.key.startsWith(`${pk}|`)) yield { build: recordSummary(r) };
+          }
+        },
+
+        async *streamBuildLog(req, ctx) {
+          who(ctx, "viewer", "StreamBuildLog");
+          if (!/^[0-9a-f]{8,40}$/.test(req.jobId)) throw new ApiError("invalid-argument", "a build id is 8 to 40 hex digits (see binfleet builds)");
+          const matches = c.board.all().filter((r) => recordKey(r.key).startsWith(req.jobId));
+          if (matches.length === 0) throw new ApiError("not-found", `no build ${req.jobId}`);
+          if (matches.length > 1) throw new ApiError("invalid-argument", `build id prefix ${req.jobId} is ambiguous`);
+          for await (const text of c.buildLog(recordKey(matches[0]!.key), req.follow, ctx.signal)) yield { lines: text.replace(/\n$/, "").split("\n") };
+        },
+
+        async sync(req, ctx) {
+          const caller = who(ctx, "operator", "Sync", { platform: req.platformKey });
+          const r = await c.sync(c.platformKey(req.platformKey), caller);
+          return { nodesAsked: r.nodesAsked, failedPlatforms: r.failed, snapshotId: "" };
+        },
+
+        async startRollout(req, ctx) {
+          const o = req.options;
+          const dryRun = o?.dryRun ?? false;
+          who(ctx, dryRun ? "viewer" : "operator", "StartRollout", { platform: o?.platformKey ?? "", canary: o?.canary ?? 0, dryRun });
+          const options = {
+            platformKey: c.platformKey(o?.platformKey ?? ""),
+            canary: Math.max(0, o?.canary ?? 0),
+            maxInFlight: o?.maxInFlight || 5,
+            maxFailurePercent: o?.maxFailurePercent ?? 0,
+            window: o?.window ?? "",
+          };
+          return { rollout: rolloutMessage(await c.rollouts.start(options, dryRun)) };
+        },
+
+        async getRollout(req, ctx) {
+          who(ctx, "viewer", "GetRollout");
+          return { rollout: rolloutMessage(c.rollouts.get(req.rolloutId)) };
+        },
+
+        async controlRollout(req, ctx) {
+          who(ctx, "operator", "ControlRollout", { rollout: req.rolloutId, action: req.action });
+          if (req.action !== "pause" && req.action !== "resume" && req.action !== "abort") throw new ApiError("invalid-argument", "action is pause, resume or abort");
+          return { rollout: rolloutMessage(await c.rollouts.control(req.rolloutId, req.action)) };
+        },
+
+        async *watchRollout(req, ctx) {
+          who(ctx, "viewer", "WatchRollout");
+          let last = -1;
+          for (;;) {
+            const r = c.rollouts.get(req.rolloutId);
+            if (r.updatedAt !== last) {
+              last = r.updatedAt;
+              yield { rollout: rolloutMessage(r) };
+            }
+            if (r.state === "done" || r.state === "aborted" || r.state === "halted") return;
+            await sleep(500, undefined, { signal: ctx.signal }).catch(() => undefined);
+            if (ctx.signal.aborted) return;
+          }
+        },
+
+        async explain(req, ctx) {
+          who(ctx, "viewer", "Explain");
+          const n = c.registry.get(nodeId(req.nodeId));
+          if (n === undefined) throw new ApiError("not-found", `unknown node ${req.nodeId}: it has not sent an accepted report`);
+          const explanations = explainNode(
+            n,
+            {
+              hasBuilder: (pk) => c.platform(pk) !== null,
+              holdFor: (pk, cpv) => c.policy.holdFor(pk, cpv),
+              binhostUses: (pk, cpv) => c.planner.heldUses(pk, cpv),
+              buildStatus: (key) => {
+                const e = c.plan(n.platformKey).find((x) => x.item.key === key);
+                const r = c.board.get(key);
+                if (e?.state === "failed" || r?.state === "failed") return `failed (${r?.error ?? "see binfleet builds"})`;
+                return e === undefined ? "not planned" : e.state === "waiting-approval" ? "waiting for approval (binfleet approve)" : e.state;
+              },
+              builderSnapshot: () => "",
+            },
+            req.atom === "" ? null : atomArg(req.atom),
+          );
+          return { explanations: explanations.map((e) => ({ ...e, differingFlags: [...e.differingFlags] })), nodeId: n.nodeId, platformKey: n.platformKey };
+        },
+
+        async drift(req, ctx) {
+          who(ctx, "viewer", "Drift");
+          const pk = c.platformKey(req.platformKey);
+          const analyzer = new UseDriftAnalyzer();
+          await c.forEachLatestReport((r) => {
+            if (pk === "" || r.platform?.key === pk) analyzer.add(r.nodeId, r.installed);
+          });
+          return { entries: analyzer.result().slice(0, MAX_ROWS).map((e) => ({ ...e, flags: [...e.flags] })) };
+        },
+
+        async collectGarbage(_req, ctx) {
+          who(ctx, "admin", "CollectGarbage");
+          throw new ApiError("failed-precondition", "binfleet gc is not available in this version");
+        },
+      },
+      toStatus(log),
+    );
+    const tls = c.config.api.tls;
+    const creds =
+      tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: await readFile(tls.cert), private_key: await readFile(tls.key) }], false);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${c.config.api.host}:${c.config.api.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+    return new FleetControlServer(server, `${c.config.api.host}:${port}`);
+  }
+
+  /** Lets calls in flight finish for a moment, then cuts streams (watchers) off. */
+  async close(): Promise<void> {
+    await Promise.race([new Promise<void>((r) => this.server.tryShutdown(() => r())), sleep(2000)]);
+    this.server.forceShutdown();
+  }
+}
