@@ -33,8 +33,8 @@ export class BuildBoard {
             this.log.warn({ key: e.key, err: (err as Error).message }, "unreadable build record ignored");
           }
         }
-        // delta counts the initial values still to come.
-        if (!e.isUpdate && e.delta === 0) initialized();
+        // delta counts the values still to come: 0 once the initial ones are in (resolving again later is a no-op).
+        if (e.delta === 0) initialized();
       }
     })();
     await init;

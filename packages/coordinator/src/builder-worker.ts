@@ -21,15 +21,12 @@ export interface BuildRecord {
   readonly builder: string;
   readonly attempt: number;
   readonly startedAt: number;
-  /** Last time the building worker said it is alive; a record not renewed for LEASE_MS is taken over. */
+  /** Last time the building worker said it is alive; a record not renewed for buildLeaseSeconds is taken over. */
   readonly renewedAt: number;
   readonly finishedAt: number;
   readonly error: string;
   readonly logTail: readonly string[];
 }
-
-/** A running build whose worker has not renewed its record for this long is considered dead. */
-const LEASE_MS = 60_000;
 
 /** KV keys must be subject tokens; variant keys are not. */
 export const recordKey = (variant: string): string => createHash("sha256").update(variant).digest("hex").slice(0, 40);
@@ -141,7 +138,7 @@ export class BuilderWorker {
     // Worker names carry the process instance, so after a restart a dead build is not mistaken for ours.
     const live =
       current?.state === "running" &&
-      Date.now() - (current.renewedAt ?? current.startedAt) < LEASE_MS &&
+      Date.now() - (current.renewedAt ?? current.startedAt) < this.config.buildLeaseSeconds * 1000 &&
       Date.now() - current.startedAt < this.config.buildTimeoutSeconds * 1000;
     if (live && current.builder !== this.name) {
       m.nak(5000);
@@ -159,7 +156,7 @@ export class BuilderWorker {
     const stop = new AbortController();
     // Tell JetStream and the KV record that the build is alive, so it is neither redelivered nor taken over.
     void (async () => {
-      for await (const _ of every(10_000, undefined, { signal: stop.signal })) {
+      for await (const _ of every((this.config.buildLeaseSeconds * 1000) / 6, undefined, { signal: stop.signal })) {
         m.working();
         const e = await this.kv.get(recordKey(key));
         const r = e?.operation === "PUT" ? (e.json() as BuildRecord) : null;

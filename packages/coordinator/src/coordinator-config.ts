@@ -83,6 +83,11 @@ export const CoordinatorConfigSchema = z.object({
   staleAfterSeconds: z.number().int().min(1).default(120),
   /** A rollout's update without an outcome after this long counts as failed. */
   rolloutNodeTimeoutSeconds: z.number().int().min(10).default(6 * 3600),
+  /**
+   * A builder that has not renewed its lease on a running build for this long is taken for dead
+   * (crashed host, killed process): the build goes to another worker. Workers renew every sixth of it.
+   */
+  buildLeaseSeconds: z.number().int().min(3).default(60),
   /** A build taking longer is considered dead and handed to another worker. */
   buildTimeoutSeconds: z.number().int().min(5).default(4 * 3600),
   maxReportBytes: z.number().int().min(1024).default(8 * 1024 * 1024),

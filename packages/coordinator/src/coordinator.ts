@@ -525,7 +525,7 @@ export class Coordinator {
       what: `builds ${p.name}#${index}`,
       open: async () => {
         await this.jsm.consumers.info(BUILDS_STREAM.name, name).catch(() =>
-          this.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: 60 * 1_000_000_000, max_deliver: -1 }),
+          this.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: this.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }),
         );
         return (await this.js.consumers.get(BUILDS_STREAM.name, name)).consume({ max_messages: 1 });
       },

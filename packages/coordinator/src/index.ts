@@ -26,3 +26,5 @@ export type { Rollout, RolloutNode, RolloutOptions, RolloutState } from "./rollo
 export { RolloutError, RolloutManager } from "./rollout-manager.js";
 export type { MaintenanceWindow } from "./maintenance-window.js";
 export { parseMaintenanceWindow } from "./maintenance-window.js";
+export type { CommandSigningKey } from "./signing-key.js";
+export { loadOrCreateSigningKey } from "./signing-key.js";
