@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import { get as httpsGet } from "node:https";
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "@binfleet/shared";
+import { execa } from "execa";
 import { BinhostServer } from "./binhost-server.js";
 
 function get(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -65,14 +68,41 @@ describe("BinhostServer", () => {
     assert.equal(part.headers["content-range"], "bytes 10000-10239/10240");
   });
 
-  test("never serves a path outside $PKGDIR, nor directory listings", async () => {
+  test("never serves a path outside $PKGDIR; its directory index lists only what is inside", async () => {
     for (const p of ["/binhost/amd64/../../secret", "/binhost/amd64/%2e%2e/%2e%2e/secret", "/binhost/amd64/app-misc/..%2f..%2f..%2fsecret", "/binhost/amd64/escape"]) {
       const r = await get(server.url, p);
       assert.ok(r.status === 403 || r.status === 404, `${p}: ${r.status}`);
       assert.doesNotMatch(r.body.toString(), /secret/);
     }
-    assert.equal((await get(server.url, "/binhost/amd64/app-misc/")).status, 404);
+    const index = await get(server.url, "/binhost/amd64/");
+    assert.equal(index.status, 200);
+    assert.match(index.body.toString(), /<a href="Packages">Packages<\/a>/);
+    assert.match(index.body.toString(), /<a href="app-misc\/">app-misc\/<\/a>/);
+    assert.doesNotMatch(index.body.toString(), /escape/, "a symlink out of $PKGDIR is not listed");
+    assert.match((await get(server.url, "/binhost/amd64/app-misc/hello/")).body.toString(), /hello-1\.0-1\.gpkg\.tar/);
+    assert.equal((await get(server.url, "/binhost/amd64/app-misc")).headers["location"], "/binhost/amd64/app-misc/");
     assert.equal((await get(server.url, "/binhost/nope/Packages")).status, 404);
+  });
+
+  test("serves HTTPS when given a certificate", async (t) => {
+    const cert = join(tmp, "cert.pem");
+    const key = join(tmp, "key.pem");
+    const made = await execa("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { reject: false });
+    if (made.exitCode !== 0) return t.skip("openssl is not installed");
+    const tls = await BinhostServer.start({ host: "127.0.0.1", port: 0, platforms: [{ name: "amd64", pkgdir: join(tmp, "amd64/pkgdir") }], log: createLogger({ name: "test", destination: new PassThrough() }), tls: { cert, key } });
+    try {
+      assert.match(tls.url, /^https:\/\//);
+      const body = await new Promise<string>((resolve, reject) => {
+        httpsGet(`${tls.url}/binhost/amd64/Packages`, { ca: readFileSync(cert) }, (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve(text));
+        }).on("error", reject);
+      });
+      assert.equal(body, "ARCH: amd64\nPACKAGES: 0\n\n");
+    } finally {
+      await tls.close();
+    }
   });
 
   test("/healthz and /metrics", async () => {

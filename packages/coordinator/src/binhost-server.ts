@@ -1,6 +1,8 @@
+import { timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { realpath, stat } from "node:fs/promises";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { readFile, readdir, realpath, stat } from "node:fs/promises";
+import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, sep } from "node:path";
 import type { Logger } from "@binfleet/shared";
@@ -23,6 +25,8 @@ export interface BinhostServerOptions {
   readonly metrics?: () => string;
   /** Whether the service is healthy, for /healthz (200 "ok" or 503). */
   readonly healthy?: () => boolean;
+  /** PEM files: serve HTTPS instead of HTTP. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 const CONTENT_TYPES: Record<string, string> = { ".tar": "application/x-tar", ".gz": "application/gzip", ".xpak": "application/octet-stream", ".tbz2": "application/x-bzip2" };
@@ -31,7 +35,8 @@ const CONTENT_TYPES: Record<string, string> = { ".tar": "application/x-tar", ".g
  * Serves each platform's $PKGDIR as Portage fetches it: Packages / Packages.gz
  * with If-Modified-Since, package files with Range (wget resumes), Basic auth
  * that challenges before it accepts (Portage sends credentials only after a
- * 401), and nothing outside $PKGDIR: `..`, encoded or not, and symlinks out are refused.
+ * 401), a directory index of $PKGDIR (as nginx's autoindex would show it), and nothing
+ * outside $PKGDIR: `..`, encoded or not, and symlinks out are refused.
  */
 export class BinhostServer {
   private constructor(
@@ -41,7 +46,7 @@ export class BinhostServer {
 
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
     const byName = new Map(o.platforms.map((p) => [p.name, p]));
-    const server = createServer((req, res) => {
+    const listener: RequestListener = (req, res) => {
       const path = (req.url ?? "").split("?")[0];
       if (path === "/healthz") {
         const ok = o.healthy?.() ?? true;
@@ -57,13 +62,14 @@ export class BinhostServer {
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });
-    });
+    };
+    const server = o.tls === undefined ? createServer(listener) : createTlsServer({ cert: await readFile(o.tls.cert), key: await readFile(o.tls.key) }, listener);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(o.port, o.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    return new BinhostServer(server, `http://${o.host}:${addr.port}`);
+    return new BinhostServer(server, `${o.tls === undefined ? "http" : "https"}://${o.host}:${addr.port}`);
   }
 
   close(): Promise<void> {
@@ -87,8 +93,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   const platform = m === null ? undefined : platforms.get(m[1]!);
   if (platform === undefined) return send(res, 404);
   if (platform.auth !== undefined) {
-    const expected = `Basic ${Buffer.from(`${platform.auth.user}:${platform.auth.pass}`).toString("base64")}`;
-    if (req.headers.authorization !== expected) return send(res, 401, { "WWW-Authenticate": `Basic realm="binhost ${platform.name}"` });
+    const expected = Buffer.from(`Basic ${Buffer.from(`${platform.auth.user}:${platform.auth.pass}`).toString("base64")}`);
+    const given = Buffer.from(req.headers.authorization ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { "WWW-Authenticate": `Basic realm="binhost ${platform.name}"` });
   }
   const rel = m![2]!;
   if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
@@ -104,7 +111,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   // A symlink inside $PKGDIR must not lead out of it.
   if (file !== root && !file.startsWith(root + sep)) return send(res, 403);
   const st = await stat(file);
-  // No directory listings: Portage never asks for one, and they would show more than it needs.
+  if (st.isDirectory()) return sendIndex(req, res, path, file, root);
   if (!st.isFile()) return send(res, 404);
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
   const since = req.headers["if-modified-since"];
@@ -134,4 +141,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
     return;
   }
   createReadStream(file, { start, end }).pipe(res);
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A directory of $PKGDIR as a plain HTML list; entries that lead out of $PKGDIR are not shown. */
+async function sendIndex(req: IncomingMessage, res: ServerResponse, urlPath: string, dir: string, root: string): Promise<void> {
+  if (!urlPath.endsWith("/")) return send(res, 301, { Location: `${encodeURI(urlPath)}/` });
+  const entries: string[] = [];
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.name.startsWith(".")) continue;
+    const target = await realpath(join(dir, e.name)).catch(() => null);
+    if (target === null || (target !== root && !target.startsWith(root + sep))) continue;
+    const isDir = (await stat(target)).isDirectory();
+    const name = `${e.name}${isDir ? "/" : ""}`;
+    entries.push(`<a href="${escapeHtml(encodeURIComponent(e.name))}${isDir ? "/" : ""}">${escapeHtml(name)}</a>`);
+  }
+  const body = `<!DOCTYPE html>\n<html><head><title>Index of ${escapeHtml(urlPath)}</title></head><body>\n<h1>Index of ${escapeHtml(urlPath)}</h1><pre>\n${urlPath.split("/").length > 4 ? '<a href="../">../</a>\n' : ""}${entries.join("\n")}\n</pre></body></html>\n`;
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)) });
+  res.end(req.method === "HEAD" ? undefined : body);
 }

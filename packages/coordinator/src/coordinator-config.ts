@@ -20,6 +20,8 @@ export const CoordinatorConfigSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8080),
       /** URL nodes use to reach the binhost (default: http://host:port). */
       publicUrl: z.string().url().optional(),
+      /** PEM certificate and key: serve the binhost over HTTPS. */
+      tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .default({ host: "127.0.0.1", port: 8080 }),
   platforms: z

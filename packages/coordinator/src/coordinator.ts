@@ -136,6 +136,7 @@ export class Coordinator {
         log,
         metrics: () => self.c?.metrics() ?? "",
         healthy: () => self.c?.status() === "running",
+        ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
       });
       opened.push(() => binhost.close());
       self.c = new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens);
