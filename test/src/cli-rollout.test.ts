@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
@@ -25,6 +27,8 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
   let h: FleetHarness;
   let first: Map<string, AgentReport>;
   let tokenFile: string;
+  let webhook: Server;
+  const webhookBodies: Record<string, any>[] = [];
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     const r = await execa(process.execPath, [binfleetBin, "--server", h.coordinator.apiAddress, "--token-file", tokenFile, ...args], { reject: false, timeout: 240_000 });
     return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -38,7 +42,25 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-cli-"));
     fleet = await generateFleet({ nodes: 4, platforms: 1, seed: 11, out: join(tmp, "fleet") });
-    h = await startFleet({ fleet, dir: tmp, log: log(), speed: "0", policy: { requireApproval: true, notify: "rollout" } });
+    webhook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        webhookBodies.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", () => r()));
+    h = await startFleet({
+      fleet,
+      dir: tmp,
+      log: log(),
+      speed: "0",
+      config: {
+        policy: { requireApproval: true, notify: "rollout" },
+        schedule: { nightly: "", webhook: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`, reportWaitSeconds: 60 },
+      },
+    });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
     first = await until("a first report from every node", async () => {
       const r = await h.firstReports();
@@ -49,6 +71,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
 
   after(async () => {
     await h?.teardown();
+    webhook?.close();
     if (process.env["BINFLEET_E2E_KEEP"] === undefined) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -62,6 +85,19 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     const unknown = await cli("explain", "no-such-node");
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /unknown node no-such-node/);
+  });
+
+  test("binfleet sync runs the nightly job: nodes re-report, the pending updates go to the webhook", async () => {
+    const asked = Date.now();
+    const r = await json("sync");
+    assert.equal(r.nodesAsked, fleet.nodes.length);
+    assert.deepEqual(r.nodesNotReported, [], "every node re-reported after its sync");
+    assert.ok(r.pendingVariants > 0);
+    assert.equal(r.waitingApproval, r.pendingVariants, "everything waits for approval");
+    for (const n of fleet.nodes) assert.ok(Number((await h.latestReport(n.name))!.generatedAtUnixMs) >= asked, `${n.name} reported again`);
+    assert.equal(webhookBodies.length, 1);
+    assert.equal(webhookBodies[0]!["trigger"], "binfleet sync by admin");
+    assert.equal(webhookBodies[0]!["platforms"][0].buildList, r.pendingVariants);
   });
 
   test("plan lists each needed variant once, waiting for approval; approve queues them and builders build them", async () => {

@@ -37,7 +37,7 @@ export async function pretend(root: string): Promise<{ text: string; plan: Retur
   return { text, plan: parseEmergePretend(text) };
 }
 
-export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number; policy?: CoordinatorConfigInput["policy"] }): Promise<FleetHarness> {
+export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number; config?: Partial<CoordinatorConfigInput> }): Promise<FleetHarness> {
   const { fleet, dir, log } = o;
   const coordinator = await Coordinator.create(
     coordinatorConfig({
@@ -45,7 +45,7 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
       nats: { urls: [], embeddedPort: 0 },
       http: { host: "127.0.0.1", port: 0 },
       api: { host: "127.0.0.1", port: 0 },
-      ...(o.policy === undefined ? {} : { policy: o.policy }),
+      ...o.config,
       platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1 })),
       portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: o.speed }, rootVariable: "BINFLEET_SIM_ROOT" },
     }),

@@ -31,6 +31,7 @@ export class Agent {
   private statusWatch: Promise<void> | null = null;
   private busy: string | null = null;
   private reportWanted = true;
+  private reportForced = false;
   private wake: (() => void) | null = null;
   private sequence = 0n;
   private lastFingerprint = "";
@@ -84,10 +85,14 @@ export class Agent {
     this.log.info({ node: this.config.nodeId }, "agent started");
   }
 
-  /** Asks for a fresh report (after an emerge, on command, on change). */
-  requestReport(reason: string): void {
-    this.log.debug({ reason }, "report requested");
+  /**
+   * Asks for a fresh report (after an emerge, on command, on change). A forced one is sent even
+   * when nothing changed: the coordinator asked, and waits to hear that the node is where it was.
+   */
+  requestReport(reason: string, force = false): void {
+    this.log.debug({ reason, force }, "report requested");
     this.reportWanted = true;
+    this.reportForced ||= force;
     this.wake?.();
   }
 
@@ -117,9 +122,11 @@ export class Agent {
     while (!this.stopped) {
       // While emerge runs, the vdb is changing under the collector: report when it is done.
       if ((this.reportWanted || Date.now() >= next) && this.busy === null) {
+        const force = this.reportForced;
         this.reportWanted = false;
+        this.reportForced = false;
         next = Date.now() + this.config.reportIntervalSeconds * 1000;
-        await this.collectReport();
+        await this.collectReport(force);
       }
       await this.flushOutbox();
       const pending = (await this.outbox.peek()) !== null;
@@ -132,10 +139,10 @@ export class Agent {
     }
   }
 
-  private async collectReport(): Promise<void> {
+  private async collectReport(force: boolean): Promise<void> {
     try {
       const report = await this.collector.collect();
-      if (report.contentHash === (await this.outbox.lastSent())) {
+      if (!force && report.contentHash === (await this.outbox.lastSent())) {
         this.log.debug({ hash: report.contentHash }, "report unchanged, not resent");
         return;
       }
@@ -146,7 +153,7 @@ export class Agent {
         this.log.error({ bytes: data.length, limit: this.config.maxReportBytes }, "report exceeds the size limit, not sent");
         return;
       }
-      await this.outbox.put(data, report.contentHash);
+      await this.outbox.put(data, report.contentHash, `${report.contentHash}-${this.sequence}`);
       this.log.info({ hash: report.contentHash, bytes: data.length, installed: report.installed.length, plan: report.plan.length }, "report queued");
     } catch (err) {
       // Typically a vdb entry read while emerge replaced it: try again shortly.
@@ -159,10 +166,10 @@ export class Agent {
     const item = await this.outbox.peek();
     if (item === null || this.nc.isClosed()) return;
     try {
-      // The content hash as message id: JetStream drops a resend inside its duplicate window.
-      await this.js.publish(subjects.report(this.config.nodeId), item.data, { msgID: item.hash, timeout: 5000 });
+      // JetStream drops a resend of the same item inside its duplicate window.
+      await this.js.publish(subjects.report(this.config.nodeId), item.data, { msgID: item.id, timeout: 5000 });
       await this.outbox.markSent(item.hash);
-      await this.outbox.done(item.hash);
+      await this.outbox.done(item.id);
       this.log.info({ hash: item.hash }, "report delivered");
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "report not delivered yet, will retry");
@@ -269,7 +276,7 @@ export class Agent {
   private async execute(cmd: Command): Promise<void> {
     const a = cmd.action;
     if (a.case === "report") {
-      this.requestReport(`command ${cmd.id}`);
+      this.requestReport(`command ${cmd.id}`, true);
       return;
     }
     let argv: string[];
@@ -318,7 +325,7 @@ export class Agent {
     await this.progress(cmd.id, { case: "finished", value: { exitCode: result.exitCode, success, installedBinary: binaries, compiledLocally: compiled, logTail: tail.slice(-20), error: success ? "" : result.stderr.slice(-2000) } });
     if (success) this.log.info({ commandId: cmd.id, exitCode: result.exitCode, binaries, compiled }, "portage finished");
     else this.log.warn({ commandId: cmd.id, exitCode: result.exitCode, binaries, compiled, stderr: result.stderr.slice(-1500), tail: tail.slice(-8) }, "portage failed");
-    this.requestReport(`after ${a.case}`);
+    this.requestReport(`after ${a.case}`, true);
   }
 
   private async progress(commandId: string, event: ProgressInit["event"]): Promise<void> {

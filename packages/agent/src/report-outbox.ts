@@ -14,27 +14,32 @@ export class ReportOutbox {
     this.dir = join(stateDir, "outbox");
   }
 
-  async put(data: Uint8Array, hash: string): Promise<void> {
+  /**
+   * Queues a report. `id` (its content hash and sequence) is the JetStream message id: a resend of
+   * the same item after a crash is dropped as a duplicate, a new report with unchanged content is not.
+   */
+  async put(data: Uint8Array, hash: string, id: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeFile(join(this.dir, "report.tmp"), data);
-    await writeFile(join(this.dir, "report.hash.tmp"), hash);
+    await writeFile(join(this.dir, "report.hash.tmp"), `${hash} ${id}`);
     await rename(join(this.dir, "report.tmp"), join(this.dir, "report.bin"));
     await rename(join(this.dir, "report.hash.tmp"), join(this.dir, "report.hash"));
   }
 
-  async peek(): Promise<{ data: Uint8Array; hash: string } | null> {
+  async peek(): Promise<{ data: Uint8Array; hash: string; id: string } | null> {
     try {
-      const [data, hash] = await Promise.all([readFile(join(this.dir, "report.bin")), readFile(join(this.dir, "report.hash"), "utf8")]);
-      return { data, hash };
+      const [data, ids] = await Promise.all([readFile(join(this.dir, "report.bin")), readFile(join(this.dir, "report.hash"), "utf8")]);
+      const [hash = "", id = hash] = ids.trim().split(" ");
+      return { data, hash, id };
     } catch {
       return null;
     }
   }
 
   /** Removes the report if it is still the one that was sent (a newer one may have replaced it meanwhile). */
-  async done(hash: string): Promise<void> {
-    const current = await readFile(join(this.dir, "report.hash"), "utf8").catch(() => null);
-    if (current !== hash) return;
+  async done(id: string): Promise<void> {
+    const current = await this.peek();
+    if (current?.id !== id) return;
     await rm(join(this.dir, "report.bin"), { force: true });
     await rm(join(this.dir, "report.hash"), { force: true });
   }

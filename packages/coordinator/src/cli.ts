@@ -231,8 +231,13 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
     case "sync": {
       const a = opts(platformOpt);
       const r = await api.sync({ platformKey: a.values.platform as string }, { metadata, deadline: Date.now() + 3600_000 });
-      emit(SyncResponseSchema, r, () => `>>> builder trees synced${r.failedPlatforms.length > 0 ? ` (failed: ${r.failedPlatforms.join(", ")})` : ""}; ${r.nodesAsked} nodes asked to sync and re-report\n`);
-      return r.failedPlatforms.length > 0 ? 1 : 0;
+      emit(SyncResponseSchema, r, () => {
+        let t = `>>> builder trees synced${r.failedPlatforms.length > 0 ? ` (failed: ${r.failedPlatforms.join(", ")})` : ""}; ${r.nodesAsked} nodes asked to sync and re-report\n`;
+        if (r.nodesNotReported.length > 0) t += ` * no new report in time from: ${r.nodesNotReported.join(" ")}\n`;
+        if (r.fetchFailedPlatforms.length > 0) t += ` * fetching distfiles failed for: ${r.fetchFailedPlatforms.join(" ")}\n`;
+        return `${t}>>> ${r.pendingVariants} variants to build, ${r.waitingApproval} waiting for approval (binfleet plan)\n`;
+      });
+      return r.failedPlatforms.length + r.fetchFailedPlatforms.length > 0 ? 1 : 0;
     }
     case "rollout":
       return rollout(api, metadata, args, json, io);

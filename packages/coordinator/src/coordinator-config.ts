@@ -81,6 +81,17 @@ export const CoordinatorConfigSchema = z.object({
       tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .default({ host: "127.0.0.1", port: 50051, tokens: [] }),
+  /** The seed's cron job, built in (see NightlyJob). */
+  schedule: z
+    .object({
+      /** UTC time of the nightly job, "HH:MM"; empty: only on demand (`binfleet sync`). */
+      nightly: z.union([z.literal(""), z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM (UTC)")]).default(""),
+      /** Receives each run's pending-updates report as a JSON POST. */
+      webhook: z.string().url().optional(),
+      /** How long to wait for nodes to re-report after they were asked to sync. */
+      reportWaitSeconds: z.number().int().min(0).default(600),
+    })
+    .default({ nightly: "", reportWaitSeconds: 600 }),
   /** A node without a heartbeat or report for this long is stale. */
   staleAfterSeconds: z.number().int().min(1).default(120),
   /** A rollout's update without an outcome after this long counts as failed. */

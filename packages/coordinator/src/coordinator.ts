@@ -18,6 +18,7 @@ import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.
 import type { CoordinatorConfig } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
+import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
 import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
@@ -68,6 +69,7 @@ export class Coordinator {
   /** Each platform's binpkg signing key (by platform name), set up by start(). */
   readonly binpkgKeys = new Map<string, SigningIdentity>();
   private api: FleetControlServer | null = null;
+  private nightly: NightlyJob | null = null;
   private readonly counters = { installedBinary: 0, compiledLocally: 0, builds: 0, buildSeconds: 0 };
 
   private constructor(
@@ -237,6 +239,18 @@ export class Coordinator {
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
     this.closers.push(() => clearInterval(ticker));
+    this.nightly = new NightlyJob(
+      {
+        sync: (pk) => this.syncTrees(pk),
+        settled: (node, since) => (this.registry.get(node)?.receivedAt ?? 0) >= since || !this.registry.online(node, Date.now()),
+        fetch: (pk) => this.fetchDistfiles(pk),
+        pending: (pk) => this.pending(pk),
+      },
+      this.log.child({ component: "nightly" }),
+      { at: this.config.schedule.nightly, webhook: this.config.schedule.webhook, reportWaitMs: this.config.schedule.reportWaitSeconds * 1000, signal: this.stopping.signal },
+    );
+    this.nightly.schedule();
+    this.closers.push(() => this.nightly?.stop());
     this.api = await FleetControlServer.start(this, this.log.child({ component: "api" }));
     this.state = "running";
     this.log.info({ platforms: this.config.platforms.map((p) => p.name), binhost: this.binhost.url, api: this.api.address }, "coordinator started");
@@ -406,29 +420,60 @@ export class Coordinator {
     this.log.info({ by: caller.name, role: caller.role, atom, platform: platformKey }, "package unheld");
   }
 
-  /**
-   * The seed's nightly job on demand: `emerge --sync` in each builder root, then every node of
-   * those platforms is told to sync (agents re-report after a sync, which re-plans).
-   */
-  async sync(platformKey: string, caller: Caller): Promise<{ nodesAsked: number; failed: string[] }> {
+  /** The seed's nightly job on demand: sync, re-report, fetch, report what is pending. */
+  async sync(platformKey: string, caller: Caller): Promise<PendingUpdatesReport> {
     this.log.info({ by: caller.name, role: caller.role, platform: platformKey }, "sync requested");
+    if (this.nightly === null) throw new Error("coordinator not started");
+    return this.nightly.run(`binfleet sync by ${caller.name}`, platformKey);
+  }
+
+  private platformsOf(platformKey: string): PlatformConfig[] {
+    return this.config.platforms.filter((p) => platformKey === "" || p.key === platformKey);
+  }
+
+  /** Runs Portage in a builder root; returns whether it succeeded (the output's tail is logged otherwise). */
+  private async portage(p: PlatformConfig, args: readonly string[], what: string): Promise<boolean> {
+    const [file, ...prefix] = this.config.portage.emerge;
+    const r = await execa(file!, [...prefix, ...args], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false, all: true });
+    if (r.exitCode !== 0) this.log.error({ platform: p.name, exitCode: r.exitCode, tail: String(r.all ?? "").split("\n").slice(-5) }, what);
+    return r.exitCode === 0;
+  }
+
+  /** `emerge --sync` in each builder root, then every node of those platforms is told to sync (agents re-report after). */
+  private async syncTrees(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[] }> {
     const failed: string[] = [];
-    for (const p of this.config.platforms) {
-      if (platformKey !== "" && p.key !== platformKey) continue;
-      const [file, ...args] = [...this.config.portage.emerge, "--sync"];
-      const r = await execa(file!, args, { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false, all: true });
-      if (r.exitCode !== 0) {
-        failed.push(p.name);
-        this.log.error({ platform: p.name, exitCode: r.exitCode, tail: String(r.all ?? "").split("\n").slice(-5) }, "builder sync failed");
-      }
-    }
-    let nodesAsked = 0;
+    for (const p of this.platformsOf(platformKey)) if (!(await this.portage(p, ["--sync"], "builder sync failed"))) failed.push(p.name);
+    const nodesAsked: string[] = [];
     for (const n of this.registry.all()) {
       if (platformKey !== "" && n.platformKey !== platformKey) continue;
       await this.sendCommand(n.nodeId, { case: "sync", value: { snapshotId: "" } });
-      nodesAsked++;
+      nodesAsked.push(n.nodeId);
     }
     return { nodesAsked, failed };
+  }
+
+  /** Downloads the distfiles of every variant in the build list ahead of building. */
+  private async fetchDistfiles(platformKey: string): Promise<string[]> {
+    const failed: string[] = [];
+    for (const p of this.platformsOf(platformKey)) {
+      const cpvs = [...new Set(this.planner.buildList(p.key).map((i) => `=${i.variant.cpv}`))];
+      if (cpvs.length > 0 && !(await this.portage(p, ["--fetchonly", "--oneshot", ...cpvs], "fetching distfiles failed"))) failed.push(p.name);
+    }
+    return failed;
+  }
+
+  private pending(platformKey: string): PlatformPending[] {
+    return this.platformsOf(platformKey).map((p) => {
+      const plan = this.plan(p.key);
+      return {
+        name: p.name,
+        key: p.key,
+        nodes: this.registry.all().filter((n) => n.platformKey === p.key).length,
+        buildList: plan.length,
+        waitingApproval: plan.filter((e) => e.state === "waiting-approval").length,
+        failed: plan.filter((e) => e.state === "failed").length,
+      };
+    });
   }
 
   /** What a rollout would do to a node: binaries it would take, packages it would still compile. */

@@ -10,6 +10,7 @@ const node = (pending: NodeRecord["pending"]): NodeRecord => ({
   platform: undefined,
   snapshotId: "s1",
   reportedAt: 0,
+  receivedAt: 0,
   pending,
   planError: "",
   heartbeatAt: 0,

@@ -250,7 +250,15 @@ export class FleetControlServer {
         async sync(req, ctx) {
           const caller = who(ctx, "operator", "Sync", { platform: req.platformKey });
           const r = await c.sync(c.platformKey(req.platformKey), caller);
-          return { nodesAsked: r.nodesAsked, failedPlatforms: r.failed, snapshotId: "" };
+          return {
+            nodesAsked: r.platforms.reduce((n, p) => n + p.nodes, 0),
+            failedPlatforms: [...r.buildersNotSynced],
+            nodesNotReported: [...r.nodesNotReported],
+            pendingVariants: r.platforms.reduce((n, p) => n + p.buildList, 0),
+            waitingApproval: r.platforms.reduce((n, p) => n + p.waitingApproval, 0),
+            fetchFailedPlatforms: r.platforms.filter((p) => p.fetchFailed).map((p) => p.name),
+            snapshotId: "",
+          };
         },
 
         async startRollout(req, ctx) {

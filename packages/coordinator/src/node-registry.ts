@@ -28,6 +28,8 @@ export interface NodeRecord {
   /** The main repository's snapshot id as the node reported it. */
   readonly snapshotId: string;
   readonly reportedAt: number;
+  /** When the coordinator accepted the report (its own clock, unlike reportedAt). */
+  readonly receivedAt: number;
   readonly pending: readonly PendingMerge[];
   readonly planError: string;
   heartbeatAt: number;
@@ -60,6 +62,7 @@ export class NodeRegistry {
       platform: r.platform,
       snapshotId: snapshot?.id ?? "",
       reportedAt: Number(r.generatedAtUnixMs),
+      receivedAt: now,
       pending,
       planError: r.planError,
       heartbeatAt: Math.max(prev?.heartbeatAt ?? 0, now),
