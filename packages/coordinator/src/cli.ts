@@ -5,6 +5,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
 import {
   BuildState,
+  CollectGarbageResponseSchema,
   DriftResponseSchema,
   ExplainResponseSchema,
   FleetControlService,
@@ -38,6 +39,7 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
   rollout status|pause|resume|abort [ROLLOUT] [--watch]
   explain NODE [ATOM]                     why NODE would still compile ATOM (or anything)
   drift [--platform P]                    USE deviations that cost extra builds
+  gc [--platform P] [--keep N] [--dry-run] remove binaries no node needs (keeping N versions)
 
 Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA.
 --json prints each reply in the proto3 JSON mapping, one object per line.`;
@@ -257,6 +259,14 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       const a = opts(platformOpt);
       const r = await api.drift({ platformKey: a.values.platform as string }, o);
       emit(DriftResponseSchema, r, () => table([["PACKAGE", "FLAGS", "NODES", "EXTRA VARIANTS"], ...r.entries.map((e) => [e.cp, e.flags.join(" "), String(e.nodeCount), String(e.extraVariants)])]) || ">>> no USE drift: every package is built one way\n");
+      return 0;
+    }
+    case "gc": {
+      const a = opts({ ...platformOpt, keep: { type: "string", default: "1" }, "dry-run": { type: "boolean", default: false } });
+      const keep = Number(a.values.keep);
+      if (!Number.isInteger(keep) || keep < 1) throw new UsageError("--keep takes a whole number of versions, at least 1");
+      const r = await api.collectGarbage({ platformKey: a.values.platform as string, keepVersions: keep, dryRun: a.values["dry-run"] === true }, { metadata, deadline: Date.now() + 600_000 });
+      emit(CollectGarbageResponseSchema, r, () => `${r.removed.map((x) => `${a.values["dry-run"] === true ? "would remove" : "removed"} ${x}\n`).join("")}>>> ${r.removed.length} binaries, ${mib(r.freedBytes)}${a.values["dry-run"] === true ? " (dry run)" : ""}\n`);
       return 0;
     }
     default:

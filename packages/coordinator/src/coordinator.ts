@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
+import { type Atom, type Logger, atomMatches, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -12,6 +13,7 @@ import { execa } from "execa";
 import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
 import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
+import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
@@ -474,6 +476,51 @@ export class Coordinator {
         failed: plan.filter((e) => e.state === "failed").length,
       };
     });
+  }
+
+  /**
+   * Removes binaries no node on the platform has installed or pending (with that USE), keeping the
+   * newest `keepVersions` versions of each package, and rewrites Packages atomically. Runs in the
+   * builder root's turn, so no local build writes to PKGDIR meanwhile.
+   */
+  async collectGarbage(platformKey: string, dryRun: boolean, keepVersions: number, caller: Caller): Promise<{ removed: string[]; freedBytes: number }> {
+    this.log.info({ by: caller.name, role: caller.role, platform: platformKey, dryRun, keepVersions }, "garbage collection requested");
+    const needed = new Set<string>();
+    await this.forEachLatestReport((r) => {
+      for (const p of r.installed) {
+        const iuse = new Set(p.iuse.map((f) => f.replace(/^[+-]/, "")));
+        needed.add(variantKey({ platformKey: r.platform!.key, cpv: p.cpv, use: p.use.filter((f) => iuse.has(f)).sort() }));
+      }
+    });
+    for (const n of this.registry.all()) for (const p of n.pending) needed.add(variantKey({ platformKey: n.platformKey, cpv: p.cpv, use: p.use }));
+    const removed: string[] = [];
+    let freedBytes = 0;
+    for (const p of this.platformsOf(platformKey)) {
+      const pkgdir = join(p.root, p.pkgdir);
+      await this.rootLock(p.root)(async () => {
+        const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8").catch(() => ""));
+        const plan = planGarbage(index, p.key, needed, keepVersions);
+        for (const r of plan.remove) {
+          removed.push(`${p.name}: ${r.cpv} (${r.path})`);
+          freedBytes += r.size;
+        }
+        if (dryRun || plan.remove.length === 0) return;
+        // The index first: a client never sees an entry whose file is gone.
+        const text = formatPackagesIndex(prunedIndex(index, plan.keep, new Date()));
+        const target = join(pkgdir, "Packages");
+        await writeFile(`${target}.gz.tmp`, gzipSync(text));
+        await writeFile(`${target}.tmp`, text);
+        await rename(`${target}.gz.tmp`, `${target}.gz`);
+        await rename(`${target}.tmp`, target);
+        for (const r of plan.remove) {
+          const file = join(pkgdir, r.path);
+          if (file.startsWith(`${pkgdir}/`)) await rm(file, { force: true });
+        }
+      });
+      await this.refreshBinhost(p);
+    }
+    this.log.info({ platform: platformKey, dryRun, removed: removed.length, freedBytes }, "garbage collected");
+    return { removed, freedBytes };
   }
 
   /** What a rollout would do to a node: binaries it would take, packages it would still compile. */

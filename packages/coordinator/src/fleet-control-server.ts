@@ -334,9 +334,10 @@ export class FleetControlServer {
           return { entries: analyzer.result().slice(0, MAX_ROWS).map((e) => ({ ...e, flags: [...e.flags] })) };
         },
 
-        async collectGarbage(_req, ctx) {
-          who(ctx, "admin", "CollectGarbage");
-          throw new ApiError("failed-precondition", "binfleet gc is not available in this version");
+        async collectGarbage(req, ctx) {
+          const caller = who(ctx, req.dryRun ? "viewer" : "admin", "CollectGarbage", { platform: req.platformKey, dryRun: req.dryRun, keep: req.keepVersions });
+          const r = await c.collectGarbage(c.platformKey(req.platformKey), req.dryRun, req.keepVersions > 0 ? req.keepVersions : 1, caller);
+          return { removed: r.removed.slice(0, MAX_ROWS), freedBytes: BigInt(r.freedBytes) };
         },
       },
       toStatus(log),
