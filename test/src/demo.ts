@@ -1,12 +1,18 @@
-// npm run demo: the seed's story on a simulated fleet, end to end, in one process tree.
-import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { pino } from "pino";
-import { generateFleet } from "@binfleet/portage-sim";
-import { createLogger } from "@binfleet/shared";
-import { until } from "@binfleet/shared/testing";
-import { MergeKind } from "@binfleet/shared/wire";
-import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
+// npm run demo: the seed's story on a simulated fleet, end to end, with the real binaries:
+// binfleet-coordinator (embedded nats-server, builders, binhost, ops API), one binfleet-agent
+// process per node, and the binfleet CLI for every step an admin would take.
+import { createWriteStream } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import * as grpc from "@grpc/grpc-js";
+import { type CoordinatorConfigInput, adminTokenFile, createClient, ensureSigningKey, loadOrCreateSigningKey, trustSigningKey } from "@binfleet/coordinator";
+import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
+import { BuildState, FleetControlService } from "@binfleet/shared/wire";
+import { pretend } from "./fleet-harness.js";
 
 const json = process.argv.includes("--json");
 const arg = (name: string, fallback: number): number => {
@@ -16,97 +22,244 @@ const arg = (name: string, fallback: number): number => {
 const say = (text: string): void => {
   if (!json) process.stdout.write(`${text}\n`);
 };
+const indent = (text: string, max = Number.POSITIVE_INFINITY): string => {
+  const lines = text.replace(/\n+$/, "").split("\n");
+  const shown = lines.slice(0, max).map((l) => `      ${l}`);
+  if (lines.length > max) shown.push(`      … ${lines.length - max} more lines`);
+  return shown.join("\n");
+};
+
+const requireHere = createRequire(import.meta.url);
+const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
+const simBin = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/**
+ * A status line: rewritten in place on a terminal; in logs and pipes a new line when it changes,
+ * at most every 5 s. null ends it (printing the last state).
+ */
+function live(): (line: string | null) => void {
+  let last = "";
+  let shown = "";
+  let at = 0;
+  return (line) => {
+    if (json) return;
+    if (line === null) {
+      if (!process.stdout.isTTY && last !== shown) process.stdout.write(`${last}\n`);
+      if (process.stdout.isTTY) process.stdout.write("\n");
+      return;
+    }
+    last = line;
+    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
+    else if (line !== shown && Date.now() - at >= 5000) {
+      process.stdout.write(`${line}\n`);
+      shown = line;
+      at = Date.now();
+    }
+  };
+}
+
+/** A daemon of the demo, its log (stderr) in a file; killed with the demo. */
+function spawnChild(argv: string[], logFile: string) {
+  const c = execa(process.execPath, argv, { reject: false, stdio: ["ignore", "ignore", "pipe"], cleanup: true });
+  c.stderr?.pipe(createWriteStream(logFile));
+  return c;
+}
 
 async function main(): Promise<number> {
   const dir = resolve(process.env["BINFLEET_DEMO_DIR"] ?? ".state/demo");
   const nodes = arg("--nodes", 24);
   const platforms = arg("--platforms", 3);
+  const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0005";
   await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const log = createLogger({ name: "demo", level: "info", destination: pino.destination({ dest: join(dir, "demo.log"), sync: false }) });
+  await mkdir(join(dir, "logs"), { recursive: true });
+  await mkdir(join(dir, "agents"), { recursive: true });
   const started = Date.now();
-  say(`binfleet demo: state and logs in ${dir}`);
-  say(`\n[1/5] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
-  const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(dir, "fleet") });
-  say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
-  const first = fleet.nodes[0]!;
-  const before = await pretend(first.root);
-  say(`\n[2/5] ${first.name} today, with nothing on the binhost: emerge -pvuDN --getbinpkg @world`);
-  const lines = before.text.split("\n").filter((l) => l.startsWith("["));
-  for (const l of lines.slice(0, 8)) say(`      ${l}`);
-  if (lines.length > 8) say(`      … ${lines.length - 8} more`);
-  say(`      ${before.plan.total === null ? "" : before.text.split("\n").find((l) => l.startsWith("Total:"))}`);
-
-  say(`\n[3/5] starting the coordinator (embedded nats-server, signing binhost, builder workers) and ${nodes} agents`);
-  let h: FleetHarness | null = null;
-  const stop = async (): Promise<void> => {
-    await h?.teardown();
+  const children: ReturnType<typeof spawnChild>[] = [];
+  let stopping = false;
+  const stopAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // Agents first, then the coordinator (which stops its nats-server): the reverse of starting.
+    for (const c of [...children].reverse()) c.kill("SIGTERM");
+    await Promise.race([Promise.allSettled(children), sleep(15_000)]);
+    for (const c of children) c.kill("SIGKILL");
   };
-  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
-  process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
+  const spawn = (name: string, argv: string[]): void => {
+    children.push(spawnChild(argv, join(dir, "logs", `${name}.log`)));
+  };
+
   try {
-    h = await startFleet({ fleet, dir, log, speed: process.env["BINFLEET_SIM_SPEED"] ?? "0.001", workersOfFirstPlatform: 2 });
-    const reports = await until("a first report from every node", async () => {
-      const r = await h!.firstReports();
-      return r.size === nodes ? r : null;
-    }, 10 * 60_000, 2000);
-    say(`\n[4/5] the build list (binfleet plan): every variant some node would compile, once`);
+    say(`binfleet demo: state and logs in ${dir}`);
+    say(`\n[1/8] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
+    const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(dir, "fleet") });
+    say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
+    const first = fleet.nodes[0]!;
+    const before = await pretend(first.root);
+
+    const stateDir = join(dir, "coordinator");
+    const [natsPort, httpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const config: CoordinatorConfigInput = {
+      stateDir,
+      nats: { urls: [], embeddedPort: natsPort },
+      http: { host: "127.0.0.1", port: httpPort },
+      api: { host: "127.0.0.1", port: apiPort },
+      // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
+      platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
+      portage: { emerge: simBin("emerge"), portageq: simBin("portageq"), env: { BINFLEET_SIM_SPEED: speed }, rootVariable: "BINFLEET_SIM_ROOT" },
+      policy: { requireApproval: true, notify: "rollout" },
+      schedule: { nightly: "02:30", reportWaitSeconds: 120 },
+    };
+    await writeFile(join(dir, "coordinator.json"), JSON.stringify(config, null, 2));
+    // The coordinator's keys exist before it starts, so nodes can be enrolled while it comes up.
+    const commandKey = await loadOrCreateSigningKey(stateDir);
+    say(`\n[2/8] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort})`);
+    spawn("coordinator", [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", join(dir, "coordinator.json")]);
+    const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
+    const md = new grpc.Metadata();
+    const waitFor = async <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const v = await fn().catch(() => null);
+        if (v !== null) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(500);
+      }
+    };
+    const token = await waitFor("the coordinator's admin token", () => readFile(adminTokenFile(stateDir), "utf8"), 60_000);
+    md.set("authorization", `Bearer ${token.trim()}`);
+    await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
+    const cli = async (...args: string[]): Promise<string> => {
+      const r = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(stateDir), ...args], { reject: false });
+      if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+
+    say(`\n[3/8] enrolling ${nodes} nodes and starting one binfleet-agent process each`);
+    const binpkgKeys = new Map<string, Awaited<ReturnType<typeof ensureSigningKey>>>();
     for (const p of fleet.platforms) {
-      const list = h.coordinator.planner.buildList(p.key);
-      const wantedTotal = list.reduce((s, i) => s + i.wantedBy.length, 0);
-      say(`      ${p.name}: ${list.length} variants to build (${wantedTotal} local compiles they replace)`);
-      for (const i of [...list].sort((a, b) => b.wantedBy.length - a.wantedBy.length).slice(0, 3)) say(`        ${i.variant.cpv} USE="${i.variant.use.join(" ")}"  wanted by ${i.wantedBy.length} nodes`);
+      // The coordinator made this key on start; reading it back is what enrollment hands to nodes.
+      binpkgKeys.set(p.name, await waitFor(`${p.name}'s signing key`, async () => ensureSigningKey(join(p.builderRoot, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`), 60_000));
     }
-    say("      policy: every variant approved automatically (approval gates are not built yet)");
-    let last = "";
-    const current = new Set<string>();
-    await until("every node current", async () => {
-      for (const n of fleet.nodes) {
-        if (current.has(n.name)) continue;
-        const r = await h!.latestReport(n.name);
-        if (r !== null && r.plan.length === 0) current.add(n.name);
-      }
-      const built = [...(await h!.binhostCounts()).values()].reduce((s, m) => s + m.size, 0);
-      const line = `      binaries on the binhosts: ${built}; nodes current: ${current.size}/${nodes}`;
-      if (line !== last) say(line);
-      last = line;
-      return current.size === nodes;
-    }, 20 * 60_000, 2000);
+    for (const n of fleet.nodes) {
+      // What `binfleet-agent enroll` will do: trust the platform's binpkg key, point binrepos.conf at the binhost.
+      await trustSigningKey(join(n.root, "etc/portage/gnupg"), binpkgKeys.get(n.platform)!);
+      await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
+      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = http://127.0.0.1:${httpPort}/binhost/${n.platform}\n`);
+      const agentConfig = {
+        nodeId: n.name,
+        nats: { urls: [`nats://127.0.0.1:${natsPort}`] },
+        coordinatorKeys: { [commandKey.keyId]: commandKey.publicKeyBase64 },
+        root: n.root,
+        stateDir: join(dir, "agents", n.name),
+        portage: { emerge: simBin("emerge"), portageq: simBin("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
+        heartbeatSeconds: 5,
+        watchSeconds: 10,
+      };
+      await writeFile(join(dir, "agents", `${n.name}.json`), JSON.stringify(agentConfig, null, 2));
+      spawn(`agent-${n.name}`, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", join(dir, "agents", `${n.name}.json`)]);
+    }
+    await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
+    say(`      every node reported; ${first.name} today, with nothing on the binhost (emerge -pvuDN --getbinpkg @world):`);
+    say(indent(before.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
+    say(`      ${before.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
+
+    say("\n[4/8] the nightly job on demand (binfleet sync): builders sync, nodes sync and re-report, distfiles fetched");
+    say(indent(await cli("sync")));
+
+    say("\n[5/8] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");
+    const planText = await cli("plan");
+    say(indent(planText.replace(/^\n/, ""), 12));
+    const plan = await api.getPlan({}, { metadata: md });
+    const variantsNeeded = plan.items.length;
+    const localCompilesBefore = (await api.listNodes({}, { metadata: md })).nodes.reduce((s, n) => s + n.pendingCompile, 0);
+
+    say("\n[6/8] the admin audits and approves (binfleet approve --all --platform P); builders build each variant once");
+    for (const p of fleet.platforms) say(indent(await cli("approve", "--all", "--platform", p.name)));
+    const progress = live();
+    await waitFor(
+      "every approved variant built",
+      async () => {
+        const b = (await api.listBuilds({}, { metadata: md })).builds;
+        const count = (s: BuildState): number => b.filter((x) => x.result?.state === s).length;
+        progress(`      builds: ${count(BuildState.SUCCEEDED)} done, ${count(BuildState.RUNNING)} running, ${count(BuildState.QUEUED)} queued, ${count(BuildState.FAILED)} failed`);
+        return (await api.getPlan({}, { metadata: md })).items.length === 0 ? b : null;
+      },
+      20 * 60_000,
+    );
+    progress(null);
+    const builds = (await api.listBuilds({}, { metadata: md })).builds.filter((b) => b.result?.state === BuildState.SUCCEEDED);
+    const ready = await pretend(first.root);
+
+    say("\n[7/8] the binhost is served over HTTP; rollout with a canary (binfleet rollout start --canary 1 --max-in-flight 6)");
+    say(indent(await cli("rollout", "start", "--canary", "1", "--max-in-flight", "6"), 3));
+    const rolling = live();
+    const rollout = await waitFor(
+      "the rollout",
+      async () => {
+        const r = (await api.getRollout({}, { metadata: md })).rollout!;
+        const n = (st: string): number => r.nodes.filter((x) => x.state === st).length;
+        const canary = r.nodes.find((x) => x.canary);
+        rolling(`      rollout ${r.state}: canary ${canary?.nodeId ?? "-"} ${canary?.state ?? ""}; ${n("succeeded")} succeeded, ${n("updating")} updating, ${n("waiting")} waiting, ${n("failed")} failed`);
+        return r.state === "done" || r.state === "halted" ? r : null;
+      },
+      20 * 60_000,
+    );
+    rolling(null);
+    say(indent(await cli("rollout", "status"), 2));
+
+    // The nodes' reports after their update reach the coordinator a moment after emerge ends.
+    const finalNodes = await waitFor("every node's report after the rollout", async () => {
+      const ns = (await api.listNodes({}, { metadata: md })).nodes;
+      return ns.every((n) => n.pendingBinary + n.pendingCompile === 0) ? ns : null;
+    }, 120_000).catch(async () => (await api.listNodes({}, { metadata: md })).nodes);
     const after = await pretend(first.root);
-    say(`\n[5/5] ${first.name} after binfleet: emerge -pvuDN --getbinpkg @world`);
-    say(`      ${after.text.split("\n").find((l) => l.startsWith("Total:"))}`);
-    const events = await h.progress();
-    const counts = await h.binhostCounts();
-    const variantsNeeded = new Set<string>();
-    let localCompilesBefore = 0;
-    for (const [, r] of reports) {
-      for (const e of r.plan) {
-        if (e.kind !== MergeKind.EBUILD) continue;
-        localCompilesBefore++;
-        variantsNeeded.add(`${r.platform?.key}|${e.cpv}|${[...e.use].sort().join(",")}`);
-      }
-    }
+    say(`\n[8/8] ${first.name}: the same emerge -pvuDN --getbinpkg @world once the binhost had its binaries, before the rollout:`);
+    say(indent(ready.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
+    say(`      ${ready.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
+    say(`      and after the rollout: ${after.plan.total?.packages === 0 || after.plan.total === null ? "nothing to merge, the node is current" : after.text.split("\n").find((l) => l.startsWith("Total:"))}`);
+
+    // Fleet compile time: every node compiling its own [ebuild] lines vs each variant built once.
+    const repoSeconds = await simulatedBuildSeconds(fleet.repo, [...plan.items.map((i) => i.cpv)]);
+    const fleetSecondsBefore = plan.items.reduce((s, i) => s + (repoSeconds.get(i.cpv) ?? 0) * i.wantedByCount, 0);
+    const fleetSecondsWith = plan.items.reduce((s, i) => s + (repoSeconds.get(i.cpv) ?? 0), 0);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const installs = (kind: string): number => Number(new RegExp(`^binfleet_node_installs_total\\{kind="${kind}"\\} (\\d+)$`, "m").exec(metrics)?.[1] ?? 0);
+    const variantIds = builds.map((b) => b.job!.id);
     const summary = {
       nodes,
       platforms,
-      variantsNeeded: variantsNeeded.size,
-      buildsRun: [...counts.values()].reduce((s, m) => s + m.size, 0),
-      duplicateBuilds: [...counts.values()].reduce((s, m) => s + [...m.values()].filter((c) => c > 1).length, 0),
-      nodesCurrent: current.size,
+      variantsNeeded,
+      buildsRun: builds.length,
+      duplicateBuilds: variantIds.length - new Set(variantIds).size,
+      nodesCurrent: finalNodes.filter((n) => n.pendingBinary + n.pendingCompile === 0).length,
       localCompilesBefore,
-      localCompilesAfter: events.filter((e) => e.event.case === "package" && !e.event.value.binary).length,
-      binaryInstalls: events.filter((e) => e.event.case === "package" && e.event.value.binary).length,
+      localCompilesAfter: installs("compiled"),
+      binaryInstalls: installs("binary"),
+      rollout: rollout.state,
+      fleetCompileHoursBefore: Math.round(fleetSecondsBefore / 360) / 10,
+      fleetCompileHoursWith: Math.round(fleetSecondsWith / 360) / 10,
       seconds: Math.round((Date.now() - started) / 1000),
       stateDir: dir,
     };
-    say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} binaries built (${summary.duplicateBuilds} duplicates);`);
-    say(`         ${summary.nodesCurrent} nodes current; local compiles ${summary.localCompilesBefore} before, ${summary.localCompilesAfter} after; ${summary.seconds} s`);
+    say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);
+    say(`         ${summary.nodesCurrent}/${summary.nodes} nodes current after rollout (${summary.rollout}); local compiles ${summary.localCompilesBefore} before, ${summary.localCompilesAfter} after;`);
+    say(`         fleet compile time ${summary.fleetCompileHoursBefore} h without binfleet, ${summary.fleetCompileHoursWith} h with it; demo took ${summary.seconds} s`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    api.close();
     return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 ? 0 : 1;
   } finally {
-    await stop();
+    await stopAll();
   }
 }
-
 
 process.exitCode = await main();

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, readlink } from "node:fs/promises";
+import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type MergeEntry, parseEmergePretend, parseWorld, parseWorldSets, platformFingerprint, readVdb } from "@binfleet/shared";
@@ -15,10 +15,10 @@ const KIND: Record<MergeEntry["kind"], MergeKind> = {
   nomerge: MergeKind.NOMERGE,
 };
 
-/** Enabled flags of a merge-list entry, USE_EXPAND groups written back as flags (`python_targets_python3_12`). */
-export function enabledFlags(e: MergeEntry): string[] {
+/** Enabled (or disabled) flags of a merge-list entry, USE_EXPAND groups written back as flags (`python_targets_python3_12`). */
+export function enabledFlags(e: MergeEntry, enabled = true): string[] {
   return Object.entries(e.use)
-    .flatMap(([group, flags]) => flags.filter((f) => f.enabled).map((f) => (group === "USE" ? f.name : `${group.toLowerCase()}_${f.name}`)))
+    .flatMap(([group, flags]) => flags.filter((f) => f.enabled === enabled).map((f) => (group === "USE" ? f.name : `${group.toLowerCase()}_${f.name}`)))
     .sort();
 }
 
@@ -33,6 +33,7 @@ function planned(e: MergeEntry): PlannedPackage[] {
       subslot: e.subslot ?? "",
       repo: e.repo ?? "",
       use: enabledFlags(e),
+      useDisabled: enabledFlags(e, false),
       flags: e.flags,
       oldVersion: e.old?.[0]?.version ?? "",
       downloadBytes: BigInt(e.sizeBytes ?? 0),
@@ -47,8 +48,13 @@ export function reportContentHash(r: AgentReport): string {
   return createHash("sha256").update(toBinary(AgentReportSchema, stripped)).digest("hex");
 }
 
+const PLATFORM_VARS = ["ARCH", "CHOST", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ACCEPT_KEYWORDS", "BINPKG_FORMAT"] as const;
+
 /** Collects what a node has and needs, from its files and from Portage itself. */
 export class ReportCollector {
+  /** portageq's answers, kept while the files they come from are unchanged (two process starts per report saved). */
+  private settings: { signature: string; vars: Record<string, string>; repoPath: string } | null = null;
+
   constructor(
     private readonly config: AgentConfig,
     private readonly runner: PortageRunner,
@@ -58,8 +64,34 @@ export class ReportCollector {
     return join(this.config.root, p);
   }
 
+  /** Modification times of what Portage reads its settings from; the tree's timestamp covers profile changes. */
+  private async settingsSignature(): Promise<string> {
+    const parts: string[] = [];
+    for (const p of ["/etc/portage/make.conf", "/etc/portage/make.profile", "/etc/portage/repos.conf", "/etc/portage/package.accept_keywords"]) {
+      const full = this.path(p);
+      const st = await lstat(full).catch(() => null);
+      parts.push(`${p}:${st?.mtimeMs ?? "-"}:${st?.isSymbolicLink() ? await readlink(full).catch(() => "") : ""}`);
+      if (st?.isDirectory()) for (const f of (await readdir(full).catch(() => [])).sort()) parts.push(`${f}:${(await stat(join(full, f)).catch(() => null))?.mtimeMs ?? "-"}`);
+    }
+    const repo = this.settings?.repoPath;
+    if (repo !== undefined && repo !== "") parts.push(`tree:${(await stat(join(this.path(repo), "metadata/timestamp.chk")).catch(() => null))?.mtimeMs ?? "-"}`);
+    return parts.join("|");
+  }
+
+  private async portageSettings(): Promise<{ vars: Record<string, string>; repoPath: string }> {
+    const signature = await this.settingsSignature();
+    if (this.settings?.signature !== signature) {
+      const vars = await this.runner.envvars(PLATFORM_VARS);
+      const repoPath = await this.runner.repoPath(this.config.portage.repo);
+      this.settings = { signature: "", vars, repoPath };
+      // Signed again now that the repository is known, so a sync (new timestamp) is noticed next time.
+      this.settings.signature = await this.settingsSignature();
+    }
+    return this.settings;
+  }
+
   async collect(): Promise<AgentReport> {
-    const vars = await this.runner.envvars(["ARCH", "CHOST", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ACCEPT_KEYWORDS", "BINPKG_FORMAT"]);
+    const { vars, repoPath } = await this.portageSettings();
     const profile = (await readlink(this.path("/etc/portage/make.profile")).catch(() => "")).replace(/^.*\/profiles\//, "");
     const fp = platformFingerprint({
       arch: vars["ARCH"] ?? "",
@@ -71,7 +103,6 @@ export class ReportCollector {
       acceptKeywords: vars["ACCEPT_KEYWORDS"] ?? "",
       binpkgFormat: vars["BINPKG_FORMAT"] ?? "",
     });
-    const repoPath = await this.runner.repoPath(this.config.portage.repo);
     const snapshot = repoPath === "" ? "" : (await readFile(join(this.path(repoPath), "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
     const world = parseWorld(await readFile(this.path("/var/lib/portage/world"), "utf8").catch(() => ""));
     const worldSets = parseWorldSets(await readFile(this.path("/var/lib/portage/world_sets"), "utf8").catch(() => ""));

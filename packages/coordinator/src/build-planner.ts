@@ -4,6 +4,8 @@ export interface Variant {
   readonly cpv: string;
   /** Enabled USE flags within IUSE, sorted (USE_EXPAND flags in flag form). */
   readonly use: readonly string[];
+  /** The visible IUSE flags that are off, when a node's report told them (not part of the key). */
+  readonly disabled?: readonly string[];
 }
 
 /** The idempotency key of a build: platform + cpv + USE. */
@@ -15,7 +17,7 @@ export function variantKey(v: Variant): string {
 export interface NodeNeeds {
   readonly nodeId: string;
   readonly platformKey: string;
-  readonly wants: readonly { readonly cpv: string; readonly use: readonly string[] }[];
+  readonly wants: readonly { readonly cpv: string; readonly use: readonly string[]; readonly disabled?: readonly string[] }[];
 }
 
 export interface BuildItem {
@@ -62,7 +64,7 @@ export class BuildPlanner {
     const next = new Map<string, number>();
     const variants = new Map<string, Variant>();
     needs.wants.forEach((w, i) => {
-      const v: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use: [...w.use].sort() };
+      const v: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use: [...w.use].sort(), ...(w.disabled === undefined ? {} : { disabled: [...w.disabled].sort() }) };
       const k = variantKey(v);
       if (!next.has(k)) {
         next.set(k, i);

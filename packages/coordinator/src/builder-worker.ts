@@ -87,7 +87,9 @@ export class BuilderWorker {
   }
 
   /** USE for exactly this variant: every IUSE flag of the ebuild set on or off. */
-  private async useFor(v: Variant): Promise<string> {
+  private async useFor(v: Variant, job: BuildJob): Promise<string> {
+    // The node's emerge output named every visible flag: no need to start portageq.
+    if (job.useComplete) return [...job.use, ...job.useDisabled.map((f) => `-${f}`)].join(" ");
     const [file, ...args] = [...this.config.portage.portageq, "metadata", "/", "ebuild", v.cpv, "IUSE"];
     const r = await execa(file!, args, { env: this.portageEnv(), reject: false });
     const iuse = r.stdout.split(/\s+/).filter((f) => f !== "").map((f) => f.replace(/^[+-]/, ""));
@@ -167,7 +169,7 @@ export class BuilderWorker {
     this.o.onLog(key, `>>> binfleet: building ${job.cpv} (USE: ${variant.use.join(" ") || "none"}), attempt ${attempt} on ${this.name}\n`);
     let r;
     try {
-      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv, USE: await this.useFor(variant) }), reject: false, all: true });
+      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv, USE: await this.useFor(variant, job) }), reject: false, all: true });
       child.all?.on("data", (chunk: Buffer) => this.o.onLog(key, chunk.toString("utf8")));
       r = await child;
     } finally {

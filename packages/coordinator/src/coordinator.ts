@@ -347,7 +347,16 @@ export class Coordinator {
   }
 
   private async enqueue(p: PlatformConfig, item: BuildItem, nonce: string): Promise<void> {
-    const job = create(BuildJobSchema, { id: recordKey(item.key), platformKey: p.key, cpv: item.variant.cpv, use: [...item.variant.use], attempt: 1, wantedBy: [...item.wantedBy] });
+    const job = create(BuildJobSchema, {
+      id: recordKey(item.key),
+      platformKey: p.key,
+      cpv: item.variant.cpv,
+      use: [...item.variant.use],
+      useDisabled: [...(item.variant.disabled ?? [])],
+      useComplete: item.variant.disabled !== undefined,
+      attempt: 1,
+      wantedBy: [...item.wantedBy],
+    });
     // The variant key as message id: JetStream drops a second enqueue of the same variant (the nonce
     // lets an approval or an unhold queue again a variant that was dropped while held).
     await this.js.publish(buildSubject(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}`).digest("hex") });

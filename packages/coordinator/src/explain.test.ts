@@ -34,10 +34,10 @@ test("useDifference: + for the node's side, - for the binary's, sorted by flag",
 
 test("explains each pending package: binary, available, held, no builder, snapshot, no binary, USE differs", () => {
   const n = node([
-    { cpv: "app-misc/a-1", use: [], binary: true, downloadBytes: 5 },
-    { cpv: "app-misc/b-1", use: ["ssl"], binary: false, downloadBytes: 0 },
-    { cpv: "app-misc/c-1", use: ["ssl", "zstd"], binary: false, downloadBytes: 0 },
-    { cpv: "app-misc/d-1", use: [], binary: false, downloadBytes: 0 },
+    { cpv: "app-misc/a-1", use: [], disabled: [], binary: true, downloadBytes: 5 },
+    { cpv: "app-misc/b-1", use: ["ssl"], disabled: [], binary: false, downloadBytes: 0 },
+    { cpv: "app-misc/c-1", use: ["ssl", "zstd"], disabled: [], binary: false, downloadBytes: 0 },
+    { cpv: "app-misc/d-1", use: [], disabled: [], binary: false, downloadBytes: 0 },
   ]);
   const uses: Record<string, string[][]> = { "app-misc/b-1": [["ssl"]], "app-misc/c-1": [["ssl", "X", "gtk"], ["ssl"]] };
   const got = explainNode(n, ctx({ binhostUses: (_, cpv) => uses[cpv] ?? [] }), null);

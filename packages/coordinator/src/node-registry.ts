@@ -6,6 +6,8 @@ export interface PendingMerge {
   readonly cpv: string;
   /** Enabled USE within IUSE, sorted. */
   readonly use: readonly string[];
+  /** Flags emerge shows off: with `use`, every visible IUSE flag. */
+  readonly disabled: readonly string[];
   /** `[binary]` already: the node would take a binary package. */
   readonly binary: boolean;
   readonly downloadBytes: number;
@@ -53,7 +55,7 @@ export class NodeRegistry {
     const prev = this.nodes.get(r.nodeId);
     const pending = r.plan
       .filter((p) => (p.kind === MergeKind.EBUILD || p.kind === MergeKind.BINARY) && tryParseCpv(p.cpv) !== null)
-      .map((p) => ({ cpv: p.cpv, use: [...p.use].sort(), binary: p.kind === MergeKind.BINARY, downloadBytes: Number(p.downloadBytes) }));
+      .map((p) => ({ cpv: p.cpv, use: [...p.use].sort(), disabled: [...p.useDisabled].sort(), binary: p.kind === MergeKind.BINARY, downloadBytes: Number(p.downloadBytes) }));
     const snapshot = r.snapshots.find((s) => s.repo === "gentoo") ?? r.snapshots[0];
     // A report is proof of life too: a node whose report is fresh is not stale before its first heartbeat arrives.
     this.nodes.set(r.nodeId, {

@@ -4,3 +4,4 @@ export { generateFleet, platformDefs } from "./fleet-generator.js";
 export type { ToolName } from "./cli.js";
 export { runTool } from "./cli.js";
 export type { Output } from "./output.js";
+export { simulatedBuildSeconds } from "./repository.js";

@@ -59,6 +59,7 @@ export function parseCacheEntry(text: string): Record<string, string> {
  */
 export class Repository {
   private readonly byCp = new Map<string, Promise<Ebuild[]>>();
+  private readonly entriesByCategory = new Map<string, Promise<string[]>>();
   private readonly depCache = new Map<string, DepNode[]>();
   private categoryList: Promise<string[]> | null = null;
 
@@ -94,7 +95,7 @@ export class Repository {
     const out: string[] = [];
     for (const cat of await this.categories()) {
       const seen = new Set<string>();
-      for (const pf of await readdir(join(this.location, "metadata/md5-cache", cat))) {
+      for (const pf of await this.categoryEntries(cat)) {
         const cpv = safeCpv(`${cat}/${pf}`);
         if (cpv !== null && !seen.has(cpv.cp)) {
           seen.add(cpv.cp);
@@ -115,22 +116,24 @@ export class Repository {
     return p;
   }
 
+  /** A category's md5-cache entries, listed once per process. */
+  private categoryEntries(cat: string): Promise<string[]> {
+    let p = this.entriesByCategory.get(cat);
+    if (p === undefined) {
+      p = readdir(join(this.location, "metadata/md5-cache", cat)).catch(() => []);
+      this.entriesByCategory.set(cat, p);
+    }
+    return p;
+  }
+
   private async loadVersions(cp: string): Promise<Ebuild[]> {
     const [cat, pn] = cp.split("/") as [string, string];
     const dir = join(this.location, "metadata/md5-cache", cat);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
-    const out: Ebuild[] = [];
-    for (const pf of names) {
-      if (!pf.startsWith(`${pn}-`)) continue;
+    const cpvs = (await this.categoryEntries(cat)).filter((pf) => pf.startsWith(`${pn}-`)).flatMap((pf) => {
       const cpv = safeCpv(`${cat}/${pf}`);
-      if (cpv === null || cpv.package !== pn) continue;
-      out.push(this.toEbuild(cpv, parseCacheEntry(await readFile(join(dir, pf), "utf8"))));
-    }
+      return cpv === null || cpv.package !== pn ? [] : [{ cpv, pf }];
+    });
+    const out = await Promise.all(cpvs.map(async ({ cpv, pf }) => this.toEbuild(cpv, parseCacheEntry(await readFile(join(dir, pf), "utf8")))));
     return out.sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
   }
 
@@ -213,4 +216,15 @@ function safeCpv(text: string): Cpv | null {
   } catch {
     return null;
   }
+}
+
+/** What building each cpv costs in simulated seconds (0 for a cpv the repository lacks). */
+export async function simulatedBuildSeconds(repoDir: string, cpvs: readonly string[]): Promise<Map<string, number>> {
+  const repo = await Repository.open(repoDir);
+  const out = new Map<string, number>();
+  for (const cpv of new Set(cpvs)) {
+    const e = await repo.ebuild(cpv);
+    out.set(cpv, e === undefined ? 0 : await repo.buildSeconds(e));
+  }
+  return out;
 }

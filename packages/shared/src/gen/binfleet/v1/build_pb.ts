@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/build.proto.
  */
 export const file_binfleet_v1_build: GenFile = /*@__PURE__*/
-  fileDesc("ChdiaW5mbGVldC92MS9idWlsZC5wcm90bxILYmluZmxlZXQudjEijQEKCEJ1aWxkSm9iEgoKAmlkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEgwKBHJlcG8YBSABKAkSEwoLc25hcHNob3RfaWQYBiABKAkSDwoHYXR0ZW1wdBgHIAEoBRIRCgl3YW50ZWRfYnkYCCADKAki1wEKC0J1aWxkUmVzdWx0Eg4KBmpvYl9pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmJpbmZsZWV0LnYxLkJ1aWxkU3RhdGUSDwoHYnVpbGRlchgDIAEoCRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBCABKAMSGwoTZmluaXNoZWRfYXRfdW5peF9tcxgFIAEoAxITCgtiaW5wa2dfcGF0aBgGIAEoCRIQCghidWlsZF9pZBgHIAEoBRIQCghsb2dfdGFpbBgIIAMoCRINCgVlcnJvchgJIAEoCSqvAQoKQnVpbGRTdGF0ZRIbChdCVUlMRF9TVEFURV9VTlNQRUNJRklFRBAAEiAKHEJVSUxEX1NUQVRFX1dBSVRJTkdfQVBQUk9WQUwQARIWChJCVUlMRF9TVEFURV9RVUVVRUQQAhIXChNCVUlMRF9TVEFURV9SVU5OSU5HEAMSGQoVQlVJTERfU1RBVEVfU1VDQ0VFREVEEAQSFgoSQlVJTERfU1RBVEVfRkFJTEVEEAViBnByb3RvMw");
+  fileDesc("ChdiaW5mbGVldC92MS9idWlsZC5wcm90bxILYmluZmxlZXQudjEiuQEKCEJ1aWxkSm9iEgoKAmlkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEgwKBHJlcG8YBSABKAkSEwoLc25hcHNob3RfaWQYBiABKAkSDwoHYXR0ZW1wdBgHIAEoBRIRCgl3YW50ZWRfYnkYCCADKAkSFAoMdXNlX2Rpc2FibGVkGAkgAygJEhQKDHVzZV9jb21wbGV0ZRgKIAEoCCLXAQoLQnVpbGRSZXN1bHQSDgoGam9iX2lkGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZRIPCgdidWlsZGVyGAMgASgJEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgEIAEoAxIbChNmaW5pc2hlZF9hdF91bml4X21zGAUgASgDEhMKC2JpbnBrZ19wYXRoGAYgASgJEhAKCGJ1aWxkX2lkGAcgASgFEhAKCGxvZ190YWlsGAggAygJEg0KBWVycm9yGAkgASgJKq8BCgpCdWlsZFN0YXRlEhsKF0JVSUxEX1NUQVRFX1VOU1BFQ0lGSUVEEAASIAocQlVJTERfU1RBVEVfV0FJVElOR19BUFBST1ZBTBABEhYKEkJVSUxEX1NUQVRFX1FVRVVFRBACEhcKE0JVSUxEX1NUQVRFX1JVTk5JTkcQAxIZChVCVUlMRF9TVEFURV9TVUNDRUVERUQQBBIWChJCVUlMRF9TVEFURV9GQUlMRUQQBWIGcHJvdG8z");
 
 /**
  * One package variant to build for one platform. Idempotency key:
@@ -62,6 +62,21 @@ export type BuildJob = Message<"binfleet.v1.BuildJob"> & {
    * @generated from field: repeated string wanted_by = 8;
    */
   wantedBy: string[];
+
+  /**
+   * flags to build with off, sorted
+   *
+   * @generated from field: repeated string use_disabled = 9;
+   */
+  useDisabled: string[];
+
+  /**
+   * use + use_disabled name every visible IUSE flag (from a node's emerge output): the builder
+   * sets exactly these; otherwise it asks portageq for IUSE.
+   *
+   * @generated from field: bool use_complete = 10;
+   */
+  useComplete: boolean;
 };
 
 /**
