@@ -4,13 +4,13 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import * as grpc from "@grpc/grpc-js";
-import { type CoordinatorConfigInput, adminTokenFile, createClient, ensureSigningKey, loadOrCreateSigningKey, trustSigningKey } from "@binfleet/coordinator";
+import { type CoordinatorConfigInput, adminTokenFile, createClient, trustSigningKey } from "@binfleet/coordinator";
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
+import { freePort } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
 import { pretend } from "./fleet-harness.js";
 
@@ -32,14 +32,6 @@ const indent = (text: string, max = Number.POSITIVE_INFINITY): string => {
 const requireHere = createRequire(import.meta.url);
 const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
 const simBin = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /**
  * A status line: rewritten in place on a terminal; in logs and pipes a new line when it changes,
@@ -89,7 +81,9 @@ async function main(): Promise<number> {
     stopping = true;
     // Agents first, then the coordinator (which stops its nats-server): the reverse of starting.
     for (const c of [...children].reverse()) c.kill("SIGTERM");
-    await Promise.race([Promise.allSettled(children), sleep(15_000)]);
+    const grace = new AbortController();
+    await Promise.race([Promise.allSettled(children), sleep(15_000, undefined, { signal: grace.signal }).catch(() => undefined)]);
+    grace.abort();
     for (const c of children) c.kill("SIGKILL");
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
@@ -120,8 +114,6 @@ async function main(): Promise<number> {
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };
     await writeFile(join(dir, "coordinator.json"), JSON.stringify(config, null, 2));
-    // The coordinator's keys exist before it starts, so nodes can be enrolled while it comes up.
-    const commandKey = await loadOrCreateSigningKey(stateDir);
     say(`\n[2/8] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort})`);
     spawn("coordinator", [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", join(dir, "coordinator.json")]);
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
@@ -144,21 +136,18 @@ async function main(): Promise<number> {
       return r.stdout;
     };
 
-    say(`\n[3/8] enrolling ${nodes} nodes and starting one binfleet-agent process each`);
-    const binpkgKeys = new Map<string, Awaited<ReturnType<typeof ensureSigningKey>>>();
-    for (const p of fleet.platforms) {
-      // The coordinator made this key on start; reading it back is what enrollment hands to nodes.
-      binpkgKeys.set(p.name, await waitFor(`${p.name}'s signing key`, async () => ensureSigningKey(join(p.builderRoot, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`), 60_000));
-    }
+    say(`\n[3/8] enrolling ${nodes} nodes (binfleet enroll: each its own bus user) and starting one binfleet-agent process each`);
     for (const n of fleet.nodes) {
-      // What `binfleet-agent enroll` will do: trust the platform's binpkg key, point binrepos.conf at the binhost.
-      await trustSigningKey(join(n.root, "etc/portage/gnupg"), binpkgKeys.get(n.platform)!);
+      const bundle = await api.enrollNode({ nodeId: n.name }, { metadata: md });
+      const platform = bundle.platforms.find((p) => p.name === n.platform)!;
+      // What the node's side of enrollment does: trust the platform's binpkg key, point binrepos.conf at the binhost.
+      await trustSigningKey(join(n.root, "etc/portage/gnupg"), { fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey });
       await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
-      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = http://127.0.0.1:${httpPort}/binhost/${n.platform}\n`);
+      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
       const agentConfig = {
         nodeId: n.name,
-        nats: { urls: [`nats://127.0.0.1:${natsPort}`] },
-        coordinatorKeys: { [commandKey.keyId]: commandKey.publicKeyBase64 },
+        nats: { urls: bundle.natsUrls, user: bundle.natsUser, pass: bundle.natsPassword },
+        coordinatorKeys: bundle.coordinatorKeys,
         root: n.root,
         stateDir: join(dir, "agents", n.name),
         portage: { emerge: simBin("emerge"), portageq: simBin("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
@@ -254,8 +243,11 @@ async function main(): Promise<number> {
     say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);
     say(`         ${summary.nodesCurrent}/${summary.nodes} nodes current after rollout (${summary.rollout}); local compiles ${summary.localCompilesBefore} before, ${summary.localCompilesAfter} after;`);
     say(`         fleet compile time ${summary.fleetCompileHoursBefore} h without binfleet, ${summary.fleetCompileHoursWith} h with it; demo took ${summary.seconds} s`);
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
     api.close();
+    await stopAll();
+    summary.seconds = Math.round((Date.now() - started) / 1000);
+    say(`         (${summary.seconds} s with every process stopped)`);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 ? 0 : 1;
   } finally {
     await stopAll();

@@ -63,17 +63,19 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
   };
   try {
     await coordinator.start();
-    nc = await connect({ servers: coordinator.natsUrl });
+    nc = await connect({ servers: coordinator.natsUrl, ...(coordinator.busCredentials === null ? {} : { user: coordinator.busCredentials.user, pass: coordinator.busCredentials.pass }) });
     jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
       // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost.
       await trustSigningKey(join(n.root, "etc/portage/gnupg"), coordinator.binpkgKeys.get(n.platform)!);
       await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
       await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
+      // Each node gets its own bus user, limited to its own subjects.
+      const { credentials } = await coordinator.enrollNode(n.name, { name: "harness", role: "admin" });
       const agent = await Agent.create(
         agentConfig({
           nodeId: n.name,
-          nats: { urls: [coordinator.natsUrl] },
+          nats: { urls: [coordinator.natsUrl], user: credentials.user, pass: credentials.pass },
           coordinatorKeys: { [coordinator.signingKey.keyId]: coordinator.signingKey.publicKeyBase64 },
           root: n.root,
           stateDir: join(dir, "agents", n.name),

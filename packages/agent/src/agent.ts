@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type Logger, CommandRejectedError, commandConsumer, publicKeyFromBase64, streams, subjects, verifySignedCommand } from "@binfleet/shared";
+import { type Logger, CommandRejectedError, agentInboxPrefix, commandConsumer, commandConsumerConfig, publicKeyFromBase64, streams, subjects, verifySignedCommand } from "@binfleet/shared";
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -59,6 +59,7 @@ export class Agent {
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      inboxPrefix: agentInboxPrefix(config.nodeId),
       ...(config.nats.user === undefined ? {} : { user: config.nats.user, pass: config.nats.pass ?? "" }),
       ...(config.nats.token === undefined ? {} : { token: config.nats.token }),
     });
@@ -221,13 +222,9 @@ export class Agent {
     this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
     while (!this.stopped) {
       try {
+        // Normally the coordinator created it at enrollment; the bus lets a node create only its own.
         await this.jsm.consumers.info(streams.commands.name, name).catch(async () => {
-          await this.jsm.consumers.add(streams.commands.name, {
-            durable_name: name,
-            filter_subject: subjects.command(this.config.nodeId),
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-          });
+          await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(this.config.nodeId), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
         });
         const consumer = await this.js.consumers.get(streams.commands.name, name);
         const messages = await consumer.consume({ max_messages: 1 });

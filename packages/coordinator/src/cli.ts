@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -7,6 +7,7 @@ import {
   BuildState,
   CollectGarbageResponseSchema,
   DriftResponseSchema,
+  EnrollNodeResponseSchema,
   ExplainResponseSchema,
   FleetControlService,
   GetPlanResponseSchema,
@@ -40,6 +41,7 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
   explain NODE [ATOM]                     why NODE would still compile ATOM (or anything)
   drift [--platform P]                    USE deviations that cost extra builds
   gc [--platform P] [--keep N] [--dry-run] remove binaries no node needs (keeping N versions)
+  enroll NODE [--out FILE]                the node's enrollment bundle (bus credentials, keys, binhosts), JSON
 
 Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA.
 --json prints each reply in the proto3 JSON mapping, one object per line.`;
@@ -267,6 +269,19 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       if (!Number.isInteger(keep) || keep < 1) throw new UsageError("--keep takes a whole number of versions, at least 1");
       const r = await api.collectGarbage({ platformKey: a.values.platform as string, keepVersions: keep, dryRun: a.values["dry-run"] === true }, { metadata, deadline: Date.now() + 600_000 });
       emit(CollectGarbageResponseSchema, r, () => `${r.removed.map((x) => `${a.values["dry-run"] === true ? "would remove" : "removed"} ${x}\n`).join("")}>>> ${r.removed.length} binaries, ${mib(r.freedBytes)}${a.values["dry-run"] === true ? " (dry run)" : ""}\n`);
+      return 0;
+    }
+    case "enroll": {
+      const a = opts({ out: { type: "string" } });
+      const node = a.positionals[0];
+      if (node === undefined || a.positionals.length > 1) throw new UsageError("enroll takes one node id");
+      const r = await api.enrollNode({ nodeId: node }, o);
+      const text = `${toJsonString(EnrollNodeResponseSchema, r, { alwaysEmitImplicit: true })}\n`;
+      if (typeof a.values.out === "string") {
+        // It holds the node's bus password: readable by root only.
+        await writeFile(a.values.out, text, { mode: 0o600 });
+        io.out(json ? `${JSON.stringify({ node, bundle: a.values.out })}\n` : `>>> ${node} enrolled; bundle written to ${a.values.out} (install it on the node)\n`);
+      } else io.out(text);
       return 0;
     }
     default:

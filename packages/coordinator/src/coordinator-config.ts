@@ -12,6 +12,11 @@ export const CoordinatorConfigSchema = z.object({
       urls: z.array(z.string().min(1)).default([]),
       /** Client port of the embedded server (0: pick one). */
       embeddedPort: z.number().int().min(0).max(65535).default(4222),
+      /** The coordinator's user on an external cluster (the embedded server makes its own). */
+      user: z.string().min(1).optional(),
+      pass: z.string().min(1).optional(),
+      /** URL nodes use to reach the bus (default: the embedded server's loopback URL). */
+      publicUrl: z.string().min(1).optional(),
     })
     .default({ urls: [], embeddedPort: 4222 }),
   http: z

@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
+import { type Atom, type Logger, atomMatches, commandConsumerConfig, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -12,6 +12,7 @@ import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { execa } from "execa";
 import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
+import { type BusCredentials, BusUsers } from "./bus-users.js";
 import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
@@ -78,6 +79,9 @@ export class Coordinator {
     readonly config: CoordinatorConfig,
     private readonly log: Logger,
     private readonly embedded: NatsServer | null,
+    private readonly busUsers: BusUsers | null,
+    /** The coordinator's own bus credentials (tools and tests that read the bus as it does), if any. */
+    readonly busCredentials: BusCredentials | null,
     /** The bus the coordinator is on (the embedded server's URL when it runs one). */
     readonly natsUrl: string,
     private readonly nc: NatsConnection,
@@ -112,14 +116,26 @@ export class Coordinator {
     const opened: (() => Promise<unknown>)[] = [];
     try {
       let embedded: NatsServer | null = null;
+      let users: BusUsers | null = null;
       let urls = config.nats.urls;
+      let credentials: BusCredentials | null = config.nats.user === undefined ? null : { user: config.nats.user, pass: config.nats.pass ?? "" };
       if (urls.length === 0) {
-        embedded = await startNatsServer({ dir: join(config.stateDir, "nats"), ...(config.nats.embeddedPort === 0 ? {} : { port: config.nats.embeddedPort }) });
+        // The embedded server knows only the coordinator and enrolled nodes, each limited to its own subjects.
+        users = await BusUsers.load(config.stateDir);
+        credentials = users.coordinator;
+        embedded = await startNatsServer({ dir: join(config.stateDir, "nats"), config: users.serverConfig(), ...(config.nats.embeddedPort === 0 ? {} : { port: config.nats.embeddedPort }) });
         opened.push(() => embedded!.stop());
         urls = [embedded.url];
         log.info({ url: embedded.url }, "embedded nats-server started");
       }
-      const nc = await connect({ servers: urls, name: "binfleet-coordinator", waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const nc = await connect({
+        servers: urls,
+        name: "binfleet-coordinator",
+        waitOnFirstConnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass }),
+      });
       opened.push(() => nc.close());
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
       for (const s of [...Object.values(streams), BUILDS_STREAM, BUILD_LOGS_STREAM]) {
@@ -143,7 +159,7 @@ export class Coordinator {
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
       });
       opened.push(() => binhost.close());
-      self.c = new Coordinator(config, log, embedded, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens);
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -187,6 +203,21 @@ export class Coordinator {
 
   authorize(metadata: Parameters<ApiTokens["authorize"]>[0], need: Parameters<ApiTokens["authorize"]>[1]): Caller {
     return this.tokens.authorize(metadata, need);
+  }
+
+  /**
+   * Enrolls a node: its own bus user (limited to its subjects), its command consumer, and what its
+   * agent and Portage must trust. Enrolling again returns the same credentials.
+   */
+  async enrollNode(node: string, caller: Caller): Promise<{ credentials: BusCredentials; urls: string[] }> {
+    if (this.busUsers === null || this.embedded === null) {
+      throw new ApiError("failed-precondition", "the bus is an external cluster: create the node's user there (see README, per-node permissions)");
+    }
+    const credentials = await this.busUsers.enroll(node);
+    await this.embedded.reload(this.busUsers.serverConfig());
+    await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
+    this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
+    return { credentials, urls: [this.config.nats.publicUrl ?? this.natsUrl] };
   }
 
   /** Prometheus text exposition. */

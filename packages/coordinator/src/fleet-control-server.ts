@@ -334,6 +334,26 @@ export class FleetControlServer {
           return { entries: analyzer.result().slice(0, MAX_ROWS).map((e) => ({ ...e, flags: [...e.flags] })) };
         },
 
+        async enrollNode(req, ctx) {
+          const caller = who(ctx, "admin", "EnrollNode", { node: req.nodeId });
+          const node = nodeId(req.nodeId);
+          const { credentials, urls } = await c.enrollNode(node, caller);
+          return {
+            nodeId: node,
+            natsUrls: urls,
+            natsUser: credentials.user,
+            natsPassword: credentials.pass,
+            coordinatorKeys: { [c.signingKey.keyId]: c.signingKey.publicKeyBase64 },
+            platforms: c.config.platforms.map((p) => ({
+              key: p.key,
+              name: p.name,
+              binhostUrl: c.binhostUrl(p.name),
+              binpkgPublicKey: c.binpkgKeys.get(p.name)?.publicKey ?? "",
+              binpkgFingerprint: c.binpkgKeys.get(p.name)?.fingerprint ?? "",
+            })),
+          };
+        },
+
         async collectGarbage(req, ctx) {
           const caller = who(ctx, req.dryRun ? "viewer" : "admin", "CollectGarbage", { platform: req.platformKey, dryRun: req.dryRun, keep: req.keepVersions });
           const r = await c.collectGarbage(c.platformKey(req.platformKey), req.dryRun, req.keepVersions > 0 ? req.keepVersions : 1, caller);

@@ -22,6 +22,8 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** Starts it again on the same port with the same store. */
   restart(): Promise<void>;
+  /** Rewrites the extra configuration and has the running server reload it (SIGHUP): new users, permissions. */
+  reload(config: string): Promise<void>;
   /** Stops it and removes its directory. */
   dispose(): Promise<void>;
   /** What the server printed, for failure messages. */
@@ -53,17 +55,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const spawn = () => execa("nats-server", ["-c", conf], { reject: false, all: true });
   let child: ReturnType<typeof spawn> | null = null;
   let port = options.port ?? -1;
+  let extra = options.config ?? "";
+  const configText = (): string =>
+    ["host: 127.0.0.1", `port: ${port}`, `ports_file_dir: "${dir}"`, `jetstream { store_dir: "${join(dir, "js")}" }`, "max_payload: 8MB", extra].join("\n");
 
   const launch = async (): Promise<void> => {
-    const text = [
-      "host: 127.0.0.1",
-      `port: ${port}`,
-      `ports_file_dir: "${dir}"`,
-      `jetstream { store_dir: "${join(dir, "js")}" }`,
-      "max_payload: 8MB",
-      options.config ?? "",
-    ].join("\n");
-    await writeFile(conf, text);
+    // The file may hold credentials: readable by the owner only.
+    await writeFile(conf, configText(), { mode: 0o600 });
     child = spawn();
     child.all?.on("data", (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 15_000;
@@ -103,6 +101,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     stop,
     restart: launch,
+    reload: async (config: string) => {
+      extra = config;
+      await writeFile(conf, configText(), { mode: 0o600 });
+      child?.kill("SIGHUP");
+      // nats-server applies a reload within milliseconds; give it a moment before callers rely on it.
+      await sleep(200);
+    },
     dispose: async () => {
       await stop();
       if (options.dir === undefined) await rm(dir, { recursive: true, force: true });

@@ -44,3 +44,44 @@ export const streams = {
     max_msg_size: 64 * 1024,
   },
 } as const;
+
+/** The inbox prefix of a node's connection: replies to it (JetStream acks, pulled commands) stay its own. */
+export const agentInboxPrefix = (node: string): string => `_INBOX_${node}`;
+
+/** The durable consumer that delivers a node's commands, as the coordinator creates it at enrollment. */
+export function commandConsumerConfig(node: string): { durable_name: string; filter_subject: string; ack_policy: "explicit"; deliver_policy: "all" } {
+  return { durable_name: commandConsumer(node), filter_subject: subjects.command(node), ack_policy: "explicit", deliver_policy: "all" };
+}
+
+/** nats-server permissions: subjects a user may publish to and subscribe to. */
+export interface BusPermissions {
+  readonly publish: { readonly allow: readonly string[] };
+  readonly subscribe: { readonly allow: readonly string[] };
+}
+
+/**
+ * What a node's NATS user may do: publish its own report, heartbeat and
+ * progress; read its own command consumer (which the coordinator creates with
+ * the node's own filter, so the node cannot widen it); receive on its own inbox.
+ * Nothing else: it cannot speak for another node or read another node's commands.
+ */
+export function agentPermissions(node: string): BusPermissions {
+  const stream = streams.commands.name;
+  const consumer = commandConsumer(node);
+  return {
+    publish: {
+      allow: [
+        subjects.report(node),
+        subjects.heartbeat(node),
+        subjects.progress(node),
+        "$JS.API.INFO",
+        `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
+        // Creating the consumer is allowed only with the node's own filter (server 2.9's CREATE.<stream>.<name>.<filter>).
+        `$JS.API.CONSUMER.CREATE.${stream}.${consumer}.${subjects.command(node)}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+        `$JS.ACK.${stream}.${consumer}.>`,
+      ],
+    },
+    subscribe: { allow: [`${agentInboxPrefix(node)}.>`] },
+  };
+}
