@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -78,5 +78,40 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     }, 60_000);
     assert.doesNotMatch(metrics, /^binfleet_build_list\{/m, "nothing left to build");
     assert.match(metrics, /^binfleet_cache_hit_ratio 1$/m);
+  });
+  test("a second round of reports builds nothing: everything is already on the binhost", async () => {
+    const before = await h.binhostCounts();
+    const builtBefore = h.coordinator.metrics().match(/^binfleet_builds_succeeded_total (\d+)$/m)![1];
+    for (const n of fleet.nodes) await h.coordinator.sendCommand(n.name, { case: "report", value: {} });
+    // Every node's fresh report is in when the registry shows a report received after the request.
+    const asked = Date.now();
+    await until("fresh reports from every node", async () => fleet.nodes.every((n) => (h.coordinator.registry.get(n.name)?.receivedAt ?? 0) >= asked) || null, 60_000, 250);
+    for (const p of fleet.platforms) assert.deepEqual(h.coordinator.planner.buildList(p.key), [], `${p.name}: nothing to build`);
+    assert.equal(h.coordinator.metrics().match(/^binfleet_builds_succeeded_total (\d+)$/m)![1], builtBefore, "no build ran");
+    assert.deepEqual(await h.binhostCounts(), before);
+  });
+
+  test("a node that changes USE gets exactly its new variant built, then updates from the binhost", async () => {
+    const node = fleet.nodes[0]!;
+    const platform = fleet.platforms.find((p) => p.name === node.platform)!;
+    const before = await h.binhostCounts();
+    const report = (await h.latestReport(node.name))!;
+    // An installed package with an enabled flag: turning it off removes dependencies, never adds any.
+    const target = report.installed.find((p) => p.iuse.some((f) => p.use.includes(f.replace(/^[+-]/, ""))))!;
+    const flag = target.iuse.map((f) => f.replace(/^[+-]/, "")).find((f) => target.use.includes(f))!;
+    const cp = target.cpv.replace(/-[0-9].*$/, "");
+    await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
+    await writeFile(join(node.root, "etc/portage/package.use/zz-e2e"), `${cp} -${flag}\n`);
+    await h.coordinator.sendCommand(node.name, { case: "report", value: {} });
+    const iuse = new Set(target.iuse.map((f) => f.replace(/^[+-]/, "")));
+    const wanted = variantKey({ platformKey: platform.key, cpv: target.cpv, use: target.use.filter((f) => iuse.has(f) && f !== flag).sort() });
+    await until(`${node.name} current again`, async () => {
+      const r = await h.latestReport(node.name);
+      return r !== null && r.plan.length === 0 && (await h.binhostCounts()).get(platform.name)!.has(wanted) ? true : null;
+    }, 180_000, 500);
+    const after = await h.binhostCounts();
+    const added = [...after.get(platform.name)!.keys()].filter((k) => !before.get(platform.name)!.has(k));
+    assert.deepEqual(added, [wanted], "exactly the new variant was built");
+    assert.equal((await pretend(node.root)).plan.total?.packages ?? 0, 0);
   });
 });
