@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
-import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
+import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";

@@ -11,8 +11,6 @@ export { CoordinatorConfigSchema, coordinatorConfig, loadCoordinatorConfig } fro
 export type { BuildRecord } from "./builder-worker.js";
 export { recordKey } from "./builder-worker.js";
 export { ReportRejectedError, validateReport } from "./report-validation.js";
-export type { SigningIdentity } from "./binpkg-signing.js";
-export { ensureSigningKey, trustSigningKey } from "./binpkg-signing.js";
 export type { Caller, Role } from "./api-access.js";
 export { ApiError, ApiTokens, adminTokenFile } from "./api-access.js";
 export type { CallContext, Client, Handlers } from "./grpc-bridge.js";
