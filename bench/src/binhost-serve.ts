@@ -1,6 +1,6 @@
 // binhost.serve: the coordinator's binhost server against nginx serving the same $PKGDIR, 64 clients.
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,8 @@ async function waitForHttp(url: string): Promise<void> {
 
 export async function binhostServeFigures(): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), "binfleet-bench-serve-"));
+  // nginx's workers run as an unprivileged user: they must be able to read the files.
+  await chmod(dir, 0o755);
   const pkgdir = join(dir, "pkgdir");
   await mkdir(join(pkgdir, "app-misc/pkg"), { recursive: true });
   await writeFile(join(pkgdir, "Packages"), "PACKAGES: 0\n\n");

@@ -4,3 +4,5 @@ export type { AgentConfig, AgentConfigInput } from "./agent-config.js";
 export { AgentConfigSchema, agentConfig, loadAgentConfig } from "./agent-config.js";
 export { PortageRunner, InvalidRequestError } from "./portage-runner.js";
 export { ReportCollector, reportContentHash, enabledFlags } from "./report-collector.js";
+export type { EnrollmentResult } from "./enrollment.js";
+export { EnrollmentError, enroll, parseBundle } from "./enrollment.js";

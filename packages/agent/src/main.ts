@@ -1,13 +1,17 @@
 import { createLogger, runDaemon } from "@binfleet/shared";
 import { toJson } from "@bufbuild/protobuf";
 import { AgentReportSchema } from "@binfleet/shared/wire";
+import { readFile } from "node:fs/promises";
 import { Agent } from "./agent.js";
+import { EnrollmentError, enroll } from "./enrollment.js";
 import { loadAgentConfig } from "./agent-config.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
 
 const USAGE = `usage: binfleet-agent run [--config /etc/binfleet/agent.json]
-       binfleet-agent report [--config FILE]   print the report this node would send, as JSON`;
+       binfleet-agent report [--config FILE]   print the report this node would send, as JSON
+       binfleet-agent enroll --bundle FILE [--config FILE]
+                                               join the fleet with a bundle from \`binfleet enroll NODE\``;
 
 function configPath(argv: readonly string[]): string {
   const i = argv.indexOf("--config");
@@ -24,6 +28,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(toJson(AgentReportSchema, report))}\n`);
       return null;
     });
+  }
+  if (cmd === "enroll") {
+    const i = rest.indexOf("--bundle");
+    const bundle = i >= 0 ? rest[i + 1] : undefined;
+    if (bundle === undefined) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    try {
+      const r = await enroll(await readFile(bundle, "utf8"), configPath(rest));
+      process.stdout.write(`>>> ${r.config.nodeId} enrolled: ${configPath(rest)} written (platform ${r.platformKey})\n`);
+      process.stdout.write(r.binreposFile === null ? " * no builder serves this platform: the node keeps compiling (binfleet explain says why)\n" : `>>> ${r.binreposFile}: sync-uri = ${r.binhostUrl}; its binpkg key is trusted in /etc/portage/gnupg\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`binfleet-agent: error: ${(err as Error).message}\n`);
+      return err instanceof EnrollmentError ? 2 : 1;
+    }
   }
   if (cmd !== "run") {
     process.stderr.write(`${USAGE}\n`);

@@ -90,7 +90,8 @@ export class ReportCollector {
     return this.settings;
   }
 
-  async collect(): Promise<AgentReport> {
+  /** This node's platform: the settings that decide which binaries it can use, and their key. */
+  async platform(): Promise<ReturnType<typeof platformFingerprint> & { repoPath: string }> {
     const { vars, repoPath } = await this.portageSettings();
     const profile = (await readlink(this.path("/etc/portage/make.profile")).catch(() => "")).replace(/^.*\/profiles\//, "");
     const fp = platformFingerprint({
@@ -103,6 +104,11 @@ export class ReportCollector {
       acceptKeywords: vars["ACCEPT_KEYWORDS"] ?? "",
       binpkgFormat: vars["BINPKG_FORMAT"] ?? "",
     });
+    return { ...fp, repoPath };
+  }
+
+  async collect(): Promise<AgentReport> {
+    const { repoPath, ...fp } = await this.platform();
     const snapshot = repoPath === "" ? "" : (await readFile(join(this.path(repoPath), "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
     const world = parseWorld(await readFile(this.path("/var/lib/portage/world"), "utf8").catch(() => ""));
     const worldSets = parseWorldSets(await readFile(this.path("/var/lib/portage/world_sets"), "utf8").catch(() => ""));

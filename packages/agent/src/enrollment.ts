@@ -1,0 +1,70 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fromJsonString } from "@bufbuild/protobuf";
+import { trustSigningKey } from "@binfleet/binpkg-keys";
+import { NODE_ID_PATTERN } from "@binfleet/shared";
+import { type EnrollNodeResponse, EnrollNodeResponseSchema } from "@binfleet/shared/wire";
+import { type AgentConfig, type AgentConfigInput, agentConfig } from "./agent-config.js";
+import { PortageRunner } from "./portage-runner.js";
+import { ReportCollector } from "./report-collector.js";
+
+export class EnrollmentError extends Error {
+  override readonly name = "EnrollmentError";
+}
+
+export interface EnrollmentResult {
+  readonly config: AgentConfig;
+  readonly platformKey: string;
+  /** The binhost this node now uses, or null when no builder serves its platform. */
+  readonly binhostUrl: string | null;
+  readonly binreposFile: string | null;
+}
+
+/** Reads a bundle from `binfleet enroll` (the FleetControl reply in JSON), refusing anything incomplete. */
+export function parseBundle(text: string): EnrollNodeResponse {
+  let b: EnrollNodeResponse;
+  try {
+    b = fromJsonString(EnrollNodeResponseSchema, text);
+  } catch (err) {
+    throw new EnrollmentError(`not an enrollment bundle: ${(err as Error).message}`, { cause: err });
+  }
+  if (!NODE_ID_PATTERN.test(b.nodeId)) throw new EnrollmentError(`bundle has an invalid node id '${b.nodeId.slice(0, 64)}'`);
+  if (b.natsUrls.length === 0 || b.natsUser === "" || b.natsPassword === "") throw new EnrollmentError("bundle has no bus credentials");
+  if (Object.keys(b.coordinatorKeys).length === 0) throw new EnrollmentError("bundle has no coordinator key");
+  return b;
+}
+
+/**
+ * The node's side of enrollment: write /etc/binfleet/agent.json from the bundle (keeping the
+ * local settings of an existing file: root, portage argv, intervals), point Portage at the
+ * binhost of this node's platform in its own binrepos.conf file, and trust that binhost's
+ * binpkg signing key in Portage's keyring, so `emerge -g` verifies what it installs.
+ */
+export async function enroll(bundleText: string, configFile: string): Promise<EnrollmentResult> {
+  const bundle = parseBundle(bundleText);
+  const existing = await readFile(configFile, "utf8").then(
+    (t) => JSON.parse(t) as AgentConfigInput,
+    () => null,
+  );
+  const config = agentConfig({
+    ...(existing ?? {}),
+    nodeId: bundle.nodeId,
+    nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass: bundle.natsPassword },
+    coordinatorKeys: { ...bundle.coordinatorKeys },
+  });
+  const collector = new ReportCollector(config, new PortageRunner(config));
+  const { key } = await collector.platform();
+  const platform = bundle.platforms.find((p) => p.key === key) ?? null;
+  let binreposFile: string | null = null;
+  if (platform !== null) {
+    binreposFile = join(config.root, "etc/portage/binrepos.conf/binfleet.conf");
+    await mkdir(dirname(binreposFile), { recursive: true });
+    await writeFile(binreposFile, `# Written by binfleet-agent enroll: this node's binhost (platform ${platform.name}).\n[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
+    if (platform.binpkgPublicKey !== "") await trustSigningKey(join(config.root, "etc/portage/gnupg"), { fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey });
+  }
+  await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
+  // It holds the node's bus password: readable by root only.
+  await writeFile(`${configFile}.tmp`, `${JSON.stringify({ ...(existing ?? {}), nodeId: config.nodeId, nats: config.nats, coordinatorKeys: config.coordinatorKeys }, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${configFile}.tmp`, configFile);
+  return { config, platformKey: key, binhostUrl: platform?.binhostUrl ?? null, binreposFile };
+}
