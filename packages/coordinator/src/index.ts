@@ -26,3 +26,4 @@ export type { MaintenanceWindow } from "./maintenance-window.js";
 export { parseMaintenanceWindow } from "./maintenance-window.js";
 export type { CommandSigningKey } from "./signing-key.js";
 export { loadOrCreateSigningKey } from "./signing-key.js";
+export { SnapshotMirror } from "./snapshot-mirror.js";

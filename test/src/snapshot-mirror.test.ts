@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { SnapshotMirror } from "@binfleet/coordinator";
+import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
+import { createLogger } from "@binfleet/shared";
+import { freePort } from "@binfleet/shared/testing";
+
+/** Every file of a tree with its content hash: equal maps mean byte-identical trees. */
+async function treeDigest(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      else out.set(relative(dir, full), createHash("sha256").update(await readFile(full)).digest("hex"));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+async function emergeSync(root: string): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runTool("emerge", ["--sync"], { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+  return { code, out };
+}
+
+describe("the snapshot mirror: nodes sync the builders' tree from the binhost over real rsync", () => {
+  let tmp: string;
+  let fleet: FleetManifest;
+  let mirror: SnapshotMirror;
+  let tree: string;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-mirror-"));
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 9, out: join(tmp, "fleet") });
+    // The builders' tree after a nightly sync: a copy the test can move forward.
+    tree = join(tmp, "builder-tree");
+    await cp(fleet.repo, tree, { recursive: true });
+    mirror = await SnapshotMirror.start({ stateDir: join(tmp, "coordinator"), repo: "gentoo", host: "127.0.0.1", port: await freePort(), log: createLogger({ name: "test", level: "error", destination: new PassThrough() }) });
+    for (const n of fleet.nodes) {
+      // What enrollment writes: the node's repository syncs from the binhost.
+      await mkdir(join(n.root, "etc/portage/repos.conf"), { recursive: true });
+      await writeFile(join(n.root, "etc/portage/repos.conf/zz-binfleet.conf"), `[gentoo]\nsync-type = rsync\nsync-uri = ${mirror.uri}\n`);
+    }
+  });
+
+  after(async () => {
+    await mirror?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("after a publish every node that syncs has the builders' tree byte for byte, and its snapshot id", async () => {
+    const id = await mirror.publish(tree);
+    assert.equal(id, (await readFile(join(tree, "metadata/timestamp.chk"), "utf8")).trim());
+    assert.equal(mirror.snapshotId, id);
+    const want = await treeDigest(tree);
+    for (const n of fleet.nodes) {
+      const r = await emergeSync(n.root);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(`Snapshot: ${id.replace(/[+]/g, "\\+")}`));
+      assert.deepEqual(await treeDigest(join(n.root, "var/db/repos/gentoo")), want, `${n.name}'s tree`);
+    }
+  });
+
+  test("a new snapshot replaces the old one whole: changed, added and removed files all follow", async () => {
+    await writeFile(join(tree, "metadata/timestamp.chk"), "Thu, 26 Nov 2026 00:45:01 +0000\n");
+    const cats = (await readdir(join(tree, "metadata/md5-cache"))).sort();
+    await rm(join(tree, "metadata/md5-cache", cats[0]!), { recursive: true });
+    await writeFile(join(tree, "profiles/binfleet-test"), "new file\n");
+    const id = await mirror.publish(tree);
+    assert.equal(id, "Thu, 26 Nov 2026 00:45:01 +0000");
+    const node = fleet.nodes[0]!;
+    const r = await emergeSync(node.root);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(await treeDigest(join(node.root, "var/db/repos/gentoo")), await treeDigest(tree));
+    // The other node has not synced: it is still on the old snapshot, whole.
+    assert.notEqual((await readFile(join(fleet.nodes[1]!.root, "var/db/repos/gentoo/metadata/timestamp.chk"), "utf8")).trim(), id);
+  });
+});
