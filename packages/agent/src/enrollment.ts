@@ -62,6 +62,12 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     await writeFile(binreposFile, `# Written by binfleet-agent enroll: this node's binhost (platform ${platform.name}).\n[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
     if (platform.binpkgPublicKey !== "") await trustSigningKey(join(config.root, "etc/portage/gnupg"), { fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey });
   }
+  // The fleet's snapshot: the node syncs from the binhost, so its ebuilds are the builders'.
+  if (bundle.repoSyncUri !== "") {
+    const reposFile = join(config.root, "etc/portage/repos.conf/zz-binfleet.conf");
+    await mkdir(dirname(reposFile), { recursive: true });
+    await writeFile(reposFile, `# Written by binfleet-agent enroll: sync ${bundle.repo} from the binhost's snapshot mirror.\n[${bundle.repo}]\nsync-type = rsync\nsync-uri = ${bundle.repoSyncUri}\n`);
+  }
   await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
   // It holds the node's bus password: readable by root only.
   await writeFile(`${configFile}.tmp`, `${JSON.stringify({ ...(existing ?? {}), nodeId: config.nodeId, nats: config.nats, coordinatorKeys: config.coordinatorKeys }, null, 2)}\n`, { mode: 0o600 });

@@ -97,6 +97,22 @@ export const CoordinatorConfigSchema = z.object({
       reportWaitSeconds: z.number().int().min(0).default(600),
     })
     .default({ nightly: "", reportWaitSeconds: 600 }),
+  /**
+   * The fleet's repository snapshot served by an rsync daemon the coordinator runs: nodes sync from
+   * it, so they see the ebuilds the builders built from. The nightly job publishes each new snapshot.
+   */
+  mirror: z
+    .object({
+      enabled: z.boolean().default(false),
+      repo: z.string().regex(/^[A-Za-z0-9_-]+$/).default("gentoo"),
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(1).max(65535).default(873),
+      /** Host name nodes use (default: host). */
+      publicHost: z.string().optional(),
+      /** The tree to publish; default: the first platform's builder root's /var/db/repos/<repo>. */
+      tree: z.string().optional(),
+    })
+    .default({ enabled: false, repo: "gentoo", host: "127.0.0.1", port: 873 }),
   /** A node without a heartbeat or report for this long is stale. */
   staleAfterSeconds: z.number().int().min(1).default(120),
   /** A rollout's update without an outcome after this long counts as failed. */

@@ -26,6 +26,7 @@ import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
+import { SnapshotMirror } from "./snapshot-mirror.js";
 import { type CommandSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped";
@@ -63,6 +64,8 @@ export class Coordinator {
   readonly rollouts: RolloutManager;
   private policyStore: PolicyStore | null = null;
   private readonly notified = new Map<string, string>();
+  /** The snapshot each node behind was last told to sync to. */
+  private readonly toldToSync = new Map<string, string>();
   private readonly platformByKey: Map<string, PlatformConfig>;
   /** Size of each binary on the binhosts, by variant key (for rollout pre-flight). */
   private readonly binarySizes = new Map<string, number>();
@@ -93,6 +96,8 @@ export class Coordinator {
     readonly signingKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
+    /** The repository snapshot nodes sync from, when the coordinator serves one. */
+    readonly mirror: SnapshotMirror | null,
   ) {
     this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
     this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
@@ -159,7 +164,11 @@ export class Coordinator {
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
       });
       opened.push(() => binhost.close());
-      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens);
+      const mirror = config.mirror.enabled
+        ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
+        : null;
+      if (mirror !== null) opened.push(() => mirror.stop());
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens, mirror);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -299,6 +308,7 @@ export class Coordinator {
     await Promise.allSettled(this.loops);
     await this.rollouts.tick();
     await this.binhost.close();
+    await this.mirror?.stop();
     await this.nc.drain().catch(() => this.nc.close());
     await this.embedded?.stop();
     this.state = "stopped";
@@ -360,11 +370,26 @@ export class Coordinator {
   /** Re-plans one node from its latest report; queues the variants it added. Returns how many it added. */
   private async replan(nodeId: string, nonce = ""): Promise<number> {
     const n = this.registry.get(nodeId)!;
+    // A node behind the fleet's snapshot plans against other ebuilds than the builders have: its
+    // needs are not build input until it syncs (it is told to, once per snapshot).
+    if (this.snapshotBehind(n.snapshotId)) {
+      this.planner.updateNode({ nodeId, platformKey: n.platformKey, wants: [] });
+      if (this.toldToSync.get(nodeId) !== this.mirror!.snapshotId) {
+        this.toldToSync.set(nodeId, this.mirror!.snapshotId);
+        await this.sendCommand(nodeId, { case: "sync", value: { snapshotId: this.mirror!.snapshotId } });
+      }
+      return 0;
+    }
     // Held packages are never built: the node compiles them, and they do not block its update.
     const wants = n.pending.filter((p) => !p.binary && this.policy.holdFor(n.platformKey, p.cpv) === null);
     const { added } = this.planner.updateNode({ nodeId, platformKey: n.platformKey, wants });
     await this.enqueueNew(n.platformKey, added, nonce);
     return added.length;
+  }
+
+  /** Whether a node's snapshot is not the one the mirror serves (never, without a mirror). */
+  snapshotBehind(snapshotId: string): boolean {
+    return this.mirror !== null && this.mirror.snapshotId !== "" && snapshotId !== this.mirror.snapshotId;
   }
 
   /** Queues the given variants that may be built now, in build-list order (dependencies first). */
@@ -485,10 +510,18 @@ export class Coordinator {
   private async syncTrees(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[] }> {
     const failed: string[] = [];
     for (const p of this.platformsOf(platformKey)) if (!(await this.portage(p, ["--sync"], "builder sync failed"))) failed.push(p.name);
+    const first = this.config.platforms[0];
+    const tree = this.config.mirror.tree ?? (first === undefined ? undefined : join(first.root, "var/db/repos", this.config.mirror.repo));
+    if (this.mirror !== null && tree !== undefined) {
+      await this.mirror.publish(tree).catch((err: unknown) => {
+        failed.push("mirror");
+        this.log.error({ err: (err as Error).message }, "snapshot not published");
+      });
+    }
     const nodesAsked: string[] = [];
     for (const n of this.registry.all()) {
       if (platformKey !== "" && n.platformKey !== platformKey) continue;
-      await this.sendCommand(n.nodeId, { case: "sync", value: { snapshotId: "" } });
+      await this.sendCommand(n.nodeId, { case: "sync", value: { snapshotId: this.mirror?.snapshotId ?? "" } });
       nodesAsked.push(n.nodeId);
     }
     return { nodesAsked, failed };

@@ -257,7 +257,7 @@ export class FleetControlServer {
             pendingVariants: r.platforms.reduce((n, p) => n + p.buildList, 0),
             waitingApproval: r.platforms.reduce((n, p) => n + p.waitingApproval, 0),
             fetchFailedPlatforms: r.platforms.filter((p) => p.fetchFailed).map((p) => p.name),
-            snapshotId: "",
+            snapshotId: c.mirror?.snapshotId ?? "",
           };
         },
 
@@ -317,7 +317,7 @@ export class FleetControlServer {
                 if (e?.state === "failed" || r?.state === "failed") return `failed (${r?.error ?? "see binfleet builds"})`;
                 return e === undefined ? "not planned" : e.state === "waiting-approval" ? "waiting for approval (binfleet approve)" : e.state;
               },
-              builderSnapshot: () => "",
+              builderSnapshot: () => c.mirror?.snapshotId ?? "",
             },
             req.atom === "" ? null : atomArg(req.atom),
           );
@@ -343,6 +343,8 @@ export class FleetControlServer {
             natsUrls: urls,
             natsUser: credentials.user,
             natsPassword: credentials.pass,
+            repoSyncUri: c.mirror?.uri ?? "",
+            repo: c.config.mirror.repo,
             coordinatorKeys: { [c.signingKey.keyId]: c.signingKey.publicKeyBase64 },
             platforms: c.config.platforms.map((p) => ({
               key: p.key,
