@@ -107,7 +107,8 @@ export class Coordinator {
         nodesOf: (pk) => this.registry.all().filter((n) => pk === "" || n.platformKey === pk).map((n) => n.nodeId),
         preflight: (node) => this.preflight(node),
         online: (node) => this.registry.online(node, Date.now()),
-        ready: (node) => this.planner.nodeCovered(node),
+        // A node behind the fleet's snapshot was told to sync; it is updated once it reports from the new tree.
+        ready: (node) => this.planner.nodeCovered(node) && !this.snapshotBehind(this.registry.get(node)?.snapshotId ?? ""),
         sendUpdate: (node, rolloutId, id) => this.sendCommand(node, { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
         save: async (r) => void (await this.rolloutKv.put(r.id, JSON.stringify(r))),
         now: () => Date.now(),
@@ -731,7 +732,8 @@ export class Coordinator {
   private async maybeNotify(node: string): Promise<void> {
     if (this.config.policy.notify !== "auto") return;
     const n = this.registry.get(node);
-    if (n === undefined || n.pending.length === 0 || !this.planner.nodeCovered(node)) return;
+    // A node behind the snapshot syncs first (it was told to); updating now would compile from other ebuilds.
+    if (n === undefined || n.pending.length === 0 || this.snapshotBehind(n.snapshotId) || !this.planner.nodeCovered(node)) return;
     const planHash = this.planner.nodeNeedsKey(node);
     if (this.notified.get(node) === planHash) return;
     this.notified.set(node, planHash);

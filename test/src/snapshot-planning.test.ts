@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Coordinator, coordinatorConfig, explainNode } from "@binfleet/coordinator";
+import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { createLogger, streams, subjects } from "@binfleet/shared";
+import { freePort, until } from "@binfleet/shared/testing";
+import { AgentReportSchema, CommandSchema, MergeKind, SignedCommandSchema } from "@binfleet/shared/wire";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+
+describe("planning uses only nodes on the fleet's snapshot; a node behind is told to sync", () => {
+  let tmp: string;
+  let fleet: FleetManifest;
+  let c: Coordinator;
+  let current: string;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-snapshot-plan-"));
+    fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 4, out: join(tmp, "fleet") });
+    const tree = join(tmp, "tree");
+    await cp(fleet.repo, tree, { recursive: true });
+    const p = fleet.platforms[0]!;
+    c = await Coordinator.create(
+      coordinatorConfig({
+        stateDir: join(tmp, "coordinator"),
+        nats: { urls: [], embeddedPort: 0 },
+        http: { host: "127.0.0.1", port: 0 },
+        api: { host: "127.0.0.1", port: 0 },
+        // No workers: this test is about what gets planned, not built.
+        platforms: [{ name: p.name, key: p.key, root: p.builderRoot, workers: 0 }],
+        mirror: { enabled: true, port: await freePort(), tree },
+      }),
+      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+    );
+    await c.start();
+    current = await c.mirror!.publish(tree);
+  });
+
+  after(async () => {
+    await c?.shutdown();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const report = (snapshot: string, generatedAt: number): Uint8Array =>
+    toBinary(
+      AgentReportSchema,
+      create(AgentReportSchema, {
+        nodeId: "node-x",
+        generatedAtUnixMs: BigInt(generatedAt),
+        platform: { arch: "amd64", key: fleet.platforms[0]!.key },
+        snapshots: [{ repo: "gentoo", id: snapshot }],
+        plan: [{ kind: MergeKind.EBUILD, cpv: "app-misc/hello-2.1", use: ["nls"], useDisabled: [] }],
+      }),
+    );
+
+  test("a report on an old snapshot plans nothing, explains why, and brings a signed sync to the node", async () => {
+    await c.ingest(subjects.report("node-x"), report("Mon, 01 Jan 2024 00:00:00 +0000", Date.now()));
+    assert.deepEqual(c.planner.buildList(fleet.platforms[0]!.key), []);
+    const n = c.registry.get("node-x")!;
+    const why = explainNode(n, { hasBuilder: () => true, holdFor: () => null, binhostUses: () => [], buildStatus: () => "", builderSnapshot: () => c.mirror!.snapshotId }, null);
+    assert.equal(why[0]!.reason, "snapshot-behind");
+    const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const m = await until("the sync command", () => jsm.streams.getMessage(streams.commands.name, { last_by_subj: subjects.command("node-x") }).catch(() => null), 10_000, 100);
+      const cmd = fromBinary(CommandSchema, fromBinary(SignedCommandSchema, m.data).command);
+      assert.equal(cmd.action.case, "sync");
+      assert.equal(cmd.action.case === "sync" && cmd.action.value.snapshotId, current);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  test("once the node is on the current snapshot its needs enter the build list", async () => {
+    await c.ingest(subjects.report("node-x"), report(current, Date.now() + 1));
+    const list = c.planner.buildList(fleet.platforms[0]!.key);
+    assert.deepEqual(list.map((i) => i.variant.cpv), ["app-misc/hello-2.1"]);
+    assert.equal((await readFile(join(tmp, "coordinator/mirror/current/metadata/timestamp.chk"), "utf8")).trim(), current);
+  });
+});
