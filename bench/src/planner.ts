@@ -81,8 +81,9 @@ export function plannerFigures(): Figure[] {
   const incremental = time(() => {
     const n = nodes[flip++ % nodes.length]!;
     const changed: NodeNeeds = { ...n, wants: [...n.wants.slice(5), { cpv: `cat-1/new${flip}-1.0`, use: [] }] };
-    planner.updateNode(changed);
-    planner.buildList(n.platformKey);
+    // What the coordinator does with a report: re-plan the node, then queue what it added, in build order.
+    const { added } = planner.updateNode(changed);
+    planner.inBuildOrder(n.platformKey, added);
   }, 51);
   const variants = planner.platformKeys().reduce((s, p) => s + planner.buildList(p).length, 0);
   return [

@@ -43,3 +43,20 @@ describe("BuildPlanner", () => {
     assert.equal(p.buildList("other").length, 1);
   });
 });
+
+test("the cached build list follows every change: new wanters, a node leaving, held variants, order", () => {
+  const p = new BuildPlanner();
+  const w = (cpv: string) => ({ cpv, use: [] });
+  p.updateNode({ nodeId: "a", platformKey: "pk", wants: [w("c/dep-1"), w("c/app-1")] });
+  assert.deepEqual(p.buildList("pk").map((i) => [i.variant.cpv, i.wantedBy]), [["c/dep-1", ["a"]], ["c/app-1", ["a"]]]);
+  p.updateNode({ nodeId: "b", platformKey: "pk", wants: [w("c/app-1")] });
+  // b puts app first (position 0): the earliest position any node gives wins.
+  assert.deepEqual(p.buildList("pk").map((i) => [i.variant.cpv, i.wantedBy]), [["c/app-1", ["a", "b"]], ["c/dep-1", ["a"]]]);
+  p.removeNode("b");
+  assert.deepEqual(p.buildList("pk").map((i) => [i.variant.cpv, i.wantedBy]), [["c/dep-1", ["a"]], ["c/app-1", ["a"]]], "b's position left with b");
+  p.markHeld("pk|c/dep-1|");
+  assert.deepEqual(p.buildList("pk").map((i) => i.variant.cpv), ["c/app-1"]);
+  p.updateNode({ nodeId: "c", platformKey: "pk", wants: [w("c/x-1"), w("c/y-1"), w("c/app-1")] });
+  const keys = ["pk|c/app-1|", "pk|c/x-1|", "pk|c/dep-1|"];
+  assert.deepEqual(p.inBuildOrder("pk", keys).map((i) => i.key), p.buildList("pk").map((i) => i.key).filter((k) => keys.includes(k)), "a subset in the same order, held ones left out");
+});

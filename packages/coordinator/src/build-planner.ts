@@ -32,11 +32,15 @@ interface VariantEntry {
   readonly wantedBy: Set<string>;
   /** Merge position: emerge lists dependencies first, so building in this order builds them first. */
   readonly positions: Map<string, number>;
+  /** The earliest position any node gives it (kept as nodes come and go). */
+  order: number;
 }
 
 interface PlatformState {
   readonly variants: Map<string, VariantEntry>;
   readonly held: Set<string>;
+  /** The build list as last computed; null when a change since then may have altered it. */
+  sorted: BuildItem[] | null;
   /** cpv → USE of each held variant: what explain compares a node's wish against. */
   readonly heldByCpv: Map<string, string[][]>;
 }
@@ -53,7 +57,7 @@ export class BuildPlanner {
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), held: new Set(), heldByCpv: new Map() };
+      p = { variants: new Map(), held: new Set(), heldByCpv: new Map(), sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -80,10 +84,15 @@ export class BuildPlanner {
         if (prev.platformKey === needs.platformKey && next.has(k)) continue;
         const e = p.variants.get(k)!;
         e.wantedBy.delete(needs.nodeId);
+        const pos = e.positions.get(needs.nodeId);
         e.positions.delete(needs.nodeId);
+        p.sorted = null;
         if (e.wantedBy.size === 0) {
           p.variants.delete(k);
           removed.push(k);
+        } else if (pos === e.order) {
+          // The node that set the earliest position left: only this variant's order is recomputed.
+          e.order = Math.min(...e.positions.values());
         }
       }
     }
@@ -91,12 +100,16 @@ export class BuildPlanner {
     for (const [k, pos] of next) {
       let e = p.variants.get(k);
       if (e === undefined) {
-        e = { variant: variants.get(k)!, wantedBy: new Set(), positions: new Map() };
+        e = { variant: variants.get(k)!, wantedBy: new Set(), positions: new Map(), order: pos };
         p.variants.set(k, e);
         added.push(k);
       }
       e.wantedBy.add(needs.nodeId);
+      const before = e.positions.get(needs.nodeId);
       e.positions.set(needs.nodeId, pos);
+      if (pos < e.order) e.order = pos;
+      else if (before === e.order && pos > before) e.order = Math.min(...e.positions.values());
+      if (before !== pos) p.sorted = null;
     }
     this.nodes.set(needs.nodeId, { platformKey: needs.platformKey, keys: next });
     return { added, removed };
@@ -114,6 +127,7 @@ export class BuildPlanner {
     const p = this.platform(platformKey);
     p.held.clear();
     p.heldByCpv.clear();
+    p.sorted = null;
     for (const k of keys) this.markHeld(k);
   }
 
@@ -122,6 +136,7 @@ export class BuildPlanner {
     const p = this.platform(platformKey);
     if (p.held.has(key)) return;
     p.held.add(key);
+    p.sorted = null;
     let uses = p.heldByCpv.get(cpv);
     if (uses === undefined) p.heldByCpv.set(cpv, (uses = []));
     uses.push(use === "" ? [] : use.split(","));
@@ -141,19 +156,29 @@ export class BuildPlanner {
     return this.nodes.get(nodeId)?.platformKey;
   }
 
-  /** Variants some node would compile and the binhost lacks, dependencies first. */
+  /** Variants some node would compile and the binhost lacks, dependencies first. Cached until something changes. */
   buildList(platformKey: string): BuildItem[] {
     const p = this.platforms.get(platformKey);
     if (p === undefined) return [];
-    const items: { item: BuildItem; order: number }[] = [];
-    for (const [key, e] of p.variants) {
-      if (p.held.has(key)) continue;
-      // The earliest position any node gives it: a dependency precedes its dependents in every node's list.
-      let order = Number.POSITIVE_INFINITY;
-      for (const pos of e.positions.values()) if (pos < order) order = pos;
-      items.push({ item: { key, variant: e.variant, wantedBy: [...e.wantedBy].sort() }, order });
+    if (p.sorted === null) {
+      const entries = [...p.variants].filter(([key]) => !p.held.has(key));
+      // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
+      entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
+      p.sorted = entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.wantedBy].sort() }));
     }
-    return items.sort((a, b) => a.order - b.order || (a.item.key < b.item.key ? -1 : 1)).map((x) => x.item);
+    return p.sorted;
+  }
+
+  /** The given variants that are in the build list, in build-list order, without computing the whole list. */
+  inBuildOrder(platformKey: string, keys: readonly string[]): BuildItem[] {
+    const p = this.platforms.get(platformKey);
+    if (p === undefined) return [];
+    const entries = keys.flatMap((key) => {
+      const e = p.variants.get(key);
+      return e === undefined || p.held.has(key) ? [] : [[key, e] as const];
+    });
+    entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
+    return entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.wantedBy].sort() }));
   }
 
   platformKeys(): string[] {

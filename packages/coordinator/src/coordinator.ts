@@ -397,9 +397,8 @@ export class Coordinator {
   private async enqueueNew(platformKey: string, keys: readonly string[], nonce = ""): Promise<void> {
     const platform = this.platformByKey.get(platformKey);
     if (platform === undefined || keys.length === 0) return;
-    const fresh = new Set(keys);
-    for (const item of this.planner.buildList(platformKey)) {
-      if (fresh.has(item.key) && !this.policy.needsApproval(platformKey, item.variant.cpv, item.key)) await this.enqueue(platform, item, nonce);
+    for (const item of this.planner.inBuildOrder(platformKey, keys)) {
+      if (!this.policy.needsApproval(platformKey, item.variant.cpv, item.key)) await this.enqueue(platform, item, nonce);
     }
   }
 
