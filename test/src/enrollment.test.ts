@@ -3,13 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { Coordinator, adminTokenFile, coordinatorConfig } from "@binfleet/coordinator";
+import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
+import { startQuietCoordinator } from "./fleet-harness.js";
 
 const requireHere = createRequire(import.meta.url);
 const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
@@ -23,19 +22,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-enroll-"));
     fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 7, out: join(tmp, "fleet") });
-    const p = fleet.platforms[0]!;
-    c = await Coordinator.create(
-      coordinatorConfig({
-        stateDir: join(tmp, "coordinator"),
-        nats: { urls: [], embeddedPort: 0 },
-        http: { host: "127.0.0.1", port: 0 },
-        api: { host: "127.0.0.1", port: 0 },
-        platforms: [{ name: p.name, key: p.key, root: p.builderRoot, workers: 0 }],
-        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: {}, rootVariable: "BINFLEET_SIM_ROOT" },
-      }),
-      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
-    );
-    await c.start();
+    c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!);
   });
 
   after(async () => {

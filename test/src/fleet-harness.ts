@@ -3,12 +3,13 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
 import { trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
+import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
@@ -36,6 +37,27 @@ export async function pretend(root: string): Promise<{ text: string; plan: Retur
   let text = "";
   await runTool("emerge", ["--pretend", "--verbose", "--update", "--deep", "--newuse", "--getbinpkg", "@world"], { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (text += t), err: () => undefined });
   return { text, plan: parseEmergePretend(text) };
+}
+
+/**
+ * A started coordinator on loopback ports it picks, with its embedded broker, logging nowhere:
+ * one platform's builder root (no workers unless given), for tests about one concern.
+ */
+export async function startQuietCoordinator(stateDir: string, platform: FleetManifest["platforms"][number], config: Partial<CoordinatorConfigInput> = {}): Promise<Coordinator> {
+  const c = await Coordinator.create(
+    coordinatorConfig({
+      stateDir,
+      nats: { urls: [], embeddedPort: 0 },
+      http: { host: "127.0.0.1", port: 0 },
+      api: { host: "127.0.0.1", port: 0 },
+      platforms: [{ name: platform.name, key: platform.key, root: platform.builderRoot, workers: 0 }],
+      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: {}, rootVariable: "BINFLEET_SIM_ROOT" },
+      ...config,
+    }),
+    createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+  );
+  await c.start();
+  return c;
 }
 
 export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number; config?: Partial<CoordinatorConfigInput> }): Promise<FleetHarness> {

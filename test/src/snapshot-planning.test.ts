@@ -2,16 +2,16 @@ import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Coordinator, coordinatorConfig, explainNode } from "@binfleet/coordinator";
+import { type Coordinator, explainNode } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger, streams, subjects } from "@binfleet/shared";
+import { streams, subjects } from "@binfleet/shared";
 import { freePort, until } from "@binfleet/shared/testing";
 import { AgentReportSchema, CommandSchema, MergeKind, SignedCommandSchema } from "@binfleet/shared/wire";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { startQuietCoordinator } from "./fleet-harness.js";
 
 describe("planning uses only nodes on the fleet's snapshot; a node behind is told to sync", () => {
   let tmp: string;
@@ -24,20 +24,8 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
     fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 4, out: join(tmp, "fleet") });
     const tree = join(tmp, "tree");
     await cp(fleet.repo, tree, { recursive: true });
-    const p = fleet.platforms[0]!;
-    c = await Coordinator.create(
-      coordinatorConfig({
-        stateDir: join(tmp, "coordinator"),
-        nats: { urls: [], embeddedPort: 0 },
-        http: { host: "127.0.0.1", port: 0 },
-        api: { host: "127.0.0.1", port: 0 },
-        // No workers: this test is about what gets planned, not built.
-        platforms: [{ name: p.name, key: p.key, root: p.builderRoot, workers: 0 }],
-        mirror: { enabled: true, port: await freePort(), tree },
-      }),
-      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
-    );
-    await c.start();
+    // No workers: this test is about what gets planned, not built.
+    c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!, { mirror: { enabled: true, port: await freePort(), tree } });
     current = await c.mirror!.publish(tree);
   });
 
