@@ -8,6 +8,12 @@ export interface Variant {
   readonly disabled?: readonly string[];
 }
 
+/** Flags sorted, without copying when they already are (agents and the registry send them sorted). */
+function sortedFlags(flags: readonly string[]): readonly string[] {
+  for (let i = 1; i < flags.length; i++) if (flags[i - 1]! > flags[i]!) return [...flags].sort();
+  return flags;
+}
+
 /** The idempotency key of a build: platform + cpv + USE. */
 export function variantKey(v: Variant): string {
   return `${v.platformKey}|${v.cpv}|${v.use.join(",")}`;
@@ -29,8 +35,10 @@ export interface BuildItem {
 
 interface VariantEntry {
   readonly variant: Variant;
-  readonly wantedBy: Set<string>;
-  /** Merge position: emerge lists dependencies first, so building in this order builds them first. */
+  /**
+   * The nodes that want it, each with its merge position: emerge lists dependencies first, so
+   * building in this order builds them first.
+   */
   readonly positions: Map<string, number>;
   /** The earliest position any node gives it (kept as nodes come and go). */
   order: number;
@@ -65,15 +73,11 @@ export class BuildPlanner {
 
   /** Replaces a node's needs; returns the variant keys that appeared in or left the plan. */
   updateNode(needs: NodeNeeds): { added: string[]; removed: string[] } {
+    // Variant key → merge position of its first occurrence; Variant objects are made only for new variants.
     const next = new Map<string, number>();
-    const variants = new Map<string, Variant>();
     needs.wants.forEach((w, i) => {
-      const v: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use: [...w.use].sort(), ...(w.disabled === undefined ? {} : { disabled: [...w.disabled].sort() }) };
-      const k = variantKey(v);
-      if (!next.has(k)) {
-        next.set(k, i);
-        variants.set(k, v);
-      }
+      const k = `${needs.platformKey}|${w.cpv}|${sortedFlags(w.use).join(",")}`;
+      if (!next.has(k)) next.set(k, i);
     });
     const prev = this.nodes.get(needs.nodeId);
     const added: string[] = [];
@@ -83,11 +87,10 @@ export class BuildPlanner {
       for (const k of prev.keys.keys()) {
         if (prev.platformKey === needs.platformKey && next.has(k)) continue;
         const e = p.variants.get(k)!;
-        e.wantedBy.delete(needs.nodeId);
         const pos = e.positions.get(needs.nodeId);
         e.positions.delete(needs.nodeId);
         p.sorted = null;
-        if (e.wantedBy.size === 0) {
+        if (e.positions.size === 0) {
           p.variants.delete(k);
           removed.push(k);
         } else if (pos === e.order) {
@@ -100,11 +103,12 @@ export class BuildPlanner {
     for (const [k, pos] of next) {
       let e = p.variants.get(k);
       if (e === undefined) {
-        e = { variant: variants.get(k)!, wantedBy: new Set(), positions: new Map(), order: pos };
+        const w = needs.wants[pos]!;
+        const variant: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use: sortedFlags(w.use), ...(w.disabled === undefined ? {} : { disabled: sortedFlags(w.disabled) }) };
+        e = { variant, positions: new Map(), order: pos };
         p.variants.set(k, e);
         added.push(k);
       }
-      e.wantedBy.add(needs.nodeId);
       const before = e.positions.get(needs.nodeId);
       e.positions.set(needs.nodeId, pos);
       if (pos < e.order) e.order = pos;
@@ -164,7 +168,7 @@ export class BuildPlanner {
       const entries = [...p.variants].filter(([key]) => !p.held.has(key));
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
       entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-      p.sorted = entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.wantedBy].sort() }));
+      p.sorted = entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.positions.keys()].sort() }));
     }
     return p.sorted;
   }
@@ -178,7 +182,7 @@ export class BuildPlanner {
       return e === undefined || p.held.has(key) ? [] : [[key, e] as const];
     });
     entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-    return entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.wantedBy].sort() }));
+    return entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.positions.keys()].sort() }));
   }
 
   platformKeys(): string[] {
