@@ -1,5 +1,5 @@
 import { type PackagesIndex, type Stanza, compareVersions, field, toBinaryPackage, withField } from "@binfleet/shared";
-import { variantKey } from "./build-planner.js";
+import { installedVariantKey } from "./node-needs.js";
 
 export interface GarbagePlan {
   readonly keep: readonly Stanza[];
@@ -25,8 +25,7 @@ export function planGarbage(index: PackagesIndex, platformKey: string, needed: R
     const versions = [...new Map(entries.map((e) => [e.b.cpv.version.raw, e.b.cpv.version])).values()].sort((a, b) => compareVersions(b, a));
     const newest = new Set(versions.slice(0, keepVersions).map((v) => v.raw));
     for (const { stanza, b } of entries) {
-      const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
-      const key = variantKey({ platformKey, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
+      const key = installedVariantKey(platformKey, b.cpv.cpv, b.use, b.iuse);
       if (newest.has(b.cpv.version.raw) || needed.has(key)) keep.push(stanza);
       else remove.push({ stanza, cpv: b.cpv.cpv, path: field(stanza, "PATH") ?? defaultPath(b.cpv.cpv, index.header), size: b.size ?? 0 });
     }

@@ -1,16 +1,13 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { setInterval as every } from "node:timers/promises";
 import { fromBinary } from "@bufbuild/protobuf";
-import { type Logger, parsePackagesIndex } from "@binfleet/shared";
+import type { Logger } from "@binfleet/shared";
 import { type BuildJob, BuildJobSchema } from "@binfleet/shared/wire";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { execa } from "execa";
 import { type Variant, variantKey } from "./build-planner.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
-import { heldVariants } from "./node-needs.js";
 
 export type BuildStateName = "running" | "succeeded" | "failed";
 
@@ -45,6 +42,8 @@ export interface BuilderWorkerOptions {
   readonly onLog: (variant: string, text: string) => void;
   /** Why a queued variant must not be built now (held since it was queued), or null. */
   readonly refuse: (variant: string, cpv: string) => string | null;
+  /** Whether the platform's binhost holds a variant; `reread`: read its Packages again first (after a build). */
+  readonly binhostHolds: (variant: string, reread: boolean) => Promise<boolean>;
   /** Workers sharing a builder root take turns. */
   readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Builder environment on top of the configured one (binpkg signing). */
@@ -66,20 +65,6 @@ export class BuilderWorker {
   /** Handles one queued job in the builder root's turn. */
   handle(m: JsMsg): Promise<void> {
     return this.o.exclusive(() => this.handleNow(m));
-  }
-
-  private pkgdir(): string {
-    return join(this.platform.root, this.platform.pkgdir);
-  }
-
-  /** Whether the platform's Packages index already holds the variant (a build that finished before a crash). */
-  async binhostHas(key: string): Promise<boolean> {
-    try {
-      const index = parsePackagesIndex(await readFile(join(this.pkgdir(), "Packages"), "utf8"));
-      return heldVariants(this.platform.key, index).includes(key);
-    } catch {
-      return false;
-    }
   }
 
   private portageEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -122,7 +107,8 @@ export class BuilderWorker {
     const key = variantKey(variant);
     const entry = await this.kv.get(recordKey(key));
     const current = entry !== null && entry.operation === "PUT" ? (entry.json() as BuildRecord) : null;
-    if (current?.state === "succeeded" || (await this.binhostHas(key))) {
+    // The binhost as last read (at start and after every build): a build that finished before a crash is in it.
+    if (current?.state === "succeeded" || (await this.o.binhostHolds(key, false))) {
       if (current?.state !== "succeeded") {
         await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
       }
@@ -177,7 +163,7 @@ export class BuilderWorker {
     }
     const tail = String(r.all ?? "").split("\n").slice(-30);
     const latest = await this.kv.get(recordKey(key));
-    if (r.exitCode === 0 && (await this.binhostHas(key))) {
+    if (r.exitCode === 0 && (await this.o.binhostHolds(key, true))) {
       await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
       this.log.info({ variant: key }, "build succeeded");
       this.o.onBuilt(key);

@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, commandConsumerConfig, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects, toBinaryPackage } from "@binfleet/shared";
+import { type Atom, type Logger, atomMatches, commandConsumerConfig, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -22,6 +22,7 @@ import type { CoordinatorConfig } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
+import { binhostVariants, installedVariantKey } from "./node-needs.js";
 import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
@@ -321,11 +322,8 @@ export class Coordinator {
     let keys: string[] = [];
     try {
       const index = parsePackagesIndex(await readFile(join(p.root, p.pkgdir, "Packages"), "utf8"));
-      keys = index.packages.map((stanza) => {
-        const b = toBinaryPackage(stanza, index.header);
-        const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
-        const key = variantKey({ platformKey: p.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
-        this.binarySizes.set(key, b.size ?? 0);
+      keys = binhostVariants(p.key, index).map(({ key, size }) => {
+        this.binarySizes.set(key, size);
         return key;
       });
     } catch (err) {
@@ -560,10 +558,7 @@ export class Coordinator {
     this.log.info({ by: caller.name, role: caller.role, platform: platformKey, dryRun, keepVersions }, "garbage collection requested");
     const needed = new Set<string>();
     await this.forEachLatestReport((r) => {
-      for (const p of r.installed) {
-        const iuse = new Set(p.iuse.map((f) => f.replace(/^[+-]/, "")));
-        needed.add(variantKey({ platformKey: r.platform!.key, cpv: p.cpv, use: p.use.filter((f) => iuse.has(f)).sort() }));
-      }
+      for (const p of r.installed) needed.add(installedVariantKey(r.platform!.key, p.cpv, p.use, p.iuse));
     });
     for (const n of this.registry.all()) for (const p of n.pending) needed.add(variantKey({ platformKey: n.platformKey, cpv: p.cpv, use: p.use }));
     const removed: string[] = [];
@@ -682,6 +677,10 @@ export class Coordinator {
         if (hold !== null) return `held (${hold.atom})`;
         return this.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
       },
+      binhostHolds: async (key, reread) => {
+        if (reread) await this.refreshBinhost(p);
+        return this.planner.isHeld(key);
+      },
       exclusive: this.rootLock(p.root),
       buildEnv: { FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: signing.fingerprint },
     });
@@ -720,8 +719,7 @@ export class Coordinator {
     const r = this.board.get(key);
     this.counters.builds++;
     if (r !== undefined && r.finishedAt > r.startedAt) this.counters.buildSeconds += (r.finishedAt - r.startedAt) / 1000;
-    // Builds also add dependencies' binaries: read the index again rather than mark only this variant.
-    await this.refreshBinhost(p);
+    // The worker has just read the index again (builds also add dependencies' binaries).
     this.planner.markHeld(key);
     for (const n of this.registry.all()) if (n.platformKey === p.key) await this.maybeNotify(n.nodeId);
     void this.rollouts.tick();
@@ -740,7 +738,7 @@ export class Coordinator {
     this.log.info({ node }, "node notified to update");
   }
 
-  /** Signs and sends a command to one node; returns its id. */
+  /** Signs and sends a command to one node (with the given id, so a resend is recognised). */
   async sendCommand(node: string, action: CommandAction, id: string = randomUUID()): Promise<void> {
     this.commandSeq += 1n;
     const now = Date.now();

@@ -305,6 +305,8 @@ export class FleetControlServer {
           who(ctx, "viewer", "Explain");
           const n = c.registry.get(nodeId(req.nodeId));
           if (n === undefined) throw new ApiError("not-found", `unknown node ${req.nodeId}: it has not sent an accepted report`);
+          // The platform's plan once, not once per pending package.
+          const plan = new Map(c.plan(n.platformKey).map((e) => [e.item.key, e]));
           const explanations = explainNode(
             n,
             {
@@ -312,7 +314,7 @@ export class FleetControlServer {
               holdFor: (pk, cpv) => c.policy.holdFor(pk, cpv),
               binhostUses: (pk, cpv) => c.planner.heldUses(pk, cpv),
               buildStatus: (key) => {
-                const e = c.plan(n.platformKey).find((x) => x.item.key === key);
+                const e = plan.get(key);
                 const r = c.board.get(key);
                 if (e?.state === "failed" || r?.state === "failed") return `failed (${r?.error ?? "see binfleet builds"})`;
                 return e === undefined ? "not planned" : e.state === "waiting-approval" ? "waiting for approval (binfleet approve)" : e.state;

@@ -1,7 +1,7 @@
 // Public surface of @binfleet/coordinator.
 export type { BuildItem, NodeNeeds, Variant } from "./build-planner.js";
 export { BuildPlanner, variantKey } from "./build-planner.js";
-export { heldVariants } from "./node-needs.js";
+export { binhostVariants, heldVariants, installedVariantKey } from "./node-needs.js";
 export type { BinhostPlatform, BinhostServerOptions } from "./binhost-server.js";
 export { BinhostServer } from "./binhost-server.js";
 export type { CoordinatorState } from "./coordinator.js";

@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "@binfleet/shared";
+import { waitForPort } from "@binfleet/nats-server";
 import { execa } from "execa";
 
 const startDaemon = (conf: string, host: string, port: number) =>
@@ -43,17 +43,11 @@ export class SnapshotMirror {
     );
     await rm(join(dir, "rsyncd.pid"), { force: true });
     const daemon = startDaemon(conf, o.host, o.port);
-    // rsync says nothing when it listens: wait for the port.
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const s = connect(o.port, o.host);
-        s.once("connect", () => (s.destroy(), r(true)));
-        s.once("error", () => r(false));
-      });
-      if (up) break;
-      if (daemon.exitCode !== null) throw new Error(`rsync --daemon exited: ${(await daemon).stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // rsync says nothing when it listens: wait for the port, and say why it did not start.
+    await waitForPort(o.host, o.port, Date.now() + 10_000).catch(async (err: Error) => {
+      daemon.kill();
+      throw new Error(`rsync --daemon did not start (${err.message}): ${String((await daemon).stderr).slice(-500)}`);
+    });
     const mirror = new SnapshotMirror(dir, o.repo, daemon, `rsync://${o.publicHost ?? o.host}:${o.port}/${o.repo}`, o.log);
     mirror.currentId = (await readFile(join(current, "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
     return mirror;

@@ -1,2 +1,3 @@
 export type { NatsServer, NatsServerOptions } from "./nats-server.js";
 export { startNatsServer } from "./nats-server.js";
+export { waitForPort } from "./wait-for-port.js";

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
+import { waitForPort } from "./wait-for-port.js";
 
 export interface NatsServerOptions {
   /** Where config and JetStream store live; a fresh temp directory (removed by dispose) when absent. */
@@ -30,21 +30,6 @@ export interface NatsServer {
   log(): string;
 }
 
-async function waitForPort(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(25);
-  }
-  throw new Error(`nats-server did not accept connections on ${port}`);
-}
 
 /** Starts `nats-server -js` on 127.0.0.1 with its store in a fresh temp directory. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
@@ -78,7 +63,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       }
       if (port === -1) throw new Error(`nats-server did not report its port:\n${output}`);
     }
-    await waitForPort(port, deadline);
+    await waitForPort("127.0.0.1", port, deadline).catch((err: Error) => {
+      throw new Error(`nats-server: ${err.message}:\n${output}`);
+    });
   };
 
   const stop = async (): Promise<void> => {
