@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
@@ -14,12 +13,12 @@ import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
-import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, pretend, startFleet, binOf } from "./fleet-harness.js";
 
 const log = () =>
   createLogger({ name: "e2e-cli", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
 
-const binfleetBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/coordinator")), "../bin/binfleet.js");
+const binfleetBin = binOf("@binfleet/coordinator", "binfleet.js");
 
 describe("the binfleet CLI drives plan → approve → builds → rollouts against a live fleet", () => {
   let tmp: string;

@@ -1,25 +1,21 @@
 import assert from "node:assert/strict";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { Agent, agentConfig } from "@binfleet/agent";
-import { type BuildRecord, type CoordinatorConfigInput, loadOrCreateSigningKey, recordKey, variantKey } from "@binfleet/coordinator";
+import { type BuildRecord, type CoordinatorConfigInput, heldVariants, loadOrCreateSigningKey, recordKey } from "@binfleet/coordinator";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger, parsePackagesIndex, toBinaryPackage } from "@binfleet/shared";
+import { createLogger, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { binOf, sim } from "./fleet-harness.js";
 
-const requireHere = createRequire(import.meta.url);
-const coordinatorBin = join(dirname(requireHere.resolve("@binfleet/coordinator")), "../bin/binfleet-coordinator.js");
-const simBin = join(dirname(requireHere.resolve("@binfleet/portage-sim")), "../bin");
-const sim = (tool: string): string[] => [process.execPath, join(simBin, tool)];
 
 describe("a coordinator killed mid-build and restarted finishes the job without building anything twice", () => {
   let tmp: string;
@@ -32,7 +28,7 @@ describe("a coordinator killed mid-build and restarted finishes the job without 
 
   /** The coordinator in its own process group, so SIGKILL takes its emerge children with it, as a crash would. */
   const startCoordinator = (run: number) => {
-    const child = execa(process.execPath, [coordinatorBin, "run", "--config", configFile], { detached: true, reject: false, stdio: ["ignore", "ignore", "pipe"] });
+    const child = execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", configFile], { detached: true, reject: false, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr?.pipe(createWriteStream(join(tmp, `coordinator-${run}.log`)));
     return child;
   };
@@ -122,12 +118,7 @@ describe("a coordinator killed mid-build and restarted finishes the job without 
 
     const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8"));
     const counts = new Map<string, number>();
-    for (const s of index.packages) {
-      const b = toBinaryPackage(s, index.header);
-      const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
-      const k = variantKey({ platformKey: fleet.platforms[0]!.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
+    for (const k of heldVariants(fleet.platforms[0]!.key, index)) counts.set(k, (counts.get(k) ?? 0) + 1);
     assert.equal(counts.get(victim.key), 1, "the interrupted variant is on the binhost once");
     for (const r of final.filter((x) => x.state === "succeeded")) assert.equal(counts.get(r.key), 1, `${r.key} built exactly once`);
     const log2 = await readFile(join(tmp, "coordinator-2.log"), "utf8");

@@ -3,17 +3,16 @@
 // process per node, and the binfleet CLI for every step an admin would take.
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import * as grpc from "@grpc/grpc-js";
 import { trustSigningKey } from "@binfleet/binpkg-keys";
 import { type CoordinatorConfigInput, adminTokenFile, createClient } from "@binfleet/coordinator";
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
-import { freePort } from "@binfleet/shared/testing";
+import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
-import { pretend } from "./fleet-harness.js";
+import { pretend, binOf, sim } from "./fleet-harness.js";
 
 const json = process.argv.includes("--json");
 const arg = (name: string, fallback: number): number => {
@@ -30,8 +29,6 @@ const indent = (text: string, max = Number.POSITIVE_INFINITY): string => {
   return shown.join("\n");
 };
 
-const requireHere = createRequire(import.meta.url);
-const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
 const simBin = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 
 /**
@@ -110,7 +107,7 @@ async function main(): Promise<number> {
       api: { host: "127.0.0.1", port: apiPort },
       // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
       platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
-      portage: { emerge: simBin("emerge"), portageq: simBin("portageq"), env: { BINFLEET_SIM_SPEED: speed }, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: speed }, rootVariable: "BINFLEET_SIM_ROOT" },
       policy: { requireApproval: true, notify: "rollout" },
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };
@@ -119,15 +116,8 @@ async function main(): Promise<number> {
     spawn("coordinator", [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", join(dir, "coordinator.json")]);
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
     const md = new grpc.Metadata();
-    const waitFor = async <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const v = await fn().catch(() => null);
-        if (v !== null) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(500);
-      }
-    };
+    // The shared polling helper, at a pace that leaves the CPU to the fleet.
+    const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => until(what, fn, ms, 500);
     const token = await waitFor("the coordinator's admin token", () => readFile(adminTokenFile(stateDir), "utf8"), 60_000);
     md.set("authorization", `Bearer ${token.trim()}`);
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
@@ -151,7 +141,7 @@ async function main(): Promise<number> {
         coordinatorKeys: bundle.coordinatorKeys,
         root: n.root,
         stateDir: join(dir, "agents", n.name),
-        portage: { emerge: simBin("emerge"), portageq: simBin("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
+        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
         heartbeatSeconds: 5,
         watchSeconds: 10,
       };

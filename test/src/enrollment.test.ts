@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { until } from "@binfleet/shared/testing";
-import { startQuietCoordinator } from "./fleet-harness.js";
+import { startQuietCoordinator, binOf, sim } from "./fleet-harness.js";
 
-const requireHere = createRequire(import.meta.url);
-const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
-const sim = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 
 describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on the node, and the node is in", () => {
   let tmp: string;

@@ -7,15 +7,18 @@ import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
 import { trustSigningKey } from "@binfleet/binpkg-keys";
-import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, variantKey } from "@binfleet/coordinator";
+import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams, toBinaryPackage } from "@binfleet/shared";
+import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 
-const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
-const sim = (tool: string): string[] => [process.execPath, join(simBin, tool)];
+const requireHere = createRequire(import.meta.url);
+/** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
+export const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
+/** argv of a portage-sim tool, as builders and agents are configured with it. */
+export const sim = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 
 export interface FleetHarness {
   readonly fleet: FleetManifest;
@@ -152,13 +155,7 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
         const counts = new Map<string, number>();
         const text = await readFile(join(p.builderRoot, "var/cache/binpkgs/Packages"), "utf8").catch(() => null);
         if (text !== null) {
-          const index = parsePackagesIndex(text);
-          for (const s of index.packages) {
-            const b = toBinaryPackage(s, index.header);
-            const iuse = new Set(b.iuse.map((f) => f.replace(/^[+-]/, "")));
-            const k = variantKey({ platformKey: p.key, cpv: b.cpv.cpv, use: b.use.filter((f) => iuse.has(f)).sort() });
-            counts.set(k, (counts.get(k) ?? 0) + 1);
-          }
+          for (const k of heldVariants(p.key, parsePackagesIndex(text))) counts.set(k, (counts.get(k) ?? 0) + 1);
         }
         out.set(p.name, counts);
       }
