@@ -1,23 +1,30 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
-import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
 import { until } from "@binfleet/shared/testing";
-import { startQuietCoordinator, binOf, sim } from "./fleet-harness.js";
+import { binOf, pretend, sim, startQuietCoordinator } from "./fleet-harness.js";
 
-
+async function emerge(root: string, argv: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runTool("emerge", argv, { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+  return { code, out };
+}
 describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on the node, and the node is in", () => {
   let tmp: string;
   let fleet: FleetManifest;
   let c: Coordinator;
 
+  let fleetMakeConf: string;
+
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-enroll-"));
     fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 7, out: join(tmp, "fleet") });
+    fleetMakeConf = await readFile(join(fleet.nodes[0]!.root, "etc/portage/make.conf"), "utf8");
     c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!);
   });
 
@@ -44,6 +51,12 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     assert.equal(config.nodeId, node.name);
     assert.equal(config.nats.user, node.name);
     assert.equal(config.root, node.root, "local settings kept");
+    // Distfiles from the binhost first, the node's own mirrors after it; enrolling again does not repeat it.
+    const again = await execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    assert.equal(again.exitCode, 0, again.stderr);
+    const makeConf = await readFile(join(node.root, "etc/portage/make.conf"), "utf8");
+    assert.equal(makeConf.split(`GENTOO_MIRRORS="${c.distfilesMirror()} \${GENTOO_MIRRORS}"`).length, 2, makeConf);
+    assert.ok(makeConf.startsWith(fleetMakeConf), "the node's own settings stay in front");
 
     const agent = execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", configFile], { reject: false });
     try {
@@ -54,6 +67,26 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     }
   });
 
+  test("a package the node still compiles downloads its sources from the binhost's DISTDIR", async () => {
+    const node = fleet.nodes[0]!;
+    const builder = fleet.platforms[0]!.builderRoot;
+    const { plan } = await pretend(node.root);
+    const compiled = plan.entries.find((e) => e.kind === "ebuild" && (e.sizeBytes ?? 0) > 0);
+    assert.ok(compiled !== undefined, "the node has something to compile");
+    const cpv = compiled.cpv!;
+    // The nightly job's fetch on the builder fills the DISTDIR the binhost serves.
+    assert.equal(await emerge(builder, ["--fetchonly", "--oneshot", `=${cpv}`]).then((r) => r.code), 0);
+    const r = await emerge(node.root, ["--oneshot", `=${cpv}`]);
+    assert.equal(r.code, 0, r.out);
+    const fetched = [...r.out.matchAll(/>>> Downloading '([^']+)'/g)].map((m) => m[1]!);
+    assert.ok(fetched.length > 0 && fetched.every((u) => u.startsWith(`${c.distfilesMirror()}/distfiles/`)), fetched.join(", "));
+    for (const u of fetched) {
+      const name = u.slice(u.lastIndexOf("/") + 1);
+      assert.equal((await stat(join(node.root, "var/cache/distfiles", name))).size, (await stat(join(builder, "var/cache/distfiles", name))).size);
+    }
+    assert.doesNotMatch(r.out, /Downloading 'https:\/\/distfiles\.example\.invalid/, "nothing came from upstream");
+  });
+
   test("a damaged bundle is refused with a clear error and changes nothing", async () => {
     const bad = join(tmp, "bad.json");
     await writeFile(bad, '{"nodeId":"node-x","natsUrls":[]}');
@@ -61,5 +94,13 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /binfleet-agent: error: bundle has no bus credentials/);
     await assert.rejects(readFile(join(tmp, "untouched.json")));
+    // A forged bundle must not smuggle settings into make.conf (here: turning signature checks off).
+    const forged = join(tmp, "forged.json");
+    const real = JSON.parse(await readFile(join(tmp, "bundle.json"), "utf8"));
+    await writeFile(forged, JSON.stringify({ ...real, distfilesMirror: 'http://evil.invalid/"\nFEATURES="-binpkg-request-signature' }));
+    const f = await execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "enroll", "--bundle", forged, "--config", join(tmp, "untouched.json")], { reject: false });
+    assert.equal(f.exitCode, 2);
+    assert.match(f.stderr, /invalid distfiles mirror/);
+    assert.doesNotMatch(await readFile(join(fleet.nodes[0]!.root, "etc/portage/make.conf"), "utf8"), /binpkg-request-signature/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fromJsonString } from "@bufbuild/protobuf";
 import { trustSigningKey } from "@binfleet/binpkg-keys";
@@ -18,6 +18,48 @@ export interface EnrollmentResult {
   /** The binhost this node now uses, or null when no builder serves its platform. */
   readonly binhostUrl: string | null;
   readonly binreposFile: string | null;
+  /** The make.conf file that now lists the binhost first in GENTOO_MIRRORS, when the bundle has a distfiles mirror. */
+  readonly makeConfFile: string | null;
+}
+
+const BEGIN = "# BEGIN binfleet-agent enroll: fetch distfiles from the binhost first";
+const END = "# END binfleet-agent enroll";
+
+/**
+ * Puts the binhost first in the node's GENTOO_MIRRORS, keeping whatever mirrors it had after it.
+ * make.conf as a directory gets its own last file; a make.conf file gets a marked block at its end,
+ * replaced (not repeated) when the node enrolls again.
+ */
+async function preferDistfilesMirror(root: string, mirror: string): Promise<string> {
+  const setting = `GENTOO_MIRRORS="${mirror} \${GENTOO_MIRRORS}"\n`;
+  const makeConf = join(root, "etc/portage/make.conf");
+  if (await stat(makeConf).then((s) => s.isDirectory(), () => false)) {
+    const file = join(makeConf, "zz-binfleet.conf");
+    await writeFile(file, `# Written by binfleet-agent enroll: fetch distfiles from the binhost first.\n${setting}`);
+    return file;
+  }
+  const text = await readFile(makeConf, "utf8").catch(() => "");
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END, start);
+  const kept = start >= 0 && end > start ? text.slice(0, start) + text.slice(text.indexOf("\n", end) + 1) : text;
+  await mkdir(dirname(makeConf), { recursive: true });
+  await writeFile(`${makeConf}.binfleet-tmp`, `${kept}${kept === "" || kept.endsWith("\n") ? "" : "\n"}${BEGIN}\n${setting}${END}\n`);
+  await rename(`${makeConf}.binfleet-tmp`, makeConf);
+  return makeConf;
+}
+
+/**
+ * A URL from the bundle goes into Portage's config files: only plain http(s)/rsync URLs, nothing
+ * that could end a line, a quoted value or expand in make.conf (a forged bundle must not inject settings).
+ */
+function configUrl(value: string, what: string, schemes: readonly string[]): void {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new EnrollmentError(`bundle has an invalid ${what} '${value.slice(0, 80)}'`);
+  }
+  if (!schemes.includes(u.protocol) || /[\s"'`$\\]/.test(value)) throw new EnrollmentError(`bundle has an invalid ${what} '${value.slice(0, 80)}'`);
 }
 
 /** Reads a bundle from `binfleet enroll` (the FleetControl reply in JSON), refusing anything incomplete. */
@@ -31,14 +73,20 @@ export function parseBundle(text: string): EnrollNodeResponse {
   if (!NODE_ID_PATTERN.test(b.nodeId)) throw new EnrollmentError(`bundle has an invalid node id '${b.nodeId.slice(0, 64)}'`);
   if (b.natsUrls.length === 0 || b.natsUser === "" || b.natsPassword === "") throw new EnrollmentError("bundle has no bus credentials");
   if (Object.keys(b.coordinatorKeys).length === 0) throw new EnrollmentError("bundle has no coordinator key");
+  // Checked before anything is written: a bad bundle changes nothing on the node.
+  for (const p of b.platforms) configUrl(p.binhostUrl, "binhost URL", ["http:", "https:"]);
+  if (b.repoSyncUri !== "") configUrl(b.repoSyncUri, "repository sync URI", ["rsync:"]);
+  if (b.distfilesMirror !== "") configUrl(b.distfilesMirror, "distfiles mirror", ["http:", "https:"]);
+  if (!/^[A-Za-z0-9_-]*$/.test(b.repo)) throw new EnrollmentError(`bundle has an invalid repository name '${b.repo.slice(0, 64)}'`);
   return b;
 }
 
 /**
  * The node's side of enrollment: write /etc/binfleet/agent.json from the bundle (keeping the
  * local settings of an existing file: root, portage argv, intervals), point Portage at the
- * binhost of this node's platform in its own binrepos.conf file, and trust that binhost's
- * binpkg signing key in Portage's keyring, so `emerge -g` verifies what it installs.
+ * binhost of this node's platform in its own binrepos.conf file, trust that binhost's
+ * binpkg signing key in Portage's keyring, so `emerge -g` verifies what it installs, sync the
+ * repository from the binhost's snapshot mirror, and fetch distfiles from the binhost first.
  */
 export async function enroll(bundleText: string, configFile: string): Promise<EnrollmentResult> {
   const bundle = parseBundle(bundleText);
@@ -68,9 +116,10 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     await mkdir(dirname(reposFile), { recursive: true });
     await writeFile(reposFile, `# Written by binfleet-agent enroll: sync ${bundle.repo} from the binhost's snapshot mirror.\n[${bundle.repo}]\nsync-type = rsync\nsync-uri = ${bundle.repoSyncUri}\n`);
   }
+  const makeConfFile = bundle.distfilesMirror === "" ? null : await preferDistfilesMirror(config.root, bundle.distfilesMirror);
   await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
   // It holds the node's bus password: readable by root only.
   await writeFile(`${configFile}.tmp`, `${JSON.stringify({ ...(existing ?? {}), nodeId: config.nodeId, nats: config.nats, coordinatorKeys: config.coordinatorKeys }, null, 2)}\n`, { mode: 0o600 });
   await rename(`${configFile}.tmp`, configFile);
-  return { config, platformKey: key, binhostUrl: platform?.binhostUrl ?? null, binreposFile };
+  return { config, platformKey: key, binhostUrl: platform?.binhostUrl ?? null, binreposFile, makeConfFile };
 }

@@ -40,6 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const r = await enroll(await readFile(bundle, "utf8"), configPath(rest));
       process.stdout.write(`>>> ${r.config.nodeId} enrolled: ${configPath(rest)} written (platform ${r.platformKey})\n`);
       process.stdout.write(r.binreposFile === null ? " * no builder serves this platform: the node keeps compiling (binfleet explain says why)\n" : `>>> ${r.binreposFile}: sync-uri = ${r.binhostUrl}; its binpkg key is trusted in /etc/portage/gnupg\n`);
+      if (r.makeConfFile !== null) process.stdout.write(`>>> ${r.makeConfFile}: GENTOO_MIRRORS starts with the binhost's distfiles\n`);
       return 0;
     } catch (err) {
       process.stderr.write(`binfleet-agent: error: ${(err as Error).message}\n`);

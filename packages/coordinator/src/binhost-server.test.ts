@@ -39,6 +39,14 @@ describe("BinhostServer", () => {
     await symlink(join(tmp, "secret"), join(pkgdir, "escape"));
     await mkdir(join(tmp, "x86/pkgdir"), { recursive: true });
     await writeFile(join(tmp, "x86/pkgdir/Packages"), "ARCH: x86\n\n");
+    // Two builders' DISTDIRs: a file fetched, one still downloading, a checksum failure kept aside, Portage's cache, a symlink out.
+    await mkdir(join(tmp, "distfiles-a"), { recursive: true });
+    await mkdir(join(tmp, "distfiles-b"), { recursive: true });
+    await writeFile(join(tmp, "distfiles-b/hello-2.12.tar.gz"), Buffer.alloc(3000, 1));
+    await writeFile(join(tmp, "distfiles-a/big-1.tar.xz.__download__"), "half");
+    await writeFile(join(tmp, "distfiles-a/bad-1.tar.xz.__download__._checksum_failure_.x1"), "bad");
+    await writeFile(join(tmp, "distfiles-a/.mirror-cache.json"), "{}");
+    await symlink(join(tmp, "secret"), join(tmp, "distfiles-a/escape.tar.gz"));
     server = await BinhostServer.start({
       host: "127.0.0.1",
       port: 0,
@@ -49,6 +57,7 @@ describe("BinhostServer", () => {
       log: createLogger({ name: "test", destination: new PassThrough() }),
       metrics: () => "binfleet_nodes 3\n",
       healthy: () => true,
+      distdirs: [join(tmp, "distfiles-a"), join(tmp, "distfiles-b")],
     });
   });
   after(async () => {
@@ -103,6 +112,23 @@ describe("BinhostServer", () => {
     } finally {
       await tls.close();
     }
+  });
+
+  test("serves the builders' distfiles as a flat Portage mirror, never a partial download or a path out", async () => {
+    const layout = await get(server.url, "/distfiles/layout.conf");
+    assert.equal(layout.status, 200);
+    assert.equal(layout.body.toString(), "[structure]\n0=flat\n");
+    const file = await get(server.url, "/distfiles/hello-2.12.tar.gz");
+    assert.equal(file.status, 200);
+    assert.equal(file.body.length, 3000);
+    const part = await get(server.url, "/distfiles/hello-2.12.tar.gz", { Range: "bytes=2000-" });
+    assert.equal(part.status, 206);
+    assert.equal(part.body.length, 1000);
+    for (const p of ["/distfiles/big-1.tar.xz.__download__", "/distfiles/bad-1.tar.xz.__download__._checksum_failure_.x1", "/distfiles/.mirror-cache.json", "/distfiles/", "/distfiles/missing.tar.gz"]) {
+      assert.equal((await get(server.url, p)).status, 404, p);
+    }
+    assert.equal((await get(server.url, "/distfiles/escape.tar.gz")).status, 403);
+    for (const p of ["/distfiles/../secret", "/distfiles/%2e%2e%2fsecret", "/distfiles/..%2f..%2fsecret"]) assert.notEqual((await get(server.url, p)).status, 200, p);
   });
 
   test("/healthz and /metrics", async () => {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { type Stats, createReadStream } from "node:fs";
 import { readFile, readdir, realpath, stat } from "node:fs/promises";
 import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
@@ -27,7 +27,15 @@ export interface BinhostServerOptions {
   readonly healthy?: () => boolean;
   /** PEM files: serve HTTPS instead of HTTP. */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /**
+   * The builders' DISTDIRs, served flat under /distfiles/ as a GENTOO_MIRRORS entry: nodes that
+   * still compile something download its sources from the LAN. A name is looked up in order.
+   */
+  readonly distdirs?: readonly string[];
 }
+
+/** A mirror's layout.conf (read by Portage's fetch before it asks for a file): one flat directory. */
+export const DISTFILES_LAYOUT_CONF = "[structure]\n0=flat\n";
 
 const CONTENT_TYPES: Record<string, string> = { ".tar": "application/x-tar", ".gz": "application/gzip", ".xpak": "application/octet-stream", ".tbz2": "application/x-bzip2" };
 
@@ -57,7 +65,7 @@ export class BinhostServer {
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
         return;
       }
-      handle(req, res, byName).catch((err: unknown) => {
+      handle(req, res, byName, o.distdirs ?? []).catch((err: unknown) => {
         o.log.error({ err, url: req.url }, "binhost request failed");
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
@@ -81,7 +89,7 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.writeHead(status, headers).end();
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, platforms: ReadonlyMap<string, BinhostPlatform>): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, platforms: ReadonlyMap<string, BinhostPlatform>, distdirs: readonly string[]): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
   let path: string;
   try {
@@ -89,6 +97,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   } catch {
     return send(res, 400);
   }
+  if (distdirs.length > 0 && path.startsWith("/distfiles/")) return serveDistfile(req, res, path.slice("/distfiles/".length), distdirs);
   const m = /^\/binhost\/([^/]+)\/(.*)$/.exec(path);
   const platform = m === null ? undefined : platforms.get(m[1]!);
   if (platform === undefined) return send(res, 404);
@@ -99,20 +108,55 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   }
   const rel = m![2]!;
   if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
-  let root: string;
-  let file: string;
-  try {
-    // Before the first build there is no PKGDIR yet: nothing to serve.
-    root = await realpath(platform.pkgdir);
-    file = await realpath(join(root, rel));
-  } catch {
-    return send(res, 404);
-  }
-  // A symlink inside $PKGDIR must not lead out of it.
-  if (file !== root && !file.startsWith(root + sep)) return send(res, 403);
-  const st = await stat(file);
-  if (st.isDirectory()) return sendIndex(req, res, path, file, root);
+  const file = await resolveInside(platform.pkgdir, rel);
+  if (file === "outside") return send(res, 403);
+  if (file === null) return send(res, 404);
+  const st = await stat(file.path);
+  if (st.isDirectory()) return sendIndex(req, res, path, file.path, file.root);
   if (!st.isFile()) return send(res, 404);
+  return sendFile(req, res, file.path, st);
+}
+
+/**
+ * `rel` inside `dir`, symlinks resolved: null when it does not exist (before the first build there
+ * is no PKGDIR at all), "outside" when a symlink leads out of `dir`.
+ */
+async function resolveInside(dir: string, rel: string): Promise<{ root: string; path: string } | "outside" | null> {
+  let root: string;
+  let path: string;
+  try {
+    root = await realpath(dir);
+    path = await realpath(join(root, rel));
+  } catch {
+    return null;
+  }
+  return path === root || path.startsWith(root + sep) ? { root, path } : "outside";
+}
+
+/**
+ * One distfile by its flat name. Dot files (Portage's .locks, .mirror-cache.json) and files still
+ * being fetched (`*.__download__`, kept `._checksum_failure_.` copies) are never served: a node
+ * must not get a half-downloaded tarball.
+ */
+async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: string, distdirs: readonly string[]): Promise<void> {
+  if (name === "layout.conf") {
+    res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": String(DISTFILES_LAYOUT_CONF.length) });
+    res.end(req.method === "HEAD" ? undefined : DISTFILES_LAYOUT_CONF);
+    return;
+  }
+  if (name === "" || name.includes("/") || name.includes("\0") || name.startsWith(".") || name.includes(".__download__")) return send(res, 404);
+  for (const dir of distdirs) {
+    const file = await resolveInside(dir, name);
+    if (file === "outside") return send(res, 403);
+    if (file === null) continue;
+    const st = await stat(file.path);
+    if (st.isFile()) return sendFile(req, res, file.path, st);
+  }
+  return send(res, 404);
+}
+
+/** A file with Last-Modified / If-Modified-Since and single Range requests (wget resumes). */
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats): void {
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
   const since = req.headers["if-modified-since"];
   // HTTP dates have whole seconds: compare the file's exact mtime, so an index rewritten in the same

@@ -27,8 +27,13 @@ export const CoordinatorConfigSchema = z.object({
       publicUrl: z.string().url().optional(),
       /** PEM certificate and key: serve the binhost over HTTPS. */
       tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /**
+       * Serve the builders' DISTDIRs (filled by the nightly `emerge --fetchonly`) under /distfiles/, a
+       * GENTOO_MIRRORS entry enrollment gives nodes: what they still compile downloads from the LAN.
+       */
+      distfiles: z.boolean().default(true),
     })
-    .default({ host: "127.0.0.1", port: 8080 }),
+    .default({ host: "127.0.0.1", port: 8080, distfiles: true }),
   platforms: z
     .array(
       z.object({
@@ -40,6 +45,8 @@ export const CoordinatorConfigSchema = z.object({
         root: z.string().min(1),
         /** PKGDIR inside the root. */
         pkgdir: z.string().default("/var/cache/binpkgs"),
+        /** DISTDIR inside the root. */
+        distdir: z.string().default("/var/cache/distfiles"),
         /** Builder workers in this process for this platform. */
         workers: z.number().int().min(0).default(1),
         auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),

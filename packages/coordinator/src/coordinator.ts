@@ -164,6 +164,7 @@ export class Coordinator {
         metrics: () => self.c?.metrics() ?? "",
         healthy: () => self.c?.status() === "running",
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
+        distdirs: config.http.distfiles ? config.platforms.map((p) => join(p.root, p.distdir)) : [],
       });
       opened.push(() => binhost.close());
       const mirror = config.mirror.enabled
@@ -196,6 +197,11 @@ export class Coordinator {
   /** The URL nodes use for a platform's binhost (binrepos.conf sync-uri). */
   binhostUrl(platformName: string): string {
     return `${this.config.http.publicUrl ?? this.binhost.url}/binhost/${platformName}`;
+  }
+
+  /** The GENTOO_MIRRORS entry for the builders' distfiles, or null when they are not served. */
+  distfilesMirror(): string | null {
+    return this.config.http.distfiles ? (this.config.http.publicUrl ?? this.binhost.url) : null;
   }
 
   /** A platform by name or key, or null. */

@@ -347,6 +347,7 @@ export class FleetControlServer {
             natsPassword: credentials.pass,
             repoSyncUri: c.mirror?.uri ?? "",
             repo: c.config.mirror.repo,
+            distfilesMirror: c.distfilesMirror() ?? "",
             coordinatorKeys: { [c.signingKey.keyId]: c.signingKey.publicKeyBase64 },
             platforms: c.config.platforms.map((p) => ({
               key: p.key,

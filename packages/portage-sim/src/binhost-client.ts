@@ -10,6 +10,7 @@ import type { Binrepo, PortageConfig } from "./portage-config.js";
 import type { BinaryCandidate } from "./resolver.js";
 import type { Output } from "./output.js";
 import type { Faults } from "./faults.js";
+import { humanRate, wgetDate } from "./wget-output.js";
 
 const INDEX_HEADERS = { "User-Agent": "Gentoo Portage", "Accept-Encoding": "bzip2,gzip,deflate", Connection: "close" };
 const FETCH_HEADERS = { "User-Agent": "Portage (Gentoo, https://www.gentoo.org) distfile-fetch", Accept: "*/*", "Accept-Encoding": "identity", Connection: "Keep-Alive" };
@@ -100,15 +101,6 @@ export async function localBinaries(config: PortageConfig): Promise<BinaryCandid
     return [];
   }
   return candidates(parsePackagesIndex(text), null, config.pkgdir);
-}
-
-function humanRate(bytes: number, seconds: number): string {
-  const rate = bytes / Math.max(seconds, 1e-6);
-  return rate > 1e6 ? `${(rate / 1e6).toFixed(1)} MB/s` : `${(rate / 1e3).toFixed(1)} KB/s`;
-}
-
-function wgetDate(d: Date): string {
-  return d.toISOString().replace("T", " ").slice(0, 19);
 }
 
 /**

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared";
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
+import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";
 import { type EmergeOptions, parseEmergeArgs } from "./emerge-options.js";
 import { SimError } from "./errors.js";
 import { type Faults, hits, loadFaults } from "./faults.js";
@@ -70,12 +71,17 @@ async function gatherBinaries(opts: EmergeOptions, config: PortageConfig, out: O
   return all;
 }
 
-async function distfileBytes(repo: Repository, config: PortageConfig, task: MergeTask): Promise<number> {
+/** The task's distfiles: what SRC_URI names for its USE, sized from the package's Manifest. */
+async function taskDistfiles(repo: Repository, t: MergeTask): Promise<Distfile[]> {
+  return ebuildDistfiles(t.ebuild, t.use, await repo.distfiles(t.ebuild.cpv.cp));
+}
+
+async function downloadBytes(repo: Repository, config: PortageConfig, task: MergeTask): Promise<number> {
   if (task.kind === "binary") return task.binary?.downloadBytes ?? 0;
   let total = 0;
-  for (const [name, size] of await repo.distfiles(task.ebuild.cpv.cp)) {
-    const present = await stat(join(config.distdir, name)).then(() => true, () => false);
-    if (!present) total += size;
+  for (const f of await taskDistfiles(repo, task)) {
+    const have = await stat(join(config.distdir, f.name)).then((s) => s.size, () => -1);
+    if (have !== f.size) total += f.size;
   }
   return total;
 }
@@ -107,7 +113,7 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
   });
   const plan = await resolver.resolve(targets.atoms, { strictTargets: !targets.fromSet });
   const sizes = new Map<MergeTask, number>();
-  for (const t of plan.tasks) sizes.set(t, await distfileBytes(repo!, config, t));
+  for (const t of plan.tasks) sizes.set(t, await downloadBytes(repo!, config, t));
   const sizeOf = (t: MergeTask): number => sizes.get(t) ?? 0;
   if (opts.pretend || opts.verbose) out.out(pretendOutput(plan, config, sizeOf, (performance.now() - started) / 1000));
   if (opts.respectUse && !argv.some((a) => a.startsWith("--binpkg-respect-use"))) out.err(ignoredBinariesNotice(plan));
@@ -146,23 +152,19 @@ async function addToWorld(config: PortageConfig, repo: Repository, atoms: readon
 }
 
 async function fetchOnly(plan: MergePlan, config: PortageConfig, repo: Repository, out: Output, faults: Faults): Promise<number> {
-  for (const t of plan.tasks) {
-    if (t.kind === "binary") {
-      await downloadBinary(config, t.binary!, out, faults);
-      continue;
+  const fetcher = new DistfileFetcher(config, out);
+  try {
+    for (const t of plan.tasks) {
+      if (t.kind === "binary") await downloadBinary(config, t.binary!, out, faults);
+      else await fetcher.fetch(await taskDistfiles(repo, t));
     }
-    for (const [name, size] of await repo.distfiles(t.ebuild.cpv.cp)) {
-      const dest = join(config.distdir, name);
-      await mkdir(dirname(dest), { recursive: true });
-      // Simulated distfile of the Manifest's size, sparse: a fleet's worth of tarballs costs no disk.
-      await writeFile(dest, "");
-      await truncate(dest, size);
-      out.out(` * ${name} BLAKE2B SHA512 size ;-) ...${" ".repeat(Math.max(1, 58 - name.length))}[ ok ]\n`);
-    }
+  } catch (err) {
+    if (!(err instanceof SimError)) throw err;
+    out.err(`${err.message}\n`);
+    return 1;
   }
   return 0;
 }
-
 
 async function mergePlan(
   plan: MergePlan,
@@ -197,6 +199,7 @@ async function mergePlan(
       } else {
         out.out(`\n>>> Emerging (${i + 1} of ${n}) ${label}\n`);
         const work = `/var/tmp/portage/${cpv}/work/${e.cpv.package}-${e.cpv.version.raw.replace(/-r\d+$/, "")}`;
+        await new DistfileFetcher(config, out).fetch(await taskDistfiles(repo, t));
         out.out(`>>> Unpacking source...\n>>> Source unpacked in /var/tmp/portage/${cpv}/work\n>>> Preparing source in ${work} ...\n>>> Source prepared.\n>>> Configuring source in ${work} ...\n>>> Source configured.\n>>> Compiling source in ${work} ...\n`);
         if (hits(faults.hang, e.cpv)) await new Promise<never>(() => undefined);
         await sleep((await repo.buildSeconds(e)) * faults.speed * 1000);

@@ -1,5 +1,7 @@
+import { createWriteStream } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import { pipeline } from "node:stream/promises";
 
 export interface HttpResponse {
   readonly status: number;
@@ -51,4 +53,37 @@ export async function httpGet(url: string, headers: Record<string, string>, time
     return { ...second, challenged: true };
   }
   return { ...first, challenged: false };
+}
+
+export interface DownloadResult {
+  readonly status: number;
+  readonly statusText: string;
+  readonly contentType: string;
+  /** Bytes written to the file (0 unless status was 200). */
+  readonly bytes: number;
+}
+
+/**
+ * GET into a file, streamed (distfiles can be large): the body is written to `dest` only on a
+ * 200; any other status leaves no file.
+ */
+export function httpDownload(url: string, headers: Record<string, string>, dest: string, timeoutMs = 60_000): Promise<DownloadResult> {
+  const { url: clean } = splitCredentials(url);
+  return new Promise((resolve, reject) => {
+    const mod = clean.protocol === "https:" ? https : http;
+    const req = mod.get(clean, { headers, timeout: timeoutMs }, (res) => {
+      const base = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", contentType: String(res.headers["content-type"] ?? "application/octet-stream") };
+      if (res.statusCode !== 200) {
+        res.resume();
+        res.on("end", () => resolve({ ...base, bytes: 0 }));
+        return;
+      }
+      let bytes = 0;
+      res.on("data", (c: Buffer) => void (bytes += c.length));
+      const file = createWriteStream(dest);
+      pipeline(res, file).then(() => resolve({ ...base, bytes }), reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
 }

@@ -48,6 +48,7 @@ function headerFor(config: PortageConfig, count: number): Stanza {
     ["CBUILD", v["CBUILD"] ?? v["CHOST"] ?? ""],
     ["CHOST", v["CHOST"] ?? ""],
     ["FEATURES", [...config.features].sort().join(" ")],
+    ["GENTOO_MIRRORS", v["GENTOO_MIRRORS"] ?? ""],
     ["PACKAGES", String(count)],
     ["PROFILE", config.profilePath.replace(/^.*\/profiles\//, "")],
     ["TIMESTAMP", String(Math.floor(Date.now() / 1000))],

@@ -12,6 +12,9 @@ const INCREMENTAL = new Set([
   "FEATURES", "ACCEPT_KEYWORDS", "ACCEPT_LICENSE", "CONFIG_PROTECT", "CONFIG_PROTECT_MASK",
 ]);
 
+/** Portage's /usr/share/portage/config/make.globals, as far as the simulator uses it. */
+const MAKE_GLOBALS: Readonly<Record<string, string>> = { GENTOO_MIRRORS: "http://distfiles.gentoo.org" };
+
 /** make.conf keys a caller may override from the environment, as `FEATURES=… emerge …` does. */
 const ENV_KEYS = [
   "USE", "FEATURES", "ACCEPT_KEYWORDS", "PKGDIR", "DISTDIR", "PORTAGE_BINHOST", "BINPKG_FORMAT", "BINPKG_COMPRESS",
@@ -198,8 +201,8 @@ export async function loadPortageConfig(root: SimRoot, env: NodeJS.ProcessEnv): 
   }
 
   // Stack make.defaults (parents first), then make.conf, then the environment.
-  const layers: Record<string, string>[] = [];
-  let inherited: Record<string, string> = {};
+  const layers: Record<string, string>[] = [MAKE_GLOBALS];
+  let inherited: Record<string, string> = { ...MAKE_GLOBALS };
   const chain = await profileChain(profilePath, repoLocations);
   const useForce: string[] = [];
   const useMask: string[] = [];
