@@ -82,4 +82,28 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     // The other node has not synced: it is still on the old snapshot, whole.
     assert.notEqual((await readFile(join(fleet.nodes[1]!.root, "var/db/repos/gentoo/metadata/timestamp.chk"), "utf8")).trim(), id);
   });
+
+  test("a node syncing while a snapshot is switched gets the old or the new tree whole, never a mix", async () => {
+    // Two trees that differ in many files: a mix would match neither digest.
+    const other = join(tmp, "builder-tree-b");
+    await cp(tree, other, { recursive: true });
+    for (const cat of (await readdir(join(other, "metadata/md5-cache"))).slice(0, 20)) {
+      for (const f of await readdir(join(other, "metadata/md5-cache", cat))) await writeFile(join(other, "metadata/md5-cache", cat, f), `changed ${cat}/${f}\n`);
+    }
+    await writeFile(join(other, "metadata/timestamp.chk"), "Fri, 27 Nov 2026 00:45:01 +0000\n");
+    const digests = new Map([[tree, await treeDigest(tree)], [other, await treeDigest(other)]]);
+    const node = fleet.nodes[1]!;
+    let previous = tree;
+    await mirror.publish(previous);
+    for (let i = 0; i < 6; i++) {
+      const next = previous === tree ? other : tree;
+      const [r] = await Promise.all([emergeSync(node.root), new Promise((ok) => setTimeout(ok, i * 15)).then(() => mirror.publish(next))]);
+      assert.equal(r.code, 0, r.out);
+      const got = await treeDigest(join(node.root, "var/db/repos/gentoo"));
+      const same = (a: Map<string, string>, b: Map<string, string>): boolean => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+      const whole = [previous, next].filter((t) => same(got, digests.get(t)!));
+      assert.equal(whole.length, 1, `sync ${i}: the node's tree is neither snapshot whole`);
+      previous = next;
+    }
+  });
 });
