@@ -17,8 +17,13 @@ export const CoordinatorConfigSchema = z.object({
       pass: z.string().min(1).optional(),
       /** URL nodes use to reach the bus (default: the embedded server's loopback URL). */
       publicUrl: z.string().min(1).optional(),
+      /**
+       * Copies JetStream keeps of every stream and bucket: 3 on a 3-server cluster, so a server lost
+       * loses no report, build or rollout; 1 on the embedded server.
+       */
+      replicas: z.number().int().min(1).max(5).default(1),
     })
-    .default({ urls: [], embeddedPort: 4222 }),
+    .default({ urls: [], embeddedPort: 4222, replicas: 1 }),
   http: z
     .object({
       host: z.string().default("127.0.0.1"),

@@ -145,13 +145,15 @@ export class Coordinator {
       });
       opened.push(() => nc.close());
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+      const replicas = config.nats.replicas;
       for (const s of [...Object.values(streams), BUILDS_STREAM, BUILD_LOGS_STREAM]) {
-        await jsm.streams.add({ ...s, subjects: [...s.subjects] }).catch(async () => jsm.streams.update(s.name, { ...s, subjects: [...s.subjects] }));
+        const cfg = { ...s, subjects: [...s.subjects], num_replicas: replicas };
+        await jsm.streams.add(cfg).catch(async () => jsm.streams.update(s.name, cfg));
       }
       const kvm = new Kvm(nc);
-      const builds = await kvm.create("binfleet-builds", { history: 5 });
-      const policyKv = await kvm.create("binfleet-policy", { history: 5 });
-      const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5 });
+      const builds = await kvm.create("binfleet-builds", { history: 5, replicas });
+      const policyKv = await kvm.create("binfleet-policy", { history: 5, replicas });
+      const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5, replicas });
       const key = await loadOrCreateSigningKey(config.stateDir);
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.

@@ -1,3 +1,3 @@
-export type { NatsServer, NatsServerOptions } from "./nats-server.js";
-export { startNatsServer } from "./nats-server.js";
+export type { NatsClusterOptions, NatsServer, NatsServerOptions } from "./nats-server.js";
+export { startNatsCluster, startNatsServer } from "./nats-server.js";
 export { waitForPort } from "./wait-for-port.js";

@@ -20,6 +20,8 @@ export interface NatsServer {
   readonly port: number;
   /** Stops the process (SIGTERM, then SIGKILL), keeping its JetStream store. */
   stop(): Promise<void>;
+  /** Kills the process outright (SIGKILL, a crashed host), keeping its store. */
+  kill(): Promise<void>;
   /** Starts it again on the same port with the same store. */
   restart(): Promise<void>;
   /** Rewrites the extra configuration and has the running server reload it (SIGHUP): new users, permissions. */
@@ -68,11 +70,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
   };
 
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> => {
     const c = child;
     child = null;
     if (c === null) return;
-    c.kill("SIGTERM");
+    c.kill(signal);
     const timer = setTimeout(() => c.kill("SIGKILL"), 5000);
     await c;
     clearTimeout(timer);
@@ -86,7 +88,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     get port() {
       return port;
     },
-    stop,
+    stop: () => stop(),
+    kill: () => stop("SIGKILL"),
     restart: launch,
     reload: async (config: string) => {
       extra = config;
@@ -101,4 +104,33 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     log: () => output,
   };
+}
+
+export interface NatsClusterOptions {
+  /** Each server's store and config go in `<dir>/n1`, `<dir>/n2`, … */
+  readonly dir: string;
+  /** Client port of each server (fixed, so a restarted server is found where it was). */
+  readonly clientPorts: readonly number[];
+  /** Route port of each server, in the same order. */
+  readonly routePorts: readonly number[];
+  /** Extra configuration for every server (authorization, …). */
+  readonly config?: string;
+}
+
+/**
+ * A JetStream cluster of real nats-server processes on loopback, each routed to all the others.
+ * Streams on it can have as many replicas as it has servers. JetStream answers only once the
+ * servers have elected a meta leader, a moment after they listen.
+ */
+export function startNatsCluster(o: NatsClusterOptions): Promise<NatsServer[]> {
+  const routes = o.routePorts.map((p) => `nats-route://127.0.0.1:${p}`).join(", ");
+  return Promise.all(
+    o.clientPorts.map((port, i) =>
+      startNatsServer({
+        dir: join(o.dir, `n${i + 1}`),
+        port,
+        config: [`server_name: n${i + 1}`, `cluster { name: binfleet, host: 127.0.0.1, port: ${o.routePorts[i]}, routes: [${routes}] }`, o.config ?? ""].join("\n"),
+      }),
+    ),
+  );
 }
