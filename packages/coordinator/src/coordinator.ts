@@ -347,12 +347,14 @@ export class Coordinator {
       what: "reports",
       // The stream holds only reports; no subject filter (filter_subjects needs nats-server 2.10, Debian 12 ships 2.9).
       open: async () => (await this.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject })).consume(),
-      handle: (m) => this.ingest(m.subject, m.data),
+      // When JetStream stored it, not when this process read it: a restarted coordinator replaying
+      // the stream must not take a node that went away long ago for alive (and send it updates).
+      handle: (m) => this.ingest(m.subject, m.data, Math.min(Date.now(), m.time.getTime())),
     });
   }
 
-  /** Accepts or rejects one report; never throws for bad input. */
-  async ingest(subject: string, data: Uint8Array): Promise<void> {
+  /** Accepts or rejects one report, received at `receivedAt` (ms); never throws for bad input. */
+  async ingest(subject: string, data: Uint8Array, receivedAt: number = Date.now()): Promise<void> {
     let report;
     try {
       report = validateReport(subject, data, this.config.maxReportBytes);
@@ -365,7 +367,7 @@ export class Coordinator {
     }
     const prev = this.registry.get(report.nodeId);
     if (prev !== undefined && prev.reportedAt > Number(report.generatedAtUnixMs)) return;
-    this.registry.report(report, Date.now());
+    this.registry.report(report, receivedAt);
     const platformKey = report.platform!.key;
     if (!this.platformByKey.has(platformKey)) this.log.warn({ node: report.nodeId, platform: platformKey }, "report from a platform without a builder: nodes keep compiling");
     const added = await this.replan(report.nodeId);

@@ -105,7 +105,9 @@ export class RolloutManager {
     for (const r of saved) {
       this.rollouts.set(r.id, r);
       if (r.state !== "running" && r.state !== "paused") continue;
-      for (const n of r.nodes) if (n.state === "updating") await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      const inFlight = r.nodes.filter((n) => n.state === "updating");
+      for (const n of inFlight) await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      this.log.info({ rollout: r.id, state: r.state, resent: inFlight.map((n) => n.nodeId) }, "rollout resumed");
     }
   }
 
