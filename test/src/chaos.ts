@@ -23,6 +23,7 @@ import {
 } from "@binfleet/shared";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { buildOnFullDisk } from "./binhost-disk-full.js";
 import { agentReport, reportThroughClusterKill } from "./cluster-reports.js";
 
 const json = process.argv.includes("--json");
@@ -195,6 +196,19 @@ async function main(): Promise<number> {
     await rm(clusterDir, { recursive: true, force: true });
   }
 
+  // The binhost's disk fills during builds.
+  const diskDir = await mkdtemp(join(tmpdir(), "binfleet-chaos-disk-"));
+  let diskFull: Record<string, unknown>;
+  try {
+    const r = await buildOnFullDisk({ dir: diskDir, log });
+    diskFull = { ...r, badEntries: r.badEntries.length, stray: r.stray.length };
+    if (r.skipped !== null) say(`disk full on the binhost: skipped (${r.skipped})`);
+    else say(`disk full on the binhost: ${r.failedForSpace} builds failed with ENOSPC, ${r.succeeded} fitted; Packages lists ${r.indexEntries} whole files (${r.badEntries.length} bad entries, ${r.stray.length} stray files), served as such; the node takes ${r.nodeBinaries} binaries and would compile ${r.nodeEbuilds}`);
+  } finally {
+    await rm(diskDir, { recursive: true, force: true });
+  }
+  const diskFullClean = diskFull["skipped"] !== null || (diskFull["badEntries"] === 0 && diskFull["stray"] === 0 && Number(diskFull["failedForSpace"]) > 0);
+
   const summary = {
     hostileInputs: TOTAL + 1,
     rejected,
@@ -206,10 +220,12 @@ async function main(): Promise<number> {
     lostReports,
     // Builds are not exercised here; the coordinator crash test in npm test asserts none is built twice.
     duplicateBuilds: null,
-    notCovered: ["coordinator SIGKILL mid-rollout", "disk full on the binhost", "agent offline through a rollout (unit-tested)"],
+    diskFull,
+    // In npm test (coordinator-crash.test.ts): SIGKILL mid-build and mid-rollout, an agent offline through a rollout.
+    notCovered: ["a builder host killed mid-job (builders run inside the coordinator process; the coordinator SIGKILL case covers their jobs)"],
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  return crashes === 0 && wronglyAccepted === 0 && unauthorizedAccepted === 0 && lostReports === 0 && oversizedRefused ? 0 : 1;
+  return crashes === 0 && wronglyAccepted === 0 && unauthorizedAccepted === 0 && lostReports === 0 && oversizedRefused && diskFullClean ? 0 : 1;
 }
 
 process.exitCode = await main();

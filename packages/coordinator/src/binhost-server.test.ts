@@ -34,6 +34,8 @@ describe("BinhostServer", () => {
     await mkdir(join(pkgdir, "app-misc/hello"), { recursive: true });
     await writeFile(join(pkgdir, "Packages"), "ARCH: amd64\nPACKAGES: 0\n\n");
     await writeFile(join(pkgdir, "app-misc/hello/hello-1.0-1.gpkg.tar"), Buffer.alloc(10240, 7));
+    // A build that died mid-write (disk full) left its temp file.
+    await writeFile(join(pkgdir, "app-misc/hello/hello-1.0-2.gpkg.tar.tmp"), Buffer.alloc(100, 7));
     await utimes(join(pkgdir, "Packages"), new Date("2026-11-20T00:00:00Z"), new Date("2026-11-20T00:00:00Z"));
     await writeFile(join(tmp, "secret"), "root's secret\n");
     await symlink(join(tmp, "secret"), join(pkgdir, "escape"));
@@ -129,6 +131,14 @@ describe("BinhostServer", () => {
     }
     assert.equal((await get(server.url, "/distfiles/escape.tar.gz")).status, 403);
     for (const p of ["/distfiles/../secret", "/distfiles/%2e%2e%2fsecret", "/distfiles/..%2f..%2fsecret"]) assert.notEqual((await get(server.url, p)).status, 200, p);
+  });
+
+  test("a file still being written is neither served nor listed", async () => {
+    assert.equal((await get(server.url, "/binhost/amd64/app-misc/hello/hello-1.0-2.gpkg.tar.tmp")).status, 404);
+    const listing = await get(server.url, "/binhost/amd64/app-misc/hello/");
+    assert.equal(listing.status, 200);
+    assert.match(listing.body.toString(), /hello-1\.0-1\.gpkg\.tar/);
+    assert.doesNotMatch(listing.body.toString(), /\.tmp/);
   });
 
   test("/healthz and /metrics", async () => {

@@ -34,6 +34,15 @@ export interface BinhostServerOptions {
   readonly distdirs?: readonly string[];
 }
 
+/**
+ * Files being written are never served: Portage's and the builders' temp files (`*.tmp`,
+ * `*.partial`), distfiles still downloading (`*.__download__`, kept `._checksum_failure_.` copies)
+ * and dot files (locks, caches). A build that died mid-write (disk full) leaves nothing a client could fetch.
+ */
+function servable(name: string): boolean {
+  return name !== "" && !name.startsWith(".") && !/\.(tmp|partial)$/.test(name) && !name.includes(".__download__");
+}
+
 /** A mirror's layout.conf (read by Portage's fetch before it asks for a file): one flat directory. */
 export const DISTFILES_LAYOUT_CONF = "[structure]\n0=flat\n";
 
@@ -108,6 +117,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   }
   const rel = m![2]!;
   if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
+  const last = rel.split("/").pop()!;
+  if (last !== "" && !servable(last)) return send(res, 404);
   const file = await resolveInside(platform.pkgdir, rel);
   if (file === "outside") return send(res, 403);
   if (file === null) return send(res, 404);
@@ -144,7 +155,7 @@ async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: st
     res.end(req.method === "HEAD" ? undefined : DISTFILES_LAYOUT_CONF);
     return;
   }
-  if (name === "" || name.includes("/") || name.includes("\0") || name.startsWith(".") || name.includes(".__download__")) return send(res, 404);
+  if (name.includes("/") || name.includes("\0") || !servable(name)) return send(res, 404);
   for (const dir of distdirs) {
     const file = await resolveInside(dir, name);
     if (file === "outside") return send(res, 403);
@@ -194,7 +205,7 @@ async function sendIndex(req: IncomingMessage, res: ServerResponse, urlPath: str
   if (!urlPath.endsWith("/")) return send(res, 301, { Location: `${encodeURI(urlPath)}/` });
   const entries: string[] = [];
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (e.name.startsWith(".")) continue;
+    if (!servable(e.name)) continue;
     const target = await realpath(join(dir, e.name)).catch(() => null);
     if (target === null || (target !== root && !target.startsWith(root + sep))) continue;
     const isDir = (await stat(target)).isDirectory();

@@ -1,3 +1,5 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { type InstalledPackage, type Stanza, field } from "@binfleet/shared";
 import { compressorFor } from "./compression.js";
 import { SimError } from "./errors.js";
@@ -65,7 +67,13 @@ export async function buildBinpkg(
     }
     const stanza = await storeBinpkg(config.pkgdir, rel, data, { cpv: e.cpv.cpv, buildId, metadata, repo: e.repo });
     const others = (index?.packages ?? []).filter((s) => field(s, "PATH") !== rel);
-    await writePkgdirIndex(config, config.pkgdir, [...others, stanza]);
+    try {
+      await writePkgdirIndex(config, config.pkgdir, [...others, stanza]);
+    } catch (err) {
+      // A package the index does not list is no package: nothing is left that a client could fetch.
+      if ((index?.packages ?? []).every((s) => field(s, "PATH") !== rel)) await rm(join(config.pkgdir, rel), { force: true });
+      throw err;
+    }
     return { path: rel, buildId, stanza };
   });
 }

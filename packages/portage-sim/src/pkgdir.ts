@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rmdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
@@ -67,11 +67,28 @@ export async function writePkgdirIndex(config: PortageConfig, pkgdir: string, pa
   });
   const text = formatPackagesIndex({ header: headerFor(config, sorted.length), packages: sorted, trailingBlankLine: true });
   const target = join(pkgdir, "Packages");
-  await writeFile(`${target}.tmp`, text);
-  await writeFile(`${target}.gz.tmp`, gzipSync(text));
-  await rename(`${target}.gz.tmp`, `${target}.gz`);
-  await rename(`${target}.tmp`, target);
+  await replaceFile(`${target}.gz`, gzipSync(text));
+  await replaceFile(target, text);
 }
+
+/**
+ * Writes a file as Portage's atomic_ofstream does: a temp file beside it, renamed over it when
+ * complete; on failure (ENOSPC, EIO) the temp file is removed and the old file stays whole.
+ */
+async function replaceFile(target: string, data: string | Buffer): Promise<void> {
+  const tmp = `${target}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.errno !== "number") throw err;
+    throw new SimError(`OSError: [Errno ${-e.errno}] ${ERRNO_TEXT[e.code ?? ""] ?? e.message}: '${target}'`);
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = { ENOSPC: "No space left on device", EIO: "Input/output error", EDQUOT: "Disk quota exceeded", EACCES: "Permission denied", EROFS: "Read-only file system" };
 
 /** The next BUILD_ID for a cpv in a multi-instance PKGDIR. */
 export function nextBuildId(index: PackagesIndex | null, cpv: string): number {
@@ -89,8 +106,7 @@ export async function storeBinpkg(
 ): Promise<Stanza> {
   const full = join(pkgdir, relPath);
   await mkdir(dirname(full), { recursive: true });
-  await writeFile(`${full}.tmp`, data);
-  await rename(`${full}.tmp`, full);
+  await replaceFile(full, data);
   const m = fields.metadata;
   const val = (k: string): string => (m[k] ?? "").replace(/\n$/, "");
   const stanza: [string, string][] = [];
