@@ -87,6 +87,8 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
   });
 
   test("binfleet sync runs the nightly job: nodes re-report, the pending updates go to the webhook", async () => {
+    // Overnight the tree moved on (the builders' and nodes' trees are one directory here): every node's plan is now old.
+    await writeFile(join(fleet.repo, "metadata/timestamp.chk"), "Thu, 26 Nov 2026 00:45:01 +0000\n");
     const asked = Date.now();
     const r = await json("sync");
     assert.equal(r.nodesAsked, fleet.nodes.length);
@@ -97,6 +99,10 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     assert.equal(webhookBodies.length, 1);
     assert.equal(webhookBodies[0]!["trigger"], "binfleet sync by admin");
     assert.equal(webhookBodies[0]!["platforms"][0].buildList, r.pendingVariants);
+    // Run again with nothing new upstream: every node is on the builders' snapshot and is left alone.
+    const again = await json("sync");
+    assert.equal(again.nodesAsked, 0);
+    assert.equal(again.pendingVariants, r.pendingVariants);
   });
 
   test("plan lists each needed variant once, waiting for approval; approve queues them and builders build them", async () => {

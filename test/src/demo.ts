@@ -67,7 +67,7 @@ async function main(): Promise<number> {
   const dir = resolve(process.env["BINFLEET_DEMO_DIR"] ?? ".state/demo");
   const nodes = arg("--nodes", 24);
   const platforms = arg("--platforms", 3);
-  const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0005";
+  const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0002";
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, "logs"), { recursive: true });
   await mkdir(join(dir, "agents"), { recursive: true });
@@ -128,7 +128,8 @@ async function main(): Promise<number> {
     };
 
     say(`\n[3/8] enrolling ${nodes} nodes (binfleet enroll: each its own bus user) and starting one binfleet-agent process each`);
-    for (const n of fleet.nodes) {
+    // A few nodes at a time, as an admin's script would: each enrollment imports a key with gpg.
+    const enrollNode = async (n: (typeof fleet.nodes)[number]): Promise<void> => {
       const bundle = await api.enrollNode({ nodeId: n.name }, { metadata: md });
       const platform = bundle.platforms.find((p) => p.name === n.platform)!;
       // What the node's side of enrollment does: trust the platform's binpkg key, point binrepos.conf at the binhost.
@@ -147,13 +148,14 @@ async function main(): Promise<number> {
       };
       await writeFile(join(dir, "agents", `${n.name}.json`), JSON.stringify(agentConfig, null, 2));
       spawn(`agent-${n.name}`, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", join(dir, "agents", `${n.name}.json`)]);
-    }
+    };
+    for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
     say(`      every node reported; ${first.name} today, with nothing on the binhost (emerge -pvuDN --getbinpkg @world):`);
     say(indent(before.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
     say(`      ${before.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
 
-    say("\n[4/8] the nightly job on demand (binfleet sync): builders sync, nodes sync and re-report, distfiles fetched");
+    say("\n[4/8] the nightly job on demand (binfleet sync): builders sync, nodes behind their snapshot sync and re-report, distfiles fetched");
     say(indent(await cli("sync")));
 
     say("\n[5/8] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");

@@ -1,3 +1,4 @@
+import type { SerialLock } from "./serial-lock.js";
 import { createHash } from "node:crypto";
 import { setInterval as every } from "node:timers/promises";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -45,7 +46,7 @@ export interface BuilderWorkerOptions {
   /** Whether the platform's binhost holds a variant; `reread`: read its Packages again first (after a build). */
   readonly binhostHolds: (variant: string, reread: boolean) => Promise<boolean>;
   /** Workers sharing a builder root take turns. */
-  readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly exclusive: SerialLock;
   /** Builder environment on top of the configured one (binpkg signing). */
   readonly buildEnv: Readonly<Record<string, string>>;
 }

@@ -27,7 +27,8 @@ import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
-import { SnapshotMirror } from "./snapshot-mirror.js";
+import { type SerialLock, serialLock } from "./serial-lock.js";
+import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
 import { type CommandSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped";
@@ -229,11 +230,17 @@ export class Coordinator {
    * agent and Portage must trust. Enrolling again returns the same credentials.
    */
   async enrollNode(node: string, caller: Caller): Promise<{ credentials: BusCredentials; urls: string[] }> {
-    if (this.busUsers === null || this.embedded === null) {
+    const users = this.busUsers;
+    const server = this.embedded;
+    if (users === null || server === null) {
       throw new ApiError("failed-precondition", "the bus is an external cluster: create the node's user there (see README, per-node permissions)");
     }
-    const credentials = await this.busUsers.enroll(node);
-    await this.embedded.reload(this.busUsers.serverConfig());
+    // One at a time: each enrollment rewrites the users file and the server's config, then reloads it.
+    const credentials = await this.enrolling(async () => {
+      const c = await users.enroll(node);
+      await server.reload(users.serverConfig());
+      return c;
+    });
     await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
     this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
     return { credentials, urls: [this.config.nats.publicUrl ?? this.natsUrl] };
@@ -526,12 +533,22 @@ export class Coordinator {
         this.log.error({ err: (err as Error).message }, "snapshot not published");
       });
     }
+    // A node already on the tree its builders now have would sync to nothing new and report the same plan.
+    const builderSnapshot = new Map<string, string>();
+    for (const p of this.platformsOf(platformKey)) builderSnapshot.set(p.key, this.mirror?.snapshotId ?? (await treeSnapshotId(join(p.root, "var/db/repos", this.config.mirror.repo))));
     const nodesAsked: string[] = [];
+    let current = 0;
     for (const n of this.registry.all()) {
       if (platformKey !== "" && n.platformKey !== platformKey) continue;
+      const snapshot = builderSnapshot.get(n.platformKey) ?? "";
+      if (snapshot !== "" && n.snapshotId === snapshot) {
+        current++;
+        continue;
+      }
       await this.sendCommand(n.nodeId, { case: "sync", value: { snapshotId: this.mirror?.snapshotId ?? "" } });
       nodesAsked.push(n.nodeId);
     }
+    this.log.info({ asked: nodesAsked.length, alreadyCurrent: current }, "nodes asked to sync");
     return { nodesAsked, failed };
   }
 
@@ -708,20 +725,13 @@ export class Coordinator {
     });
   }
 
-  private readonly rootLocks = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
+  private readonly rootLocks = new Map<string, SerialLock>();
+  private readonly enrolling = serialLock();
 
   /** Workers sharing a builder root take turns: two emerges in one ROOT would fight over its vdb. */
-  private rootLock(root: string): <T>(fn: () => Promise<T>) => Promise<T> {
+  private rootLock(root: string): SerialLock {
     let lock = this.rootLocks.get(root);
-    if (lock === undefined) {
-      let tail: Promise<unknown> = Promise.resolve();
-      lock = <T>(fn: () => Promise<T>): Promise<T> => {
-        const run = tail.then(fn, fn);
-        tail = run.catch(() => undefined);
-        return run;
-      };
-      this.rootLocks.set(root, lock);
-    }
+    if (lock === undefined) this.rootLocks.set(root, (lock = serialLock()));
     return lock;
   }
 

@@ -7,6 +7,11 @@ import { execa } from "execa";
 const startDaemon = (conf: string, host: string, port: number) =>
   execa("rsync", ["--daemon", "--no-detach", `--config=${conf}`, `--address=${host}`, `--port=${port}`], { reject: false, stdio: ["ignore", "ignore", "pipe"] });
 
+/** A repository tree's snapshot id (its metadata/timestamp.chk), "" when it has none. */
+export async function treeSnapshotId(tree: string): Promise<string> {
+  return (await readFile(join(tree, "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
+}
+
 /** A snapshot directory name from its id (metadata/timestamp.chk is a date with spaces and a colon). */
 const dirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 100) || "unknown";
 
@@ -49,7 +54,7 @@ export class SnapshotMirror {
       throw new Error(`rsync --daemon did not start (${err.message}): ${String((await daemon).stderr).slice(-500)}`);
     });
     const mirror = new SnapshotMirror(dir, o.repo, daemon, `rsync://${o.publicHost ?? o.host}:${o.port}/${o.repo}`, o.log);
-    mirror.currentId = (await readFile(join(current, "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
+    mirror.currentId = await treeSnapshotId(current);
     return mirror;
   }
 
@@ -63,7 +68,8 @@ export class SnapshotMirror {
    * snapshot), then `current` switched by an atomic rename. Returns the snapshot id.
    */
   async publish(tree: string): Promise<string> {
-    const id = (await readFile(join(tree, "metadata/timestamp.chk"), "utf8")).trim();
+    const id = await treeSnapshotId(tree);
+    if (id === "") throw new Error(`${tree} has no metadata/timestamp.chk: not a synced tree`);
     if (id === this.currentId) return id;
     const target = join(this.dir, "snapshots", dirName(id));
     const previous = await readlink(join(this.dir, "current")).catch(() => null);

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
-import { type PackagesIndex, formatPackagesIndex, parsePackagesIndex, toBinaryPackage, withField } from "@binfleet/shared";
+import { type PackagesIndex, formatPackagesIndex, parsePackagesIndex, toBinaryPackage, withField } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import { httpGet, maskPassword } from "./http-get.js";
 import type { Binrepo, PortageConfig } from "./portage-config.js";
@@ -109,7 +109,9 @@ export async function localBinaries(config: PortageConfig): Promise<BinaryCandid
  * size, MD5 and SHA1 against the index. Returns the local file path.
  */
 export async function downloadBinary(config: PortageConfig, c: BinaryCandidate, out: Output, faults: Faults): Promise<string> {
-  if (c.source === null || c.pkg.path === null) throw new SimError(`no source for ${c.pkg.cpv.cpv}`);
+  if (c.pkg.path === null) throw new SimError(`!!! ${c.pkg.cpv.cpv}: the Packages index gives no PATH`);
+  // --usepkg: a binary in the local PKGDIR is used where it is.
+  if (c.source === null) return join(config.pkgdir, c.pkg.path);
   const dest = join(c.source.location, c.pkg.path);
   const shown = dest.slice(config.root.dir.length) || "/";
   if (c.downloadBytes === 0) return dest;

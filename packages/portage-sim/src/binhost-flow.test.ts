@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type MergeEntry, parseEmergePretend, parsePackagesIndex, readVdb } from "@binfleet/shared";
+import { type MergeEntry, parseEmergePretend, parsePackagesIndex, readVdb } from "@binfleet/shared/portage";
 import { fixture, noFixtures } from "@binfleet/shared/testing";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet } from "./fleet-generator.js";

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type InstalledPackage, type Stanza, field } from "@binfleet/shared";
+import { type InstalledPackage, type Stanza, field } from "@binfleet/shared/portage";
 import { compressorFor } from "./compression.js";
 import { SimError } from "./errors.js";
 import { type GpkgSigning, createGpkg, openGpkg } from "./gpkg.js";

@@ -1,23 +1,22 @@
-import { PortageFormatError } from "@binfleet/shared";
-import { runEmerge } from "./emerge.js";
+import { PortageFormatError } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
-import { runEbuild } from "./ebuild.js";
-import { runFleetCommand } from "./fleet-command.js";
 import { type Output, streamOutput } from "./output.js";
-import { runPortageq } from "./portageq.js";
 
 export type ToolName = "emerge" | "ebuild" | "portageq";
 
-const TOOLS: Record<ToolName, (argv: readonly string[], env: NodeJS.ProcessEnv, out: Output) => Promise<number>> = {
-  emerge: runEmerge,
-  ebuild: runEbuild,
-  portageq: runPortageq,
+type Tool = (argv: readonly string[], env: NodeJS.ProcessEnv, out: Output) => Promise<number>;
+
+// Each tool is loaded when called: a portageq call should not pay for loading emerge's resolver.
+const TOOLS: Record<ToolName, () => Promise<Tool>> = {
+  emerge: async () => (await import("./emerge.js")).runEmerge,
+  ebuild: async () => (await import("./ebuild.js")).runEbuild,
+  portageq: async () => (await import("./portageq.js")).runPortageq,
 };
 
 /** Runs one simulated Portage tool and maps failures to Portage-style stderr and exit codes. */
 export async function runTool(name: ToolName, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, out: Output = streamOutput(process.stdout, process.stderr)): Promise<number> {
   try {
-    return await TOOLS[name](argv, env, out);
+    return await (await TOOLS[name]())(argv, env, out);
   } catch (err) {
     if (err instanceof SimError) {
       out.err(err.stderrText ?? `${err.message}\n`);
@@ -36,5 +35,5 @@ export async function runTool(name: ToolName, argv: readonly string[], env: Node
 export async function runSim(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === "emerge" || cmd === "ebuild" || cmd === "portageq") return runTool(cmd, rest);
-  return runFleetCommand(argv, streamOutput(process.stdout, process.stderr));
+  return (await import("./fleet-command.js")).runFleetCommand(argv, streamOutput(process.stdout, process.stderr));
 }

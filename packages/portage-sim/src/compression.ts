@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { execa } from "execa";
+import { lazyExeca } from "./lazy-execa.js";
 import { SimError } from "./errors.js";
 
 /** BINPKG_COMPRESS values the simulator writes, with the file suffix gpkg uses for each. */
@@ -24,7 +24,7 @@ async function zstd(args: readonly string[], data: Buffer): Promise<Buffer> {
   try {
     const input = join(dir, "in");
     await writeFile(input, data);
-    const r = await execa("zstd", [...args, "-o", join(dir, "out"), input], { reject: false, stdin: "ignore" });
+    const r = await (await lazyExeca())("zstd", [...args, "-o", join(dir, "out"), input], { reject: false, stdin: "ignore" });
     if (r.exitCode !== 0) throw new SimError(`zstd: ${r.stderr.trim()}`);
     return await readFile(join(dir, "out"));
   } finally {

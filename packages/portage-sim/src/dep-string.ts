@@ -1,4 +1,4 @@
-import { type Atom, PortageFormatError, parseAtom } from "@binfleet/shared";
+import { type Atom, PortageFormatError, parseAtom } from "@binfleet/shared/portage";
 
 /** A parsed dependency specification (PMS §8.2): atoms, `||` groups, `flag?` / `!flag?` groups. */
 export type DepNode =

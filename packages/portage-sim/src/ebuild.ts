@@ -1,4 +1,4 @@
-import { readVdb } from "@binfleet/shared";
+import { readVdb } from "@binfleet/shared/portage";
 import { setTimeout as sleep } from "node:timers/promises";
 import { basename, dirname, resolve } from "node:path";
 import { buildBinpkg } from "./binpkg.js";

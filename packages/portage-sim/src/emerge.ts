@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared";
+import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared/portage";
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
-import { type Atom, atomMatches, parseAtom, type Cpv } from "@binfleet/shared";
+import { type Atom, atomMatches, parseAtom, type Cpv } from "@binfleet/shared/portage";
+import { SimError } from "./errors.js";
 import type { SimRoot } from "./sim-root.js";
 
 /**
@@ -24,30 +24,33 @@ export interface Faults {
   readonly slowBinhostMs: number;
 }
 
-const atoms = z
-  .string()
-  .default("")
-  .transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "").map((x) => parseAtom(x)));
-const flag = z.string().default("").transform((s) => s === "1" || s === "true" || s === "yes");
+function number(env: NodeJS.ProcessEnv, key: string, fallback: number, integer: boolean): number {
+  const raw = env[key];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new SimError(`portage-sim: ${key}=${raw.slice(0, 40)} is not a ${integer ? "whole " : ""}number >= 0`, 2);
+  return n;
+}
 
-const FaultsSchema = z.object({
-  BINFLEET_SIM_SPEED: z.coerce.number().min(0).default(0.01),
-  BINFLEET_SIM_FAIL: atoms,
-  BINFLEET_SIM_HANG: atoms,
-  BINFLEET_SIM_CORRUPT_DOWNLOAD: flag,
-  BINFLEET_SIM_DISK_FULL: flag,
-  BINFLEET_SIM_SLOW_BINHOST_MS: z.coerce.number().int().min(0).default(0),
-});
+const flag = (env: NodeJS.ProcessEnv, key: string): boolean => ["1", "true", "yes"].includes(env[key] ?? "");
 
+const atoms = (env: NodeJS.ProcessEnv, key: string): Atom[] =>
+  (env[key] ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
+    .map((x) => parseAtom(x));
+
+// Parsed by hand rather than with zod: every simulated Portage call reads these, and loading zod
+// would cost each of them start-up time. The rules are the same: numbers >= 0, atoms that parse.
 export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults {
-  const f = FaultsSchema.parse(env);
   return {
-    speed: f.BINFLEET_SIM_SPEED,
-    fail: f.BINFLEET_SIM_FAIL,
-    hang: f.BINFLEET_SIM_HANG,
-    corruptDownload: f.BINFLEET_SIM_CORRUPT_DOWNLOAD,
-    diskFull: f.BINFLEET_SIM_DISK_FULL,
-    slowBinhostMs: f.BINFLEET_SIM_SLOW_BINHOST_MS,
+    speed: number(env, "BINFLEET_SIM_SPEED", 0.01, false),
+    fail: atoms(env, "BINFLEET_SIM_FAIL"),
+    hang: atoms(env, "BINFLEET_SIM_HANG"),
+    corruptDownload: flag(env, "BINFLEET_SIM_CORRUPT_DOWNLOAD"),
+    diskFull: flag(env, "BINFLEET_SIM_DISK_FULL"),
+    slowBinhostMs: number(env, "BINFLEET_SIM_SLOW_BINHOST_MS", 0, true),
   };
 }
 

@@ -4,7 +4,7 @@ import { lstat, mkdtemp, readFile, readdir, readlink, rm } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseEmergePretend, readVdb } from "@binfleet/shared";
+import { parseEmergePretend, readVdb } from "@binfleet/shared/portage";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet, platformDefs } from "./fleet-generator.js";
 import { Repository } from "./repository.js";

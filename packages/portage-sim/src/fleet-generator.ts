@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 // The generator writes tens of thousands of small files: synchronous calls avoid a thread-pool hop per file.
 import { existsSync, mkdirSync as mkdir, rmSync as rm, symlinkSync as symlink, writeFileSync as writeFile } from "node:fs";
 import { join, relative } from "node:path";
-import { type Atom, formatWorld, parseAtom, platformFingerprint } from "@binfleet/shared";
+import { type Atom, formatWorld, parseAtom, platformFingerprint } from "@binfleet/shared/portage";
 import { imageFiles, packageMetadata } from "./package-metadata.js";
 import { isVisible } from "./package-settings.js";
 import { type PortageConfig, loadPortageConfig } from "./portage-config.js";

@@ -1,4 +1,4 @@
-import type { InstalledPackage } from "@binfleet/shared";
+import type { InstalledPackage } from "@binfleet/shared/portage";
 import type { PortageConfig } from "./portage-config.js";
 import type { Ebuild } from "./repository.js";
 import type { MergePlan, MergeTask } from "./resolver.js";

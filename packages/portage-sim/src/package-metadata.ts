@@ -1,5 +1,5 @@
-import type { InstalledPackage } from "@binfleet/shared";
-import { atomMatches } from "@binfleet/shared";
+import type { InstalledPackage } from "@binfleet/shared/portage";
+import { atomMatches } from "@binfleet/shared/portage";
 import { type DepNode } from "./dep-string.js";
 import { recordedUse } from "./package-settings.js";
 import type { PortageConfig } from "./portage-config.js";

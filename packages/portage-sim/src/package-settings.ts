@@ -1,4 +1,4 @@
-import { type PackageRef, atomMatches } from "@binfleet/shared";
+import { type PackageRef, atomMatches } from "@binfleet/shared/portage";
 import { type PortageConfig, stack } from "./portage-config.js";
 import { type Ebuild, iuseNames } from "./repository.js";
 

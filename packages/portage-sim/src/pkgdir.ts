@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/pro
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
-import { type PackagesIndex, type Stanza, field, formatPackagesIndex, parsePackagesIndex } from "@binfleet/shared";
+import { type PackagesIndex, type Stanza, field, formatPackagesIndex, parsePackagesIndex } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import type { PortageConfig } from "./portage-config.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir, readlink, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { type Atom, parseAtom, parseMakeConf } from "@binfleet/shared";
+import { type Atom, parseAtom, parseMakeConf } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import { Repository } from "./repository.js";
 import type { SimRoot } from "./sim-root.js";

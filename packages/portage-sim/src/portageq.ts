@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { atomMatches, compareVersions, parseAtom, readVdb } from "@binfleet/shared";
+import { atomMatches, compareVersions, parseAtom, readVdb } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import type { Output } from "./output.js";
 import { isVisible, packageRef } from "./package-settings.js";

@@ -1,6 +1,6 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Cpv, compareVersions, parseCpv } from "@binfleet/shared";
+import { type Cpv, compareVersions, parseCpv } from "@binfleet/shared/portage";
 import { type DepNode, parseDepString } from "./dep-string.js";
 
 /** One IUSE entry: `+bar` has default "+". */

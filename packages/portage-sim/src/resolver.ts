@@ -1,4 +1,4 @@
-import { type Atom, type BinaryPackage, type InstalledPackage, atomMatches, compareVersions } from "@binfleet/shared";
+import { type Atom, type BinaryPackage, type InstalledPackage, atomMatches, compareVersions } from "@binfleet/shared/portage";
 import type { Requirement } from "./dep-string.js";
 import { reduceDeps } from "./dep-string.js";
 import { SimError } from "./errors.js";

@@ -1,13 +1,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { lazyExeca } from "./lazy-execa.js";
 import { SimError } from "./errors.js";
 
 /** Portage's default signing command, minus the flock: gpg --sign --armor … --batch --no-tty. */
 export async function gpgSign(home: string, key: string, digest: string, data: Buffer, mode: "detach" | "clear"): Promise<Buffer> {
   const args = ["--sign", "--armor", "--homedir", home, "--digest-algo", digest, "--local-user", key, mode === "detach" ? "--detach-sig" : "--clear-sign", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""];
-  const r = await execa("gpg", args, { input: data, encoding: "buffer", reject: false });
+  const r = await (await lazyExeca())("gpg", args, { input: data, encoding: "buffer", reject: false });
   if (r.exitCode !== 0) throw new SimError(`!!! GnuPG signing failed: ${Buffer.from(r.stderr).toString().trim()}`);
   return Buffer.from(r.stdout);
 }
@@ -36,7 +36,7 @@ export async function gpgVerify(home: string, signed: Buffer, detachedData?: Buf
       await writeFile(data, detachedData);
       files.push(data);
     }
-    const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--status-fd", "1", "--verify", ...files], { reject: false });
+    const r = await (await lazyExeca())("gpg", ["--homedir", home, "--batch", "--no-tty", "--status-fd", "1", "--verify", ...files], { reject: false });
     const status = r.stdout;
     const raw = `${r.stdout}\n${r.stderr}`.trim();
     if (/\[GNUPG:\] BADSIG/.test(status)) return { ok: false, summary: "(none available)", raw };

@@ -1,5 +1,5 @@
 import { lstat, mkdir, readFile, rm } from "node:fs/promises";
-import { execa } from "execa";
+import { lazyExeca } from "./lazy-execa.js";
 import { join } from "node:path";
 import type { Output } from "./output.js";
 import type { PortageConfig } from "./portage-config.js";
@@ -23,7 +23,7 @@ export async function syncRepositories(config: PortageConfig, out: Output): Prom
       await rm(r.location);
       await mkdir(r.location, { recursive: true });
     }
-    const res = await execa("rsync", ["--recursive", "--links", "--safe-links", "--perms", "--times", "--omit-dir-times", "--delete", "--delete-delay", "--force", "--whole-file", "--timeout=180", `${r.syncUri.replace(/\/+$/, "")}/`, `${r.location}/`], { reject: false });
+    const res = await (await lazyExeca())("rsync", ["--recursive", "--links", "--safe-links", "--perms", "--times", "--omit-dir-times", "--delete", "--delete-delay", "--force", "--whole-file", "--timeout=180", `${r.syncUri.replace(/\/+$/, "")}/`, `${r.location}/`], { reject: false });
     if (res.exitCode !== 0) {
       out.err(`!!! rsync error in ${r.name}: ${res.stderr.trim()}\n`);
       code = 1;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 // The generator writes tens of thousands of small files: synchronous calls avoid a thread-pool hop per file.
 import { mkdirSync as mkdir, writeFileSync as writeFile } from "node:fs";
 import { join } from "node:path";
-import { parseCpv } from "@binfleet/shared";
+import { parseCpv } from "@binfleet/shared/portage";
 import { type CatalogEntry, FLAG_POOL, LICENSES, catalog } from "./package-catalog.js";
 import { Random } from "./random.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readFile, readdir, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { InstalledPackage } from "@binfleet/shared";
+import type { InstalledPackage } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import type { PortageConfig } from "./portage-config.js";
 

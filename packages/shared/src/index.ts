@@ -1,22 +1,5 @@
 // Public surface of @binfleet/shared: the Portage domain model. Wire types live in "@binfleet/shared/wire".
-export { PortageFormatError, ConfigError, clip } from "./errors.js";
-export type { Version, VersionSuffix, SuffixKind } from "./version.js";
-export { parseVersion, isValidVersion, formatVersion, compareVersions, vercmp } from "./version.js";
-export type { Cpv } from "./cpv.js";
-export { parseCpv, tryParseCpv, parseCpvWithBuildId, isValidCategory, isValidPackageName } from "./cpv.js";
-export type { Atom, AtomOperator, UseDep, PackageRef, MatchOptions } from "./atom.js";
-export { parseAtom, tryParseAtom, formatAtom, atomMatches } from "./atom.js";
-export type { EmergePretend, MergeEntry, MergeFlags, MergeKind, MergeTotal, OldVersion, UseFlagDisplay } from "./emerge-pretend.js";
-export { parseEmergePretend, sizeToBytes } from "./emerge-pretend.js";
-export type { PackagesIndex, PackagesIndexOptions, Stanza, BinaryPackage } from "./packages-index.js";
-export { parsePackagesIndex, readPackagesIndexStream, formatPackagesIndex, field, withField, toBinaryPackage } from "./packages-index.js";
-export type { InstalledPackage, ContentsEntry } from "./vdb.js";
-export { parseVdbEntry, parseContents, readVdbEntry, readVdb } from "./vdb.js";
-export type { WorldFile } from "./world.js";
-export { parseWorld, parseWorldSets, formatWorld } from "./world.js";
-export type { PlatformSettings, PlatformFingerprint } from "./platform-key.js";
-export { normalizePlatform, platformFingerprint, isSameSnapshot } from "./platform-key.js";
-export { parseMakeConf } from "./make-conf.js";
+export * from "./portage.js";
 export { parseConfig, loadConfigFile } from "./config.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
