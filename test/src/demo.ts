@@ -2,7 +2,7 @@
 // binfleet-coordinator (embedded nats-server, builders, binhost, ops API), one binfleet-agent
 // process per node, and the binfleet CLI for every step an admin would take.
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -68,10 +68,22 @@ async function main(): Promise<number> {
   const nodes = arg("--nodes", 24);
   const platforms = arg("--platforms", 3);
   const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0002";
-  await rm(dir, { recursive: true, force: true });
+  // The previous run's state is moved aside now and removed once the fleet is generated, while the
+  // daemons start: deleting ~80,000 small files takes seconds of disk time.
+  const previous = `${dir}.previous`;
+  await execa("rm", ["-rf", previous]);
+  await rename(dir, previous).catch(() => undefined);
+  let removingPrevious: Promise<unknown> = Promise.resolve();
   await mkdir(join(dir, "logs"), { recursive: true });
   await mkdir(join(dir, "agents"), { recursive: true });
   const started = Date.now();
+  // Seconds each step took, for the summary: where a slow machine spends its time.
+  const phases: Record<string, number> = {};
+  let phaseStart = started;
+  const phaseDone = (name: string): void => {
+    phases[name] = Math.round((Date.now() - phaseStart) / 100) / 10;
+    phaseStart = Date.now();
+  };
   const children: ReturnType<typeof spawnChild>[] = [];
   let stopping = false;
   const stopAll = async (): Promise<void> => {
@@ -97,6 +109,8 @@ async function main(): Promise<number> {
     say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
     const first = fleet.nodes[0]!;
     const before = await pretend(first.root);
+    phaseDone("fleet");
+    removingPrevious = execa("rm", ["-rf", previous], { reject: false });
 
     const stateDir = join(dir, "coordinator");
     const [natsPort, httpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -117,10 +131,11 @@ async function main(): Promise<number> {
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
     const md = new grpc.Metadata();
     // The shared polling helper, at a pace that leaves the CPU to the fleet.
-    const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => until(what, fn, ms, 500);
+    const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => until(what, fn, ms, 1000);
     const token = await waitFor("the coordinator's admin token", () => readFile(adminTokenFile(stateDir), "utf8"), 60_000);
     md.set("authorization", `Bearer ${token.trim()}`);
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
+    phaseDone("coordinator");
     const cli = async (...args: string[]): Promise<string> => {
       const r = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(stateDir), ...args], { reject: false });
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
@@ -151,12 +166,14 @@ async function main(): Promise<number> {
     };
     for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
+    phaseDone("enrollAndFirstReports");
     say(`      every node reported; ${first.name} today, with nothing on the binhost (emerge -pvuDN --getbinpkg @world):`);
     say(indent(before.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
     say(`      ${before.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
 
     say("\n[4/8] the nightly job on demand (binfleet sync): builders sync, nodes behind their snapshot sync and re-report, distfiles fetched");
     say(indent(await cli("sync")));
+    phaseDone("nightly");
 
     say("\n[5/8] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");
     const planText = await cli("plan");
@@ -174,11 +191,14 @@ async function main(): Promise<number> {
         const b = (await api.listBuilds({}, { metadata: md })).builds;
         const count = (s: BuildState): number => b.filter((x) => x.result?.state === s).length;
         progress(`      builds: ${count(BuildState.SUCCEEDED)} done, ${count(BuildState.RUNNING)} running, ${count(BuildState.QUEUED)} queued, ${count(BuildState.FAILED)} failed`);
+        // The plan is asked only once nothing is queued or running: it is the heavier call.
+        if (count(BuildState.QUEUED) + count(BuildState.RUNNING) > 0) return null;
         return (await api.getPlan({}, { metadata: md })).items.length === 0 ? b : null;
       },
       20 * 60_000,
     );
     progress(null);
+    phaseDone("builds");
     const builds = (await api.listBuilds({}, { metadata: md })).builds.filter((b) => b.result?.state === BuildState.SUCCEEDED);
     const ready = await pretend(first.root);
 
@@ -197,6 +217,7 @@ async function main(): Promise<number> {
       20 * 60_000,
     );
     rolling(null);
+    phaseDone("rollout");
     say(indent(await cli("rollout", "status"), 2));
 
     // The nodes' reports after their update reach the coordinator a moment after emerge ends.
@@ -231,6 +252,7 @@ async function main(): Promise<number> {
       fleetCompileHoursBefore: Math.round(fleetSecondsBefore / 360) / 10,
       fleetCompileHoursWith: Math.round(fleetSecondsWith / 360) / 10,
       seconds: Math.round((Date.now() - started) / 1000),
+      phases,
       stateDir: dir,
     };
     say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);
@@ -244,6 +266,7 @@ async function main(): Promise<number> {
     return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 ? 0 : 1;
   } finally {
     await stopAll();
+    await removingPrevious;
   }
 }
 

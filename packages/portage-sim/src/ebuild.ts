@@ -1,4 +1,3 @@
-import { readVdb } from "@binfleet/shared/portage";
 import { setTimeout as sleep } from "node:timers/promises";
 import { basename, dirname, resolve } from "node:path";
 import { buildBinpkg } from "./binpkg.js";
@@ -9,6 +8,7 @@ import { effectiveUse } from "./package-settings.js";
 import { loadPortageConfig } from "./portage-config.js";
 import { Repository } from "./repository.js";
 import { SimRoot } from "./sim-root.js";
+import { readInstalled } from "./vdb-cache.js";
 
 /**
  * `ebuild <repo>/<cat>/<pn>/<pf>.ebuild package`: runs the phases up to
@@ -38,7 +38,7 @@ export async function runEbuild(argv: readonly string[], env: NodeJS.ProcessEnv,
   if (hits(faults.fail, e.cpv)) throw new SimError("build failed", 1, ` * ERROR: ${cpv}::${e.repo} failed (compile phase):\n *   emake failed (injected by BINFLEET_SIM_FAIL)\n`);
   out.out(`>>> Source compiled.\n>>> Test phase [not enabled]: ${cpv}\n\n>>> Install ${cpv} into /var/tmp/portage/${cpv}/image\n>>> Completed installing ${cpv} into /var/tmp/portage/${cpv}/image\n\n`);
   out.out(">>> Creating binpkg\n");
-  await buildBinpkg(config, repo, e, effectiveUse(e, config), await readVdb(config.vdb), Math.floor(Date.now() / 1000));
+  await buildBinpkg(config, repo, e, effectiveUse(e, config), await readInstalled(config), Math.floor(Date.now() / 1000));
   out.out(">>> Done.\n");
   return 0;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, readVdb } from "@binfleet/shared/portage";
+import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets } from "@binfleet/shared/portage";
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";
@@ -19,6 +19,7 @@ import { type BinaryCandidate, type MergePlan, type MergeTask, Resolver } from "
 import { SimRoot } from "./sim-root.js";
 import { syncRepositories } from "./sync.js";
 import { mergeToVdb, unmergeFromVdb } from "./vdb-writer.js";
+import { readInstalled } from "./vdb-cache.js";
 
 interface Targets {
   readonly atoms: Atom[];
@@ -97,7 +98,7 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
   }
   if (opts.sync) return syncRepositories(config, out);
   const [repo] = await openRepositories(config);
-  const installed = await readVdb(config.vdb);
+  const installed = await readInstalled(config);
   const targets = await readTargets(opts, config, repo!);
   const binaries = await gatherBinaries(opts, config, out, faults);
   const started = performance.now();

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { atomMatches, compareVersions, parseAtom, readVdb } from "@binfleet/shared/portage";
+import { atomMatches, compareVersions, parseAtom } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import type { Output } from "./output.js";
 import { isVisible, packageRef } from "./package-settings.js";
 import { loadPortageConfig, openRepositories } from "./portage-config.js";
 import { SimRoot } from "./sim-root.js";
+import { readInstalled } from "./vdb-cache.js";
 
 /** Defaults Portage's make.globals supplies when nothing sets them. */
 const GLOBALS: Record<string, string> = { PORTAGE_TMPDIR: "/var/tmp", PKGDIR: "/var/cache/binpkgs", DISTDIR: "/var/cache/distfiles", BINPKG_FORMAT: "gpkg", BINPKG_COMPRESS: "zstd", PORTAGE_CONFIGROOT: "/", ROOT: "/", EPREFIX: "" };
@@ -46,7 +47,7 @@ export async function runPortageq(argv: readonly string[], env: NodeJS.ProcessEn
     case "match":
     case "best_version": {
       const atom = parseAtom(args[1] ?? "");
-      const found = (await readVdb(config.vdb)).filter((p) => atomMatches(atom, { cpv: p.cpv, slot: p.slot, subslot: p.subslot })).sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
+      const found = (await readInstalled(config)).filter((p) => atomMatches(atom, { cpv: p.cpv, slot: p.slot, subslot: p.subslot })).sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
       const shown = cmd === "match" ? found : found.slice(-1);
       out.out(shown.map((p) => `${p.cpv.cpv}\n`).join("") || (cmd === "best_version" ? "\n" : ""));
       return 0;

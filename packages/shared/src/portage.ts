@@ -12,8 +12,8 @@ export type { EmergePretend, MergeEntry, MergeFlags, MergeKind, MergeTotal, OldV
 export { parseEmergePretend, sizeToBytes } from "./emerge-pretend.js";
 export type { PackagesIndex, PackagesIndexOptions, Stanza, BinaryPackage } from "./packages-index.js";
 export { parsePackagesIndex, readPackagesIndexStream, formatPackagesIndex, field, withField, toBinaryPackage } from "./packages-index.js";
-export type { InstalledPackage, ContentsEntry } from "./vdb.js";
-export { parseVdbEntry, parseContents, readVdbEntry, readVdb } from "./vdb.js";
+export type { InstalledPackage, ContentsEntry, VdbEntryReader } from "./vdb.js";
+export { parseVdbEntry, parseContents, readVdbEntry, readVdbEntryFiles, readVdb } from "./vdb.js";
 export type { WorldFile } from "./world.js";
 export { parseWorld, parseWorldSets, formatWorld } from "./world.js";
 export type { PlatformSettings, PlatformFingerprint } from "./platform-key.js";

@@ -110,14 +110,22 @@ export function parseContents(text: string): ContentsEntry[] {
 
 /** Reads the metadata files of one vdb directory (an explicit file reader: the library's only I/O). */
 export async function readVdbEntry(dir: string, category: string, pf: string): Promise<InstalledPackage> {
+  return parseVdbEntry(category, pf, await readVdbEntryFiles(dir));
+}
+
+/** The metadata files of one vdb entry, raw (name → content): what parseVdbEntry reads. */
+export async function readVdbEntryFiles(dir: string): Promise<Record<string, string>> {
   // Read concurrently: an entry has a dozen small files, and each read is several thread-pool round trips.
   const names = (await readdir(dir)).filter((name) => !NOT_METADATA.has(name) && !name.endsWith(".ebuild"));
   const texts = await Promise.all(names.map((name) => readFile(join(dir, name), "utf8")));
-  return parseVdbEntry(category, pf, Object.fromEntries(names.map((name, i) => [name, texts[i]!])));
+  return Object.fromEntries(names.map((name, i) => [name, texts[i]!]));
 }
 
+/** Reads one entry directory of a vdb: readVdbEntry, or a caller's cache in front of it. */
+export type VdbEntryReader = (dir: string, category: string, pf: string) => Promise<InstalledPackage>;
+
 /** Reads every installed package under a vdb root (`/var/db/pkg`), sorted by cpv. Skips Portage's lock and temp entries. */
-export async function readVdb(vdbRoot: string): Promise<InstalledPackage[]> {
+export async function readVdb(vdbRoot: string, readEntry: VdbEntryReader = readVdbEntry): Promise<InstalledPackage[]> {
   const out: InstalledPackage[] = [];
   let categories: string[];
   try {
@@ -143,7 +151,7 @@ export async function readVdb(vdbRoot: string): Promise<InstalledPackage[]> {
       .map(async (e) => {
         // Entries (or whole categories) may be symlinks into a shared store: follow them.
         const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((s) => s.isDirectory(), () => false)));
-        return isDir ? readVdbEntry(join(dir, e.name), category, e.name) : null;
+        return isDir ? readEntry(join(dir, e.name), category, e.name) : null;
       });
     for (const entry of await Promise.all(read)) if (entry !== null) out.push(entry);
   }
