@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createPrivateKey } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
+import { signCommand, subjects } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { binOf, pretend, sim, startQuietCoordinator } from "./fleet-harness.js";
 
 async function emerge(root: string, argv: string[]): Promise<{ code: number; out: string }> {
@@ -61,6 +65,46 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const agent = execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", configFile], { reject: false });
     try {
       await until("the enrolled node's report", async () => c.registry.get(node.name) ?? null, 60_000, 250);
+    } finally {
+      agent.kill("SIGTERM");
+      await agent;
+    }
+  });
+
+  test("the coordinator rotates its command key: the enrolled agent follows without re-enrolling, and refuses the retired key", async () => {
+    const node = fleet.nodes[0]!;
+    const agent = execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", join(tmp, "agent.json")], { reject: false, all: true });
+    let output = "";
+    agent.all?.on("data", (d: Buffer) => void (output += d.toString()));
+    try {
+      await until("the agent running", async () => (output.includes('"msg":"agent started"') ? true : null), 60_000, 100);
+      const before = c.signingKey;
+      const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate"], { reject: false });
+      assert.equal(cli.exitCode, 0, cli.stderr);
+      const r = JSON.parse(cli.stdout) as { keyId: string; previousKeyId: string; nodesTold: string[] };
+      assert.equal(r.previousKeyId, before.keyId);
+      assert.notEqual(r.keyId, before.keyId);
+      assert.deepEqual(r.nodesTold, [node.name]);
+      assert.equal(c.signingKey.keyId, r.keyId, "new enrollments get the new key");
+
+      // A command signed with the new key is taken: the node reports again.
+      const since = c.registry.get(node.name)!.receivedAt;
+      await c.sendCommand(node.name, { case: "report", value: {} });
+      await until("a report asked for with the new key", async () => (c.registry.get(node.name)!.receivedAt > since ? true : null), 60_000, 250);
+      const trusted = JSON.parse(await readFile(join(tmp, "agent-state/trusted-keys.json"), "utf8")) as { keys: Record<string, string> };
+      assert.deepEqual(Object.keys(trusted.keys), [r.keyId], "the old key is retired on the node");
+
+      // A command signed with the retired key (say, stolen from an old backup) is refused.
+      const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass });
+      try {
+        const now = Date.now();
+        const old = createPrivateKey(await readFile(join(tmp, "coordinator/keys/command-signing-ed25519.pem.previous"), "utf8"));
+        const forged = signCommand({ id: "retired-key", nodeId: node.name, sequence: BigInt(now) * 10_000n, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 60_000), action: { case: "report", value: {} } }, old, before.keyId);
+        await jetstream(nc).publish(subjects.command(node.name), forged);
+      } finally {
+        await nc.close();
+      }
+      await until("the retired key refused", async () => (/"reason":"unknown-key"[^\n]*"msg":"command refused"/.test(output) ? true : null), 30_000, 100);
     } finally {
       agent.kill("SIGTERM");
       await agent;

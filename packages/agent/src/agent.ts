@@ -1,9 +1,8 @@
-import { type KeyObject } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type Logger, CommandRejectedError, agentInboxPrefix, commandConsumer, commandConsumerConfig, publicKeyFromBase64, streams, subjects, verifySignedCommand } from "@binfleet/shared";
+import { type Logger, CommandRejectedError, agentInboxPrefix, commandConsumer, commandConsumerConfig, streams, subjects, verifySignedCommand } from "@binfleet/shared";
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -14,6 +13,7 @@ import { parseEmergeStep } from "./emerge-progress.js";
 import { InvalidRequestError, PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
 import { ReportOutbox } from "./report-outbox.js";
+import { TrustedKeys, TrustedKeysError } from "./trusted-keys.js";
 
 export type AgentState = "starting" | "running" | "draining" | "stopped" | "failed";
 
@@ -42,7 +42,7 @@ export class Agent {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly keys: ReadonlyMap<string, KeyObject>,
+    private readonly keys: TrustedKeys,
     private readonly commands: CommandState,
     private readonly runner: PortageRunner,
     private readonly collector: ReportCollector,
@@ -51,7 +51,7 @@ export class Agent {
 
   /** Validates keys, loads state and connects (waiting for the bus if it is down); closes what it opened on failure. */
   static async create(config: AgentConfig, log: Logger): Promise<Agent> {
-    const keys = new Map(Object.entries(config.coordinatorKeys).map(([id, b64]) => [id, publicKeyFromBase64(b64)]));
+    const keys = await TrustedKeys.load(config.stateDir, config.coordinatorKeys);
     const commands = await CommandState.load(config.stateDir);
     const nc = await connect({
       servers: config.nats.urls,
@@ -247,7 +247,7 @@ export class Agent {
   async handleCommand(data: Uint8Array): Promise<void> {
     let cmd: Command;
     try {
-      cmd = verifySignedCommand(data, { nodeId: this.config.nodeId, keys: this.keys, state: this.commands.snapshot(), now: Date.now(), maxBytes: this.config.maxCommandBytes });
+      cmd = verifySignedCommand(data, { nodeId: this.config.nodeId, keys: this.keys.keys, state: this.commands.snapshot(), now: Date.now(), maxBytes: this.config.maxCommandBytes });
     } catch (err) {
       if (err instanceof CommandRejectedError) {
         this.log.warn({ reason: err.reason, commandId: err.commandId, bytes: data.length, detail: err.message }, "command refused");
@@ -257,6 +257,8 @@ export class Agent {
     }
     await this.commands.accept(cmd.id, cmd.sequence);
     this.log.info({ commandId: cmd.id, action: cmd.action.case }, "command accepted");
+    // Taken at once, even while an emerge runs: the commands after it may be signed with the new key.
+    if (cmd.action.case === "trustKeys") return this.trustKeys(cmd.id, cmd.action.value.keys);
     if (this.busy !== null) {
       await this.progress(cmd.id, { case: "finished", value: { exitCode: -1, success: false, error: `busy: command ${this.busy} is running` } });
       this.log.warn({ commandId: cmd.id, running: this.busy }, "command refused: another emerge is running");
@@ -270,6 +272,19 @@ export class Agent {
     }
   }
 
+  private async trustKeys(commandId: string, keys: Record<string, string>): Promise<void> {
+    try {
+      await this.keys.replace(keys);
+    } catch (err) {
+      if (!(err instanceof TrustedKeysError)) throw err;
+      this.log.warn({ commandId, detail: err.message }, "command refused: invalid key set");
+      await this.progress(commandId, { case: "finished", value: { exitCode: -1, success: false, error: err.message } });
+      return;
+    }
+    this.log.info({ commandId, keys: Object.keys(keys) }, "coordinator keys replaced");
+    await this.progress(commandId, { case: "finished", value: { exitCode: 0, success: true } });
+  }
+
   private async execute(cmd: Command): Promise<void> {
     const a = cmd.action;
     if (a.case === "report") {
@@ -278,10 +293,9 @@ export class Agent {
     }
     let argv: string[];
     try {
-      argv =
-        a.case === "sync"
-          ? this.runner.syncArgv()
-          : this.runner.updateArgv({ atoms: a.value!.atoms, getbinpkgonly: a.value!.getbinpkgonly, pretend: a.value!.pretend, hold: a.value!.hold });
+      if (a.case === "sync") argv = this.runner.syncArgv();
+      else if (a.case === "update") argv = this.runner.updateArgv({ atoms: a.value.atoms, getbinpkgonly: a.value.getbinpkgonly, pretend: a.value.pretend, hold: a.value.hold });
+      else throw new InvalidRequestError(`no action in command ${cmd.id}`);
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
       this.log.warn({ commandId: cmd.id, detail: err.message }, "command refused: invalid request");

@@ -56,6 +56,11 @@ export class BusUsers {
     return { user: node, pass };
   }
 
+  /** Every enrolled node. */
+  nodes(): string[] {
+    return Object.keys(this.data.nodes);
+  }
+
   /** The `authorization` block for nats-server. The config format reads JSON values. */
   serverConfig(): string {
     const users = [

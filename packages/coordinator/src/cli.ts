@@ -8,6 +8,7 @@ import {
   CollectGarbageResponseSchema,
   DriftResponseSchema,
   EnrollNodeResponseSchema,
+  RotateCommandKeyResponseSchema,
   ExplainResponseSchema,
   FleetControlService,
   GetPlanResponseSchema,
@@ -42,6 +43,7 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
   drift [--platform P]                    USE deviations that cost extra builds
   gc [--platform P] [--keep N] [--dry-run] remove binaries no node needs (keeping N versions)
   enroll NODE [--out FILE]                the node's enrollment bundle (bus credentials, keys, binhosts), JSON
+  keys rotate                             sign commands with a new key; nodes are told to trust it (no re-enrollment)
 
 Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA.
 --json prints each reply in the proto3 JSON mapping, one object per line.`;
@@ -269,6 +271,13 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       if (!Number.isInteger(keep) || keep < 1) throw new UsageError("--keep takes a whole number of versions, at least 1");
       const r = await api.collectGarbage({ platformKey: a.values.platform as string, keepVersions: keep, dryRun: a.values["dry-run"] === true }, { metadata, deadline: Date.now() + 600_000 });
       emit(CollectGarbageResponseSchema, r, () => `${r.removed.map((x) => `${a.values["dry-run"] === true ? "would remove" : "removed"} ${x}\n`).join("")}>>> ${r.removed.length} binaries, ${mib(r.freedBytes)}${a.values["dry-run"] === true ? " (dry run)" : ""}\n`);
+      return 0;
+    }
+    case "keys": {
+      const a = opts({});
+      if (a.positionals[0] !== "rotate" || a.positionals.length > 1) throw new UsageError("keys rotate");
+      const r = await api.rotateCommandKey({}, o);
+      emit(RotateCommandKeyResponseSchema, r, () => `>>> commands are now signed with key ${r.keyId} (was ${r.previousKeyId}); ${r.nodesTold.length} nodes told to trust it, in order\n`);
       return 0;
     }
     case "enroll": {

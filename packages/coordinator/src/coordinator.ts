@@ -29,7 +29,7 @@ import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
 import { type SerialLock, serialLock } from "./serial-lock.js";
 import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
-import { type CommandSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
+import { type CommandSigningKey, commitSigningKey, createNextSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped";
 
@@ -95,7 +95,7 @@ export class Coordinator {
     readonly builds: KV,
     private readonly policyKv: KV,
     private readonly rolloutKv: KV,
-    readonly signingKey: CommandSigningKey,
+    private commandKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
     /** The repository snapshot nodes sync from, when the coordinator serves one. */
@@ -223,6 +223,31 @@ export class Coordinator {
 
   authorize(metadata: Parameters<ApiTokens["authorize"]>[0], need: Parameters<ApiTokens["authorize"]>[1]): Caller {
     return this.tokens.authorize(metadata, need);
+  }
+
+  /** The key commands are signed with now: what enrollment gives nodes to trust. */
+  get signingKey(): CommandSigningKey {
+    return this.commandKey;
+  }
+
+  /**
+   * Rotates the command-signing key without re-enrolling anyone: every known node is sent, in
+   * order, "trust {old, new}" signed with the old key, then the coordinator signs with the new key,
+   * starting with "trust {new}" (the old key retired). Nodes take their commands in order, so each
+   * trusts the new key before it meets it; an offline node gets both when it returns.
+   */
+  async rotateCommandKey(caller: Caller): Promise<{ keyId: string; previousKeyId: string; nodes: string[] }> {
+    return this.enrolling(async () => {
+      const old = this.commandKey;
+      const next = await createNextSigningKey(this.config.stateDir);
+      const nodes = [...new Set([...this.registry.all().map((n) => n.nodeId), ...(this.busUsers?.nodes() ?? [])])].sort();
+      for (const node of nodes) await this.sendCommand(node, { case: "trustKeys", value: { keys: { [old.keyId]: old.publicKeyBase64, [next.keyId]: next.publicKeyBase64 } } });
+      await commitSigningKey(this.config.stateDir);
+      this.commandKey = next;
+      for (const node of nodes) await this.sendCommand(node, { case: "trustKeys", value: { keys: { [next.keyId]: next.publicKeyBase64 } } });
+      this.log.info({ by: caller.name, role: caller.role, keyId: next.keyId, previousKeyId: old.keyId, nodes: nodes.length }, "command key rotated");
+      return { keyId: next.keyId, previousKeyId: old.keyId, nodes };
+    });
   }
 
   /**
@@ -764,8 +789,8 @@ export class Coordinator {
     const now = Date.now();
     const cmd = signCommand(
       { id, nodeId: node, sequence: this.commandSeq, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 24 * 3600_000), ...(action === undefined ? {} : { action }) },
-      this.signingKey.privateKey,
-      this.signingKey.keyId,
+      this.commandKey.privateKey,
+      this.commandKey.keyId,
     );
     await this.js.publish(subjects.command(node), cmd);
   }

@@ -359,6 +359,12 @@ export class FleetControlServer {
           };
         },
 
+        async rotateCommandKey(_req, ctx) {
+          const caller = who(ctx, "admin", "RotateCommandKey");
+          const r = await c.rotateCommandKey(caller);
+          return { keyId: r.keyId, previousKeyId: r.previousKeyId, nodesTold: r.nodes.slice(0, MAX_ROWS) };
+        },
+
         async collectGarbage(req, ctx) {
           const caller = who(ctx, req.dryRun ? "viewer" : "admin", "CollectGarbage", { platform: req.platformKey, dryRun: req.dryRun, keep: req.keepVersions });
           const r = await c.collectGarbage(c.platformKey(req.platformKey), req.dryRun, req.keepVersions > 0 ? req.keepVersions : 1, caller);

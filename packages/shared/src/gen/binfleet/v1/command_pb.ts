@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/command.proto.
  */
 export const file_binfleet_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChliaW5mbGVldC92MS9jb21tYW5kLnByb3RvEgtiaW5mbGVldC52MSJDCg1TaWduZWRDb21tYW5kEg8KB2NvbW1hbmQYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEg4KBmtleV9pZBgDIAEoCSL8AQoHQ29tbWFuZBIKCgJpZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgEEhkKEWlzc3VlZF9hdF91bml4X21zGAQgASgDEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgFIAEoAxInCgRzeW5jGAogASgLMhcuYmluZmxlZXQudjEuU3luY0FjdGlvbkgAEisKBnJlcG9ydBgLIAEoCzIZLmJpbmZsZWV0LnYxLlJlcG9ydEFjdGlvbkgAEisKBnVwZGF0ZRgMIAEoCzIZLmJpbmZsZWV0LnYxLlVwZGF0ZUFjdGlvbkgAQggKBmFjdGlvbiIhCgpTeW5jQWN0aW9uEhMKC3NuYXBzaG90X2lkGAEgASgJIg4KDFJlcG9ydEFjdGlvbiJnCgxVcGRhdGVBY3Rpb24SDQoFYXRvbXMYASADKAkSFQoNZ2V0YmlucGtnb25seRgCIAEoCBIPCgdwcmV0ZW5kGAMgASgIEgwKBGhvbGQYBCADKAkSEgoKcm9sbG91dF9pZBgFIAEoCWIGcHJvdG8z");
+  fileDesc("ChliaW5mbGVldC92MS9jb21tYW5kLnByb3RvEgtiaW5mbGVldC52MSJDCg1TaWduZWRDb21tYW5kEg8KB2NvbW1hbmQYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEg4KBmtleV9pZBgDIAEoCSKwAgoHQ29tbWFuZBIKCgJpZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgEEhkKEWlzc3VlZF9hdF91bml4X21zGAQgASgDEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgFIAEoAxInCgRzeW5jGAogASgLMhcuYmluZmxlZXQudjEuU3luY0FjdGlvbkgAEisKBnJlcG9ydBgLIAEoCzIZLmJpbmZsZWV0LnYxLlJlcG9ydEFjdGlvbkgAEisKBnVwZGF0ZRgMIAEoCzIZLmJpbmZsZWV0LnYxLlVwZGF0ZUFjdGlvbkgAEjIKCnRydXN0X2tleXMYDSABKAsyHC5iaW5mbGVldC52MS5UcnVzdEtleXNBY3Rpb25IAEIICgZhY3Rpb24idAoPVHJ1c3RLZXlzQWN0aW9uEjQKBGtleXMYASADKAsyJi5iaW5mbGVldC52MS5UcnVzdEtleXNBY3Rpb24uS2V5c0VudHJ5GisKCUtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiEKClN5bmNBY3Rpb24SEwoLc25hcHNob3RfaWQYASABKAkiDgoMUmVwb3J0QWN0aW9uImcKDFVwZGF0ZUFjdGlvbhINCgVhdG9tcxgBIAMoCRIVCg1nZXRiaW5wa2dvbmx5GAIgASgIEg8KB3ByZXRlbmQYAyABKAgSDAoEaG9sZBgEIAMoCRISCgpyb2xsb3V0X2lkGAUgASgJYgZwcm90bzM");
 
 /**
  * What travels on `binfleet.cmd.<node>`: a command and the coordinator's
@@ -104,6 +104,12 @@ export type Command = Message<"binfleet.v1.Command"> & {
      */
     value: UpdateAction;
     case: "update";
+  } | {
+    /**
+     * @generated from field: binfleet.v1.TrustKeysAction trust_keys = 13;
+     */
+    value: TrustKeysAction;
+    case: "trustKeys";
   } | { case: undefined; value?: undefined };
 };
 
@@ -113,6 +119,28 @@ export type Command = Message<"binfleet.v1.Command"> & {
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
   messageDesc(file_binfleet_v1_command, 1);
+
+/**
+ * Replaces the set of coordinator keys the agent trusts (key id -> base64 SPKI Ed25519). It is
+ * signed by a key trusted now, so the coordinator rotates its key without re-enrolling nodes:
+ * {old, new} signed with the old key, then {new} signed with the new one. Nodes take commands in
+ * order, so each trusts the new key before the first command it signed arrives.
+ *
+ * @generated from message binfleet.v1.TrustKeysAction
+ */
+export type TrustKeysAction = Message<"binfleet.v1.TrustKeysAction"> & {
+  /**
+   * @generated from field: map<string, string> keys = 1;
+   */
+  keys: { [key: string]: string };
+};
+
+/**
+ * Describes the message binfleet.v1.TrustKeysAction.
+ * Use `create(TrustKeysActionSchema)` to create a new message.
+ */
+export const TrustKeysActionSchema: GenMessage<TrustKeysAction> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_command, 2);
 
 /**
  * emerge --sync, optionally to a given snapshot from the binhost's mirror.
@@ -131,7 +159,7 @@ export type SyncAction = Message<"binfleet.v1.SyncAction"> & {
  * Use `create(SyncActionSchema)` to create a new message.
  */
 export const SyncActionSchema: GenMessage<SyncAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 2);
+  messageDesc(file_binfleet_v1_command, 3);
 
 /**
  * Re-collect and publish a report now.
@@ -146,7 +174,7 @@ export type ReportAction = Message<"binfleet.v1.ReportAction"> & {
  * Use `create(ReportActionSchema)` to create a new message.
  */
 export const ReportActionSchema: GenMessage<ReportAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 3);
+  messageDesc(file_binfleet_v1_command, 4);
 
 /**
  * emerge --getbinpkg --update --deep --newuse @world (or the named atoms).
@@ -191,5 +219,5 @@ export type UpdateAction = Message<"binfleet.v1.UpdateAction"> & {
  * Use `create(UpdateActionSchema)` to create a new message.
  */
 export const UpdateActionSchema: GenMessage<UpdateAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 4);
+  messageDesc(file_binfleet_v1_command, 5);
 
