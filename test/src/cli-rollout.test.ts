@@ -101,7 +101,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     assert.equal(webhookBodies[0]!["platforms"][0].buildList, r.pendingVariants);
     // Run again with nothing new upstream: every node is on the builders' snapshot and is left alone.
     const again = await json("sync");
-    assert.equal(again.nodesAsked, 0);
+    assert.equal(again.nodesAsked, 0, JSON.stringify(h.coordinator.registry.all().map((n) => [n.nodeId, n.snapshotId, n.platformKey])));
     assert.equal(again.pendingVariants, r.pendingVariants);
   });
 

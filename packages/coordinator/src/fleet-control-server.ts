@@ -251,7 +251,7 @@ export class FleetControlServer {
           const caller = who(ctx, "operator", "Sync", { platform: req.platformKey });
           const r = await c.sync(c.platformKey(req.platformKey), caller);
           return {
-            nodesAsked: r.platforms.reduce((n, p) => n + p.nodes, 0),
+            nodesAsked: r.nodesAsked.length,
             failedPlatforms: [...r.buildersNotSynced],
             nodesNotReported: [...r.nodesNotReported],
             pendingVariants: r.platforms.reduce((n, p) => n + p.buildList, 0),

@@ -15,6 +15,8 @@ export interface PendingUpdatesReport {
   readonly at: string;
   readonly trigger: string;
   readonly platforms: readonly (PlatformPending & { readonly fetchFailed: boolean })[];
+  /** Nodes told to sync and re-report (those already on the builders' snapshot are left alone). */
+  readonly nodesAsked: readonly string[];
   /** Online nodes that did not re-report after the sync (their plans are older than the tree). */
   readonly nodesNotReported: readonly string[];
   readonly buildersNotSynced: readonly string[];
@@ -91,6 +93,7 @@ export class NightlyJob {
       at: new Date().toISOString(),
       trigger,
       platforms: this.steps.pending(platformKey).map((p) => ({ ...p, fetchFailed: fetchFailed.has(p.name) })),
+      nodesAsked: synced.nodesAsked,
       nodesNotReported: waiting,
       buildersNotSynced: synced.failed,
     };
