@@ -54,6 +54,22 @@ interface PlatformState {
 }
 
 /**
+ * A build-list item. Its node list is sorted when first read: a full plan of a large fleet has
+ * hundreds of thousands of items, and most callers (queueing, counting) never read it.
+ */
+function buildItem(key: string, e: VariantEntry): BuildItem {
+  let wantedBy: readonly string[] | null = null;
+  return {
+    key,
+    variant: e.variant,
+    get wantedBy() {
+      wantedBy ??= [...e.positions.keys()].sort();
+      return wantedBy;
+    },
+  };
+}
+
+/**
  * The deduplicated build list per platform, kept incrementally: a node's new
  * report only touches the variants that node added or dropped, so re-planning
  * after one report costs what that report changed, not the size of the fleet.
@@ -100,6 +116,8 @@ export class BuildPlanner {
       }
     }
     const p = this.platform(needs.platformKey);
+    // A node seen for the first time is in no variant yet: nothing to look up before adding it.
+    const known = prev !== undefined;
     for (const [k, pos] of next) {
       let e = p.variants.get(k);
       if (e === undefined) {
@@ -109,7 +127,7 @@ export class BuildPlanner {
         p.variants.set(k, e);
         added.push(k);
       }
-      const before = e.positions.get(needs.nodeId);
+      const before = known ? e.positions.get(needs.nodeId) : undefined;
       e.positions.set(needs.nodeId, pos);
       if (pos < e.order) e.order = pos;
       else if (before === e.order && pos > before) e.order = Math.min(...e.positions.values());
@@ -168,7 +186,7 @@ export class BuildPlanner {
       const entries = [...p.variants].filter(([key]) => !p.held.has(key));
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
       entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-      p.sorted = entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.positions.keys()].sort() }));
+      p.sorted = entries.map(([key, e]) => buildItem(key, e));
     }
     return p.sorted;
   }
@@ -182,7 +200,7 @@ export class BuildPlanner {
       return e === undefined || p.held.has(key) ? [] : [[key, e] as const];
     });
     entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-    return entries.map(([key, e]) => ({ key, variant: e.variant, wantedBy: [...e.positions.keys()].sort() }));
+    return entries.map(([key, e]) => buildItem(key, e));
   }
 
   platformKeys(): string[] {
