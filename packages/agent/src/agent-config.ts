@@ -11,6 +11,8 @@ export const AgentConfigSchema = z.object({
       user: z.string().optional(),
       pass: z.string().optional(),
       token: z.string().optional(),
+      /** PEM file of the CA the bus's TLS certificate verifies against (from enrollment); set: TLS only. */
+      ca: z.string().min(1).optional(),
     })
     .strict(),
   /** Coordinator public keys by key id (base64 SPKI DER Ed25519): several during a rotation. */

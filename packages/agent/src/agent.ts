@@ -62,6 +62,7 @@ export class Agent {
       inboxPrefix: agentInboxPrefix(config.nodeId),
       ...(config.nats.user === undefined ? {} : { user: config.nats.user, pass: config.nats.pass ?? "" }),
       ...(config.nats.token === undefined ? {} : { token: config.nats.token }),
+      ...(config.nats.ca === undefined ? {} : { tls: { caFile: config.nats.ca } }),
     });
     try {
       const js = jetstream(nc, { timeout: 5000 });

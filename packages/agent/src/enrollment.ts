@@ -77,6 +77,7 @@ export function parseBundle(text: string): EnrollNodeResponse {
   for (const p of b.platforms) configUrl(p.binhostUrl, "binhost URL", ["http:", "https:"]);
   if (b.repoSyncUri !== "") configUrl(b.repoSyncUri, "repository sync URI", ["rsync:"]);
   if (b.distfilesMirror !== "") configUrl(b.distfilesMirror, "distfiles mirror", ["http:", "https:"]);
+  if (b.natsCaPem !== "" && !/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\s*$/.test(b.natsCaPem)) throw new EnrollmentError("bundle has a bus CA that is not a PEM certificate");
   if (!/^[A-Za-z0-9_-]*$/.test(b.repo)) throw new EnrollmentError(`bundle has an invalid repository name '${b.repo.slice(0, 64)}'`);
   return b;
 }
@@ -94,10 +95,17 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     (t) => JSON.parse(t) as AgentConfigInput,
     () => null,
   );
+  // The bus's CA beside the agent's config: the agent then connects over TLS only.
+  let ca: string | undefined;
+  if (bundle.natsCaPem !== "") {
+    ca = join(dirname(configFile), "nats-ca.pem");
+    await mkdir(dirname(ca), { recursive: true, mode: 0o700 });
+    await writeFile(ca, bundle.natsCaPem);
+  }
   const config = agentConfig({
     ...(existing ?? {}),
     nodeId: bundle.nodeId,
-    nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass: bundle.natsPassword },
+    nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass: bundle.natsPassword, ...(ca === undefined ? {} : { ca }) },
     coordinatorKeys: { ...bundle.coordinatorKeys },
   });
   const collector = new ReportCollector(config, new PortageRunner(config));

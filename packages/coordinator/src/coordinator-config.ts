@@ -22,6 +22,13 @@ export const CoordinatorConfigSchema = z.object({
        * loses no report, build or rollout; 1 on the embedded server.
        */
       replicas: z.number().int().min(1).max(5).default(1),
+      /** PEM certificate and key: the embedded server accepts TLS connections only. */
+      tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+      /**
+       * PEM file of the CA that signed the bus's certificate (default with `tls`: the certificate
+       * itself). Given to nodes at enrollment; with it, every bus connection is TLS and verified.
+       */
+      ca: z.string().min(1).optional(),
     })
     .default({ urls: [], embeddedPort: 4222, replicas: 1 }),
   http: z

@@ -55,6 +55,11 @@ export interface PlanEntry {
  * rollouts). JetStream streams and KV are its only state: on start it rebuilds
  * the plan from the latest report of every node.
  */
+/** The CA file bus connections verify the server with, when the bus speaks TLS. */
+export function busCaFile(config: CoordinatorConfig): string | undefined {
+  return config.nats.ca ?? config.nats.tls?.cert;
+}
+
 export class Coordinator {
   private state: CoordinatorState = "starting";
   private readonly stopping = new AbortController();
@@ -131,7 +136,12 @@ export class Coordinator {
         // The embedded server knows only the coordinator and enrolled nodes, each limited to its own subjects.
         users = await BusUsers.load(config.stateDir);
         credentials = users.coordinator;
-        embedded = await startNatsServer({ dir: join(config.stateDir, "nats"), config: users.serverConfig(), ...(config.nats.embeddedPort === 0 ? {} : { port: config.nats.embeddedPort }) });
+        embedded = await startNatsServer({
+          dir: join(config.stateDir, "nats"),
+          config: users.serverConfig(),
+          ...(config.nats.embeddedPort === 0 ? {} : { port: config.nats.embeddedPort }),
+          ...(config.nats.tls === undefined ? {} : { tls: config.nats.tls }),
+        });
         opened.push(() => embedded!.stop());
         urls = [embedded.url];
         log.info({ url: embedded.url }, "embedded nats-server started");
@@ -139,10 +149,13 @@ export class Coordinator {
       const nc = await connect({
         servers: urls,
         name: "binfleet-coordinator",
-        waitOnFirstConnect: true,
+        // An external cluster may be down for a while: wait for it. The embedded server is up, so a
+        // failure to reach it (a TLS certificate that does not verify) is an error to report now.
+        waitOnFirstConnect: embedded === null,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass }),
+        ...(busCaFile(config) === undefined ? {} : { tls: { caFile: busCaFile(config)! } }),
       });
       opened.push(() => nc.close());
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
@@ -200,6 +213,12 @@ export class Coordinator {
   /** The URL nodes use for a platform's binhost (binrepos.conf sync-uri). */
   binhostUrl(platformName: string): string {
     return `${this.config.http.publicUrl ?? this.binhost.url}/binhost/${platformName}`;
+  }
+
+  /** The PEM nodes verify the bus's TLS certificate with ("" when the bus is not TLS). */
+  async busCaPem(): Promise<string> {
+    const file = busCaFile(this.config);
+    return file === undefined ? "" : readFile(file, "utf8");
   }
 
   /** The GENTOO_MIRRORS entry for the builders' distfiles, or null when they are not served. */

@@ -348,6 +348,7 @@ export class FleetControlServer {
             repoSyncUri: c.mirror?.uri ?? "",
             repo: c.config.mirror.repo,
             distfilesMirror: c.distfilesMirror() ?? "",
+            natsCaPem: await c.busCaPem(),
             coordinatorKeys: { [c.signingKey.keyId]: c.signingKey.publicKeyBase64 },
             platforms: c.config.platforms.map((p) => ({
               key: p.key,

@@ -12,6 +12,8 @@ export interface NatsServerOptions {
   readonly config?: string;
   /** Fixed client port; by default the server picks one (-1) and reports it. */
   readonly port?: number;
+  /** PEM certificate and key: clients must speak TLS. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** A real nats-server process with JetStream on loopback: the coordinator's embedded broker, or a test's. */
@@ -44,7 +46,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let port = options.port ?? -1;
   let extra = options.config ?? "";
   const configText = (): string =>
-    ["host: 127.0.0.1", `port: ${port}`, `ports_file_dir: "${dir}"`, `jetstream { store_dir: "${join(dir, "js")}" }`, "max_payload: 8MB", extra].join("\n");
+    [
+      "host: 127.0.0.1",
+      `port: ${port}`,
+      `ports_file_dir: "${dir}"`,
+      `jetstream { store_dir: "${join(dir, "js")}" }`,
+      "max_payload: 8MB",
+      ...(options.tls === undefined ? [] : [`tls { cert_file: ${JSON.stringify(options.tls.cert)}, key_file: ${JSON.stringify(options.tls.key)} }`]),
+      extra,
+    ].join("\n");
 
   const launch = async (): Promise<void> => {
     // The file may hold credentials: readable by the owner only.
