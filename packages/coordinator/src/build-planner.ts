@@ -34,18 +34,24 @@ export interface BuildItem {
 }
 
 interface VariantEntry {
+  readonly key: string;
   readonly variant: Variant;
   /**
-   * The nodes that want it, each with its merge position: emerge lists dependencies first, so
-   * building in this order builds them first.
+   * The nodes that want it (by their number, see BuildPlanner.nodeNumber), each with its merge
+   * position: emerge lists dependencies first, so building in this order builds them first.
    */
-  readonly positions: Map<string, number>;
+  readonly positions: Map<number, number>;
   /** The earliest position any node gives it (kept as nodes come and go). */
   order: number;
 }
 
 interface PlatformState {
   readonly variants: Map<string, VariantEntry>;
+  /**
+   * cpv → joined USE → entry: a node's wants are looked up by their cpv and short USE string, not
+   * by a long key built for each one (at fleet scale that string work was most of a full plan).
+   */
+  readonly byCpv: Map<string, Map<string, VariantEntry>>;
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -57,13 +63,13 @@ interface PlatformState {
  * A build-list item. Its node list is sorted when first read: a full plan of a large fleet has
  * hundreds of thousands of items, and most callers (queueing, counting) never read it.
  */
-function buildItem(key: string, e: VariantEntry): BuildItem {
+function buildItem(key: string, e: VariantEntry, names: readonly string[]): BuildItem {
   let wantedBy: readonly string[] | null = null;
   return {
     key,
     variant: e.variant,
     get wantedBy() {
-      wantedBy ??= [...e.positions.keys()].sort();
+      wantedBy ??= [...e.positions.keys()].map((n) => names[n]!).sort();
       return wantedBy;
     },
   };
@@ -76,12 +82,18 @@ function buildItem(key: string, e: VariantEntry): BuildItem {
  */
 export class BuildPlanner {
   private readonly platforms = new Map<string, PlatformState>();
-  private readonly nodes = new Map<string, { platformKey: string; keys: Map<string, number> }>();
+  /** Each node's number, platform and the entries it wants, with its merge position in each. */
+  private readonly nodes = new Map<string, { number: number; platformKey: string; wants: Map<VariantEntry, number> }>();
+  /**
+   * Node ids by number: variants key their nodes by a small number, which hashes faster than the
+   * id string (a full plan sets a million of them). Numbers are not reused; ids are few.
+   */
+  private readonly names: string[] = [];
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), held: new Set(), heldByCpv: new Map(), sorted: null };
+      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -89,51 +101,57 @@ export class BuildPlanner {
 
   /** Replaces a node's needs; returns the variant keys that appeared in or left the plan. */
   updateNode(needs: NodeNeeds): { added: string[]; removed: string[] } {
-    // Variant key → merge position of its first occurrence; Variant objects are made only for new variants.
-    const next = new Map<string, number>();
-    needs.wants.forEach((w, i) => {
-      const k = `${needs.platformKey}|${w.cpv}|${sortedFlags(w.use).join(",")}`;
-      if (!next.has(k)) next.set(k, i);
-    });
-    const prev = this.nodes.get(needs.nodeId);
+    const p = this.platform(needs.platformKey);
     const added: string[] = [];
     const removed: string[] = [];
+    // Entry → merge position of its first occurrence; entries are made only for new variants.
+    const next = new Map<VariantEntry, number>();
+    needs.wants.forEach((w, i) => {
+      const use = sortedFlags(w.use);
+      const joined = use.join(",");
+      let byUse = p.byCpv.get(w.cpv);
+      if (byUse === undefined) p.byCpv.set(w.cpv, (byUse = new Map()));
+      let e = byUse.get(joined);
+      if (e === undefined) {
+        const variant: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use, ...(w.disabled === undefined ? {} : { disabled: sortedFlags(w.disabled) }) };
+        e = { key: `${needs.platformKey}|${w.cpv}|${joined}`, variant, positions: new Map(), order: i };
+        byUse.set(joined, e);
+        p.variants.set(e.key, e);
+        added.push(e.key);
+      }
+      if (!next.has(e)) next.set(e, i);
+    });
+    const prev = this.nodes.get(needs.nodeId);
+    const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     if (prev !== undefined) {
-      const p = this.platform(prev.platformKey);
-      for (const k of prev.keys.keys()) {
-        if (prev.platformKey === needs.platformKey && next.has(k)) continue;
-        const e = p.variants.get(k)!;
-        const pos = e.positions.get(needs.nodeId);
-        e.positions.delete(needs.nodeId);
-        p.sorted = null;
+      const pp = this.platform(prev.platformKey);
+      for (const e of prev.wants.keys()) {
+        if (next.has(e)) continue;
+        const pos = e.positions.get(node);
+        e.positions.delete(node);
+        pp.sorted = null;
         if (e.positions.size === 0) {
-          p.variants.delete(k);
-          removed.push(k);
+          pp.variants.delete(e.key);
+          const byUse = pp.byCpv.get(e.variant.cpv)!;
+          byUse.delete(e.variant.use.join(","));
+          if (byUse.size === 0) pp.byCpv.delete(e.variant.cpv);
+          removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
           e.order = Math.min(...e.positions.values());
         }
       }
     }
-    const p = this.platform(needs.platformKey);
     // A node seen for the first time is in no variant yet: nothing to look up before adding it.
     const known = prev !== undefined;
-    for (const [k, pos] of next) {
-      let e = p.variants.get(k);
-      if (e === undefined) {
-        const w = needs.wants[pos]!;
-        const variant: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use: sortedFlags(w.use), ...(w.disabled === undefined ? {} : { disabled: sortedFlags(w.disabled) }) };
-        e = { variant, positions: new Map(), order: pos };
-        p.variants.set(k, e);
-        added.push(k);
-      }
-      const before = known ? e.positions.get(needs.nodeId) : undefined;
-      e.positions.set(needs.nodeId, pos);
+    for (const [e, pos] of next) {
+      const before = known ? e.positions.get(node) : undefined;
+      e.positions.set(node, pos);
       if (pos < e.order) e.order = pos;
       else if (before === e.order && pos > before) e.order = Math.min(...e.positions.values());
       if (before !== pos) p.sorted = null;
     }
-    this.nodes.set(needs.nodeId, { platformKey: needs.platformKey, keys: next });
+    this.nodes.set(needs.nodeId, { number: node, platformKey: needs.platformKey, wants: next });
     return { added, removed };
   }
 
@@ -186,7 +204,7 @@ export class BuildPlanner {
       const entries = [...p.variants].filter(([key]) => !p.held.has(key));
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
       entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-      p.sorted = entries.map(([key, e]) => buildItem(key, e));
+      p.sorted = entries.map(([key, e]) => buildItem(key, e, this.names));
     }
     return p.sorted;
   }
@@ -200,7 +218,7 @@ export class BuildPlanner {
       return e === undefined || p.held.has(key) ? [] : [[key, e] as const];
     });
     entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-    return entries.map(([key, e]) => buildItem(key, e));
+    return entries.map(([key, e]) => buildItem(key, e, this.names));
   }
 
   platformKeys(): string[] {
@@ -209,7 +227,7 @@ export class BuildPlanner {
 
   /** A stable key of what the node currently wants (to notify once per plan). */
   nodeNeedsKey(nodeId: string): string {
-    return [...(this.nodes.get(nodeId)?.keys.keys() ?? [])].sort().join("\n");
+    return [...(this.nodes.get(nodeId)?.wants.keys() ?? [])].map((e) => e.key).sort().join("\n");
   }
 
   /** Whether everything the node would compile is on its binhost: then it can be told to emerge -g. */
@@ -217,7 +235,7 @@ export class BuildPlanner {
     const n = this.nodes.get(nodeId);
     if (n === undefined) return false;
     const held = this.platform(n.platformKey).held;
-    for (const k of n.keys.keys()) if (!held.has(k)) return false;
+    for (const e of n.wants.keys()) if (!held.has(e.key)) return false;
     return true;
   }
 }
