@@ -279,12 +279,14 @@ export class Coordinator {
     if (users === null || server === null) {
       throw new ApiError("failed-precondition", "the bus is an external cluster: create the node's user there (see README, per-node permissions)");
     }
-    // One at a time: each enrollment rewrites the users file and the server's config, then reloads it.
-    const credentials = await this.enrolling(async () => {
-      const c = await users.enroll(node);
-      await server.reload(users.serverConfig());
-      return c;
+    // One at a time: each enrollment rewrites the users file. Enrollments arriving together share
+    // the server's next reload (its config is taken when the reload starts, so it has them all).
+    const credentials = await this.enrolling(() => users.enroll(node));
+    this.nextReload ??= this.reloading.catch(() => undefined).then(() => {
+      this.nextReload = null;
+      return (this.reloading = server.reload(users.serverConfig()));
     });
+    await this.nextReload;
     await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
     this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
     return { credentials, urls: [this.config.nats.publicUrl ?? this.natsUrl] };
@@ -771,6 +773,9 @@ export class Coordinator {
 
   private readonly rootLocks = new Map<string, SerialLock>();
   private readonly enrolling = serialLock();
+  /** The bus server's reload in progress, and the one queued after it (joined by every enrollment until it starts). */
+  private reloading: Promise<void> = Promise.resolve();
+  private nextReload: Promise<void> | null = null;
 
   /** Workers sharing a builder root take turns: two emerges in one ROOT would fight over its vdb. */
   private rootLock(root: string): SerialLock {
