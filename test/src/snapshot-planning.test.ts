@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,6 +18,8 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
   let fleet: FleetManifest;
   let c: Coordinator;
   let current: string;
+  /** A package the builders' tree has (a report naming one it lacks plans nothing). */
+  let cpv: string;
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-snapshot-plan-"));
@@ -27,6 +29,8 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
     // No workers: this test is about what gets planned, not built.
     c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!, { mirror: { enabled: true, port: await freePort(), tree } });
     current = await c.mirror!.publish(tree);
+    const cat = (await readdir(join(tree, "metadata/md5-cache"))).sort()[0]!;
+    cpv = `${cat}/${(await readdir(join(tree, "metadata/md5-cache", cat))).sort()[0]!}`;
   });
 
   after(async () => {
@@ -42,7 +46,10 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
         generatedAtUnixMs: BigInt(generatedAt),
         platform: { arch: "amd64", key: fleet.platforms[0]!.key },
         snapshots: [{ repo: "gentoo", id: snapshot }],
-        plan: [{ kind: MergeKind.EBUILD, cpv: "app-misc/hello-2.1", use: ["nls"], useDisabled: [] }],
+        plan: [
+          { kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] },
+          { kind: MergeKind.EBUILD, cpv: "app-misc/not-in-the-tree-1.0", use: [], useDisabled: [] },
+        ],
       }),
     );
 
@@ -64,10 +71,10 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
     }
   });
 
-  test("once the node is on the current snapshot its needs enter the build list", async () => {
+  test("once the node is on the current snapshot its needs enter the build list, except what the builders' tree lacks", async () => {
     await c.ingest(subjects.report("node-x"), report(current, Date.now() + 1));
     const list = c.planner.buildList(fleet.platforms[0]!.key);
-    assert.deepEqual(list.map((i) => i.variant.cpv), ["app-misc/hello-2.1"]);
+    assert.deepEqual(list.map((i) => i.variant.cpv), [cpv]);
     assert.equal((await readFile(join(tmp, "coordinator/mirror/current/metadata/timestamp.chk"), "utf8")).trim(), current);
   });
 });

@@ -27,6 +27,7 @@ import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
+import { BuilderTree } from "./builder-tree.js";
 import { type SerialLock, serialLock } from "./serial-lock.js";
 import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
 import { type CommandSigningKey, commitSigningKey, createNextSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
@@ -107,6 +108,7 @@ export class Coordinator {
     readonly mirror: SnapshotMirror | null,
   ) {
     this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
+    for (const p of config.platforms) this.trees.set(p.key, new BuilderTree(p.root, (args) => this.portageq(p, args)));
     this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
     this.board = new BuildBoard(log);
     this.rollouts = new RolloutManager(
@@ -443,7 +445,17 @@ export class Coordinator {
       return 0;
     }
     // Held packages are never built: the node compiles them, and they do not block its update.
-    const wants = n.pending.filter((p) => !p.binary && this.policy.holdFor(n.platformKey, p.cpv) === null);
+    // Nor is anything the builders' tree lacks: a report names packages, it does not make them.
+    const tree = this.trees.get(n.platformKey);
+    const wants = [];
+    for (const p of n.pending) {
+      if (p.binary || this.policy.holdFor(n.platformKey, p.cpv) !== null) continue;
+      if (tree !== undefined && !(await tree.has(p.cpv))) {
+        this.log.warn({ node: nodeId, platform: n.platformKey, cpv: p.cpv }, "package not in the builders' tree: not built");
+        continue;
+      }
+      wants.push(p);
+    }
     const { added } = this.planner.updateNode({ nodeId, platformKey: n.platformKey, wants });
     await this.enqueueNew(n.platformKey, added, nonce);
     return added.length;
@@ -567,10 +579,20 @@ export class Coordinator {
     return r.exitCode === 0;
   }
 
+  /** portageq in a builder root. */
+  private async portageq(p: PlatformConfig, args: readonly string[]): Promise<{ exitCode: number; stdout: string }> {
+    const [file, ...prefix] = this.config.portage.portageq;
+    const r = await execa(file!, [...prefix, ...args], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false });
+    return { exitCode: r.exitCode ?? 1, stdout: r.stdout };
+  }
+
   /** `emerge --sync` in each builder root, then every node of those platforms is told to sync (agents re-report after). */
   private async syncTrees(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[] }> {
     const failed: string[] = [];
-    for (const p of this.platformsOf(platformKey)) if (!(await this.portage(p, ["--sync"], "builder sync failed"))) failed.push(p.name);
+    for (const p of this.platformsOf(platformKey)) {
+      if (!(await this.portage(p, ["--sync"], "builder sync failed"))) failed.push(p.name);
+      this.trees.get(p.key)?.forget();
+    }
     const first = this.config.platforms[0];
     const tree = this.config.mirror.tree ?? (first === undefined ? undefined : join(first.root, "var/db/repos", this.config.mirror.repo));
     if (this.mirror !== null && tree !== undefined) {
@@ -772,6 +794,8 @@ export class Coordinator {
   }
 
   private readonly rootLocks = new Map<string, SerialLock>();
+  /** Per platform with a builder: which ebuilds its tree has. */
+  private readonly trees = new Map<string, BuilderTree>();
   private readonly enrolling = serialLock();
   /** The bus server's reload in progress, and the one queued after it (joined by every enrollment until it starts). */
   private reloading: Promise<void> = Promise.resolve();
