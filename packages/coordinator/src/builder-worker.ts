@@ -38,13 +38,12 @@ export interface BuilderWorkerOptions {
   readonly config: CoordinatorConfig;
   readonly kv: KV;
   readonly log: Logger;
-  readonly onBuilt: (variant: string) => void;
   /** Build output as it comes, for the build-log stream. */
   readonly onLog: (variant: string, text: string) => void;
   /** Why a queued variant must not be built now (held since it was queued), or null. */
   readonly refuse: (variant: string, cpv: string) => string | null;
-  /** Whether the platform's binhost holds a variant; `reread`: read its Packages again first (after a build). */
-  readonly binhostHolds: (variant: string, reread: boolean) => Promise<boolean>;
+  /** Whether the platform's binhost holds a variant (its Packages as it is now). */
+  readonly binhostHolds: (variant: string) => Promise<boolean>;
   /** Workers sharing a builder root take turns. */
   readonly exclusive: SerialLock;
   /** Builder environment on top of the configured one (binpkg signing). */
@@ -108,13 +107,12 @@ export class BuilderWorker {
     const key = variantKey(variant);
     const entry = await this.kv.get(recordKey(key));
     const current = entry !== null && entry.operation === "PUT" ? (entry.json() as BuildRecord) : null;
-    // The binhost as last read (at start and after every build): a build that finished before a crash is in it.
-    if (current?.state === "succeeded" || (await this.o.binhostHolds(key, false))) {
+    // The binhost's index as it is now: a build that finished before a crash is in it.
+    if (current?.state === "succeeded" || (await this.o.binhostHolds(key))) {
       if (current?.state !== "succeeded") {
         await this.record(key, { key, state: "succeeded", builder: this.name, attempt: current?.attempt ?? 1, startedAt: current?.startedAt ?? Date.now(), renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: [] }, entry?.revision ?? null);
       }
       this.log.info({ variant: key }, "already built, not building again");
-      this.o.onBuilt(key);
       m.ack();
       return;
     }
@@ -164,10 +162,9 @@ export class BuilderWorker {
     }
     const tail = String(r.all ?? "").split("\n").slice(-30);
     const latest = await this.kv.get(recordKey(key));
-    if (r.exitCode === 0 && (await this.o.binhostHolds(key, true))) {
+    if (r.exitCode === 0 && (await this.o.binhostHolds(key))) {
       await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
       this.log.info({ variant: key }, "build succeeded");
-      this.o.onBuilt(key);
       m.ack();
       return;
     }

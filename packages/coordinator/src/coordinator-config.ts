@@ -150,3 +150,8 @@ export type CoordinatorConfig = z.output<typeof CoordinatorConfigSchema>;
 export type CoordinatorConfigInput = z.input<typeof CoordinatorConfigSchema>;
 export const coordinatorConfig = (v: CoordinatorConfigInput): CoordinatorConfig => parseConfig(CoordinatorConfigSchema, v);
 export const loadCoordinatorConfig = (file: string): Promise<CoordinatorConfig> => loadConfigFile(CoordinatorConfigSchema, file);
+
+/** The CA file bus connections verify the server with, when the bus speaks TLS. */
+export function busCaFile(config: CoordinatorConfig): string | undefined {
+  return config.nats.ca ?? config.nats.tls?.cert;
+}

@@ -17,8 +17,9 @@ import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfle
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
-import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
-import type { CoordinatorConfig } from "./coordinator-config.js";
+import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject, rootLocks, startBuilderWorkers } from "./builder-pool.js";
+import { type PlatformConfig, recordKey } from "./builder-worker.js";
+import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
@@ -28,16 +29,12 @@ import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
 import { BuilderTree } from "./builder-tree.js";
-import { type SerialLock, serialLock } from "./serial-lock.js";
+import { serialLock } from "./serial-lock.js";
 import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
 import { type CommandSigningKey, commitSigningKey, createNextSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped";
 
-const BUILDS_STREAM = { name: "BINFLEET_BUILDS", subjects: ["binfleet.build.>"], retention: RetentionPolicy.Workqueue, duplicate_window: 10 * 60 * 1_000_000_000 };
-const BUILD_LOGS_STREAM = { name: "BINFLEET_BUILD_LOGS", subjects: ["binfleet.buildlog.>"], max_age: 14 * 24 * 3600 * 1_000_000_000, max_msg_size: 256 * 1024 };
-const buildSubject = (platform: string): string => `binfleet.build.${platform}`;
-export const buildLogSubject = (buildId: string): string => `binfleet.buildlog.${buildId}`;
 const PROGRESS_CONSUMER = "coordinator-progress";
 
 type CommandAction = MessageInitShape<typeof CommandSchema>["action"];
@@ -56,11 +53,6 @@ export interface PlanEntry {
  * rollouts). JetStream streams and KV are its only state: on start it rebuilds
  * the plan from the latest report of every node.
  */
-/** The CA file bus connections verify the server with, when the bus speaks TLS. */
-export function busCaFile(config: CoordinatorConfig): string | undefined {
-  return config.nats.ca ?? config.nats.tls?.cert;
-}
-
 export class Coordinator {
   private state: CoordinatorState = "starting";
   private readonly stopping = new AbortController();
@@ -324,8 +316,16 @@ export class Coordinator {
   async start(): Promise<void> {
     const requireApproval = (pk: string): boolean => this.platformByKey.get(pk)?.requireApproval ?? this.config.policy.requireApproval;
     this.policyStore = await PolicyStore.open(this.policyKv, { configHolds: this.config.policy.hold, requireApproval, autoApprove: this.config.policy.autoApprove });
+    this.closers.push(() => this.policyStore!.stop());
     await this.board.follow(this.builds);
     this.closers.push(() => this.board.stop());
+    // A build finished, by this process's workers or a builder process elsewhere: take it in.
+    this.closers.push(
+      this.board.subscribe((r) => {
+        const p = r.state === "succeeded" ? this.platformByKey.get(r.key.slice(0, r.key.indexOf("|"))) : undefined;
+        if (p !== undefined) void this.built(p, r.key);
+      }),
+    );
     for (const p of this.config.platforms) {
       await this.refreshBinhost(p);
       // Portage verifies binpkg signatures by default: sign everything, and let the builder trust
@@ -342,7 +342,9 @@ export class Coordinator {
     const heartbeats = this.nc.subscribe("binfleet.heartbeat.*", { callback: (err, m) => void (err === null && this.heartbeat(m.subject, m.data)) });
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
-    for (const p of this.config.platforms) for (let i = 0; i < p.workers; i++) this.loops.push(this.workerLoop(p, i));
+    this.loops.push(
+      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, signingKeys: this.binpkgKeys, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+    );
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
     this.closers.push(() => clearInterval(ticker));
@@ -756,44 +758,8 @@ export class Coordinator {
     }
   }
 
-  private workerLoop(p: PlatformConfig, index: number): Promise<void> {
-    const name = `builders-${p.name}`;
-    const signing = this.binpkgKeys.get(p.name)!;
-    const worker = new BuilderWorker({
-      name: `${p.name}#${index}@${this.instance}`,
-      platform: p,
-      config: this.config,
-      kv: this.builds,
-      log: this.log.child({ worker: `${p.name}#${index}` }),
-      onBuilt: (key) => void this.built(p, key),
-      onLog: (key, text) => void this.js.publish(buildLogSubject(recordKey(key)), new TextEncoder().encode(text)).catch(() => undefined),
-      refuse: (key, cpv) => {
-        const hold = this.policy.holdFor(p.key, cpv);
-        if (hold !== null) return `held (${hold.atom})`;
-        return this.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
-      },
-      binhostHolds: async (key, reread) => {
-        if (reread) await this.refreshBinhost(p);
-        return this.planner.isHeld(key);
-      },
-      exclusive: this.rootLock(p.root),
-      buildEnv: { FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: signing.fingerprint },
-    });
-    return consumeUntilAborted({
-      signal: this.stopping.signal,
-      log: this.log,
-      what: `builds ${p.name}#${index}`,
-      open: async () => {
-        await this.jsm.consumers.info(BUILDS_STREAM.name, name).catch(() =>
-          this.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: this.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }),
-        );
-        return (await this.js.consumers.get(BUILDS_STREAM.name, name)).consume({ max_messages: 1 });
-      },
-      handle: (m) => worker.handle(m),
-    });
-  }
-
-  private readonly rootLocks = new Map<string, SerialLock>();
+  /** Each builder root's turn: local workers and gc take turns writing its PKGDIR. */
+  private readonly rootLock = rootLocks();
   /** Per platform with a builder: which ebuilds its tree has. */
   private readonly trees = new Map<string, BuilderTree>();
   private readonly enrolling = serialLock();
@@ -801,18 +767,12 @@ export class Coordinator {
   private reloading: Promise<void> = Promise.resolve();
   private nextReload: Promise<void> | null = null;
 
-  /** Workers sharing a builder root take turns: two emerges in one ROOT would fight over its vdb. */
-  private rootLock(root: string): SerialLock {
-    let lock = this.rootLocks.get(root);
-    if (lock === undefined) this.rootLocks.set(root, (lock = serialLock()));
-    return lock;
-  }
-
   private async built(p: PlatformConfig, key: string): Promise<void> {
     const r = this.board.get(key);
     this.counters.builds++;
     if (r !== undefined && r.finishedAt > r.startedAt) this.counters.buildSeconds += (r.finishedAt - r.startedAt) / 1000;
-    // The worker has just read the index again (builds also add dependencies' binaries).
+    // Read the index again: builds also add their dependencies' binaries.
+    await this.refreshBinhost(p);
     this.planner.markHeld(key);
     for (const n of this.registry.all()) if (n.platformKey === p.key) await this.maybeNotify(n.nodeId);
     void this.rollouts.tick();

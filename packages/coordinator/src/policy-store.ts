@@ -39,20 +39,46 @@ export class PolicyStore {
     this.configHolds = configHolds.map((a) => parseAtom(a));
   }
 
+  /**
+   * Loads approvals and holds and follows the bucket: approvals and holds made through another
+   * process (the coordinator, for a builder process) apply here as they are made.
+   */
   static async open(kv: KV, o: { configHolds: readonly string[]; requireApproval: (platformKey: string) => boolean; autoApprove: readonly string[] }): Promise<PolicyStore> {
     const store = new PolicyStore(kv, o.configHolds, o.requireApproval, o.autoApprove.map((a) => parseAtom(a)));
-    for await (const key of await kv.keys()) {
-      const e = await kv.get(key);
-      if (e === null || e.operation !== "PUT") continue;
-      if (key.startsWith("approval.")) {
-        const a = e.json<Approval>();
-        store.approvals.set(a.variant, a);
-      } else if (key.startsWith("hold.")) {
-        const h = e.json<Hold>();
-        store.holds.set(key, { ...h, parsed: parseAtom(h.atom) });
+    const empty = (await kv.status()).values === 0;
+    const watch = await kv.watch();
+    store.stopWatch = () => watch.stop();
+    let loaded: () => void = () => undefined;
+    const initial = new Promise<void>((r) => (loaded = r));
+    if (empty) loaded();
+    void (async () => {
+      for await (const e of watch) {
+        try {
+          if (e.key.startsWith("approval.")) {
+            if (e.operation === "PUT") {
+              const a = e.json<Approval>();
+              store.approvals.set(a.variant, a);
+            }
+          } else if (e.key.startsWith("hold.")) {
+            if (e.operation === "PUT") {
+              const h = e.json<Hold>();
+              store.holds.set(e.key, { ...h, parsed: parseAtom(h.atom) });
+            } else store.holds.delete(e.key);
+          }
+        } catch {
+          // An unreadable entry changes nothing.
+        }
+        if (e.delta === 0) loaded();
       }
-    }
+    })();
+    await initial;
     return store;
+  }
+
+  private stopWatch: () => void = () => undefined;
+
+  stop(): void {
+    this.stopWatch();
   }
 
   /** Whether a variant needs `binfleet approve` before it is built. */

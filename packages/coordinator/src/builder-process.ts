@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
+import type { Logger } from "@binfleet/shared";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
+import { BusUsers } from "./bus-users.js";
+import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
+import { PolicyStore } from "./policy-store.js";
+
+/**
+ * `binfleet-coordinator builder`: builder workers without the rest of the coordinator, on a build
+ * host or beside the coordinator. It takes jobs from the same queues, holds their leases in the
+ * same bucket and signs with the platform's binpkg key, which must be installed in its builder
+ * root (etc/portage/gnupg-signing, copied from the coordinator's). Its PKGDIR must be the one the
+ * binhost serves (the same directory, or an NFS mount of it): that is where its binaries land.
+ * Killed, its running jobs go to another builder once their lease runs out.
+ */
+export class BuilderProcess {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly policy: PolicyStore,
+    private readonly stopping: AbortController,
+    private readonly loops: Promise<void>[],
+    private readonly log: Logger,
+  ) {}
+
+  static async create(config: CoordinatorConfig, log: Logger): Promise<BuilderProcess> {
+    // On the coordinator's host, an embedded bus is reached with the coordinator's own user.
+    const urls = config.nats.urls.length > 0 ? config.nats.urls : [`nats://127.0.0.1:${config.nats.embeddedPort}`];
+    const credentials = config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : config.nats.urls.length === 0 ? (await BusUsers.load(config.stateDir)).coordinator : null;
+    const ca = busCaFile(config);
+    const nc = await connect({
+      servers: urls,
+      name: `binfleet-builder ${hostname()}`,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass }),
+      ...(ca === undefined ? {} : { tls: { caFile: ca } }),
+    });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+      const kvm = new Kvm(nc);
+      const builds = await kvm.open("binfleet-builds");
+      const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
+      const policy = await PolicyStore.open(await kvm.open("binfleet-policy"), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
+      const signingKeys = new Map<string, SigningIdentity>();
+      for (const p of config.platforms.filter((x) => x.workers > 0)) {
+        const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
+        await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
+        signingKeys.set(p.name, key);
+      }
+      const stopping = new AbortController();
+      const instance = `builder-${hostname()}-${randomUUID().slice(0, 8)}`;
+      const loops = startBuilderWorkers({ config: { ...config, platforms: config.platforms.filter((p) => p.workers > 0) }, js: jetstream(nc), jsm, builds, policy, signingKeys, instance, signal: stopping.signal, log, rootLock: rootLocks() });
+      log.info({ instance, platforms: [...signingKeys.keys()] }, "builder started");
+      return new BuilderProcess(nc, policy, stopping, loops, log);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  /** Finishes the running builds (new jobs are not taken), then leaves the bus. */
+  async shutdown(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled(this.loops);
+    this.policy.stop();
+    await this.nc.drain().catch(() => undefined);
+    this.log.info({}, "builder stopped");
+  }
+}

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { execa } from "execa";
+import { type BuildRecord, heldVariants } from "@binfleet/coordinator";
+import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { createLogger, parsePackagesIndex } from "@binfleet/shared";
+import { until } from "@binfleet/shared/testing";
+import { type FleetHarness, binOf, pretend, sim, startFleet } from "./fleet-harness.js";
+
+const spawnBuilder = (config: string) =>
+  // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.
+  execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "builder", "--config", config], { detached: true, reject: false, all: true });
+type Builder = { child: ReturnType<typeof spawnBuilder>; output: () => string };
+
+describe("builder processes: one killed mid-job, its job is built by another", () => {
+  let tmp: string;
+  let fleet: FleetManifest;
+  let h: FleetHarness;
+  const builders: Builder[] = [];
+
+  /** `binfleet-coordinator builder` on its own copy of the builder root, writing into the binhost's PKGDIR. */
+  const startBuilder = async (name: string): Promise<Builder> => {
+    const p = fleet.platforms[0]!;
+    // Beside the original, at the same depth: the generated root's relative links stay valid.
+    const root = join(tmp, "fleet/builders", name);
+    // What an admin sets up on a build host: the builder root with the platform's signing key, and
+    // the binhost's PKGDIR mounted where Portage writes its binaries.
+    // (gpg-agent's sockets are not copied: they belong to the agent of the original root.)
+    await cp(p.builderRoot, root, { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSocket() });
+    await rm(join(root, "var/cache/binpkgs"), { recursive: true, force: true });
+    await mkdir(join(p.builderRoot, "var/cache/binpkgs"), { recursive: true });
+    await mkdir(join(root, "var/cache"), { recursive: true });
+    await symlink(join(p.builderRoot, "var/cache/binpkgs"), join(root, "var/cache/binpkgs"));
+    const creds = h.coordinator.busCredentials!;
+    const config = {
+      stateDir: join(tmp, `state-${name}`),
+      nats: { urls: [h.coordinator.natsUrl], user: creds.user, pass: creds.pass },
+      platforms: [{ name: p.name, key: p.key, root, workers: 1 }],
+      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: "0.002" }, rootVariable: "BINFLEET_SIM_ROOT" },
+      buildLeaseSeconds: 3,
+    };
+    await writeFile(join(tmp, `${name}.json`), JSON.stringify(config));
+    const child = spawnBuilder(join(tmp, `${name}.json`));
+    let out = "";
+    child.all?.on("data", (d: Buffer) => void (out += d.toString()));
+    const b = { child, output: () => out };
+    builders.push(b);
+    await until(`builder ${name} started`, async () => (out.includes('"msg":"builder started"') ? true : null), 60_000, 100);
+    return b;
+  };
+  const instanceOf = (b: Builder): string => /"instance":"([^"]+)"/.exec(b.output())![1]!;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-failover-"));
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, out: join(tmp, "fleet") });
+    // The coordinator builds nothing itself here: the two builder processes do.
+    h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "test", level: "error", destination: new PassThrough() }), speed: "0", workersOfFirstPlatform: 0, config: { buildLeaseSeconds: 3 } });
+  });
+
+  after(async () => {
+    for (const b of builders) {
+      try {
+        process.kill(-b.child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await b.child;
+    }
+    await h?.teardown();
+    if (process.env["BINFLEET_E2E_KEEP"] === undefined) await rm(tmp, { recursive: true, force: true });
+    else for (const [i, b] of builders.entries()) await writeFile(join(tmp, `builder-${i}.log`), b.output());
+  });
+
+  test("SIGKILL a builder while it builds: another builder takes the job once its lease ends; nodes get every binary once", async () => {
+    const a = await startBuilder("a");
+    const b = await startBuilder("b");
+    const board = h.coordinator.board;
+    const victim = await until("builder a running a build", async () => board.all().find((r) => r.state === "running" && r.builder.endsWith(`@${instanceOf(a)}`)) ?? null, 180_000, 50);
+    process.kill(-a.child.pid!, "SIGKILL");
+    await a.child;
+
+    const taken = await until("the job finished by builder b", async () => {
+      const r = board.get(victim.key);
+      return r?.state === "succeeded" ? r : null;
+    }, 120_000, 250);
+    assert.ok(taken.builder.endsWith(`@${instanceOf(b)}`), `built by b, not ${taken.builder}`);
+    assert.ok(taken.attempt >= 2, "as a second attempt");
+
+    // The coordinator takes in what builder processes built: every node ends up with nothing to compile.
+    for (const n of fleet.nodes) await until(`${n.name} current`, async () => ((await pretend(n.root)).plan.total?.packages === 0 ? true : null), 300_000, 500);
+    const index = parsePackagesIndex(await readFile(join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs/Packages"), "utf8"));
+    const counts = new Map<string, number>();
+    for (const k of heldVariants(fleet.platforms[0]!.key, index)) counts.set(k, (counts.get(k) ?? 0) + 1);
+    assert.equal(counts.get(victim.key), 1, "the interrupted variant is on the binhost once");
+    for (const r of board.all().filter((x: BuildRecord) => x.state === "succeeded")) assert.equal(counts.get(r.key), 1, `${r.key} built exactly once`);
+  });
+});
