@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
-import type { Logger } from "@binfleet/shared";
+import { ConfigError, type Logger } from "@binfleet/shared";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
+import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { BusUsers } from "./bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
 import { PolicyStore } from "./policy-store.js";
@@ -49,7 +50,12 @@ export class BuilderProcess {
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
       const policy = await PolicyStore.open(await kvm.open("binfleet-policy"), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
       const signingKeys = new Map<string, SigningIdentity>();
-      for (const p of config.platforms.filter((x) => x.workers > 0)) {
+      for (const [i, p] of config.platforms.entries()) {
+        if (p.workers === 0) continue;
+        // A root without a tree would fail every job it takes, for the whole fleet: refuse to start.
+        if ((await new BuilderTree(p.root, portageqIn(config.portage, p.root)).repositories()).length === 0) {
+          throw new ConfigError(`builder root ${p.root} (platform ${p.name}) has no repository: sync it, or fix its repos.conf`, "<config>", `platforms.${i}.root`);
+        }
         const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
         await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
         signingKeys.set(p.name, key);

@@ -1,9 +1,20 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { tryParseCpv } from "@binfleet/shared";
+import { execa } from "execa";
+import type { CoordinatorConfig } from "./coordinator-config.js";
 
 /** Runs portageq in the builder root; what the coordinator's configured argv prints. */
 export type PortageqRunner = (args: readonly string[]) => Promise<{ exitCode: number; stdout: string }>;
+
+/** The configured portageq, run in a builder root. */
+export function portageqIn(portage: CoordinatorConfig["portage"], root: string): PortageqRunner {
+  return async (args) => {
+    const [file, ...prefix] = portage.portageq;
+    const r = await execa(file!, [...prefix, ...args], { env: { ...portage.env, [portage.rootVariable]: root }, reject: false });
+    return { exitCode: r.exitCode ?? 1, stdout: r.stdout };
+  };
+}
 
 /**
  * Whether a builder root's repositories have the ebuild of a cpv: a report cannot put on the
@@ -36,6 +47,13 @@ export class BuilderTree {
     }
     this.known.set(cpv, found);
     return found;
+  }
+
+  /** The root's repository directories that exist: none means Portage there has no tree to build from. */
+  async repositories(): Promise<string[]> {
+    const dirs = await (this.repoDirs ??= this.loadRepoDirs());
+    const present = await Promise.all(dirs.map((d) => stat(join(d, "profiles")).then((s) => s.isDirectory(), () => false)));
+    return dirs.filter((_, i) => present[i]);
   }
 
   /** The tree changed (nightly sync): ask again. */

@@ -28,7 +28,7 @@ import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
-import { BuilderTree } from "./builder-tree.js";
+import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { serialLock } from "./serial-lock.js";
 import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
 import { type CommandSigningKey, commitSigningKey, createNextSigningKey, loadOrCreateSigningKey } from "./signing-key.js";
@@ -100,7 +100,7 @@ export class Coordinator {
     readonly mirror: SnapshotMirror | null,
   ) {
     this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
-    for (const p of config.platforms) this.trees.set(p.key, new BuilderTree(p.root, (args) => this.portageq(p, args)));
+    for (const p of config.platforms) this.trees.set(p.key, new BuilderTree(p.root, portageqIn(config.portage, p.root)));
     this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
     this.board = new BuildBoard(log);
     this.rollouts = new RolloutManager(
@@ -579,13 +579,6 @@ export class Coordinator {
     const r = await execa(file!, [...prefix, ...args], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false, all: true });
     if (r.exitCode !== 0) this.log.error({ platform: p.name, exitCode: r.exitCode, tail: String(r.all ?? "").split("\n").slice(-5) }, what);
     return r.exitCode === 0;
-  }
-
-  /** portageq in a builder root. */
-  private async portageq(p: PlatformConfig, args: readonly string[]): Promise<{ exitCode: number; stdout: string }> {
-    const [file, ...prefix] = this.config.portage.portageq;
-    const r = await execa(file!, [...prefix, ...args], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: p.root }, reject: false });
-    return { exitCode: r.exitCode ?? 1, stdout: r.stdout };
   }
 
   /** `emerge --sync` in each builder root, then every node of those platforms is told to sync (agents re-report after). */
