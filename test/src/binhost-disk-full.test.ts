@@ -18,6 +18,7 @@ test("the binhost's disk fills during builds: they fail with ENOSPC, Packages st
     assert.deepEqual(r.badEntries, [], "every index entry is a whole file with its size and MD5");
     assert.deepEqual(r.stray, [], "no temp file, no package the index does not list");
     assert.equal(r.servedEntries, r.indexEntries, "the binhost serves that index");
+    assert.equal(r.duplicateBuilds, 0, "no variant built twice");
     assert.ok(r.nodeBinaries > 0 && r.nodeEbuilds > 0, "the node takes the binaries that fitted and would compile the rest");
   } finally {
     await rm(dir, { recursive: true, force: true });

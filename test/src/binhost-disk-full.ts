@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { generateFleet } from "@binfleet/portage-sim";
 import { type Logger, field, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
+import { heldVariants } from "@binfleet/coordinator";
 import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
 
 export interface DiskFullResult {
@@ -18,6 +19,8 @@ export interface DiskFullResult {
   /** Files in PKGDIR the index does not list (temp files, orphans). */
   readonly stray: readonly string[];
   readonly servedEntries: number;
+  /** Variants the index lists more than once (a variant built twice). */
+  readonly duplicateBuilds: number;
   /** The node's plan against the binhost afterwards: binaries for what fitted, ebuilds for the rest. */
   readonly nodeBinaries: number;
   readonly nodeEbuilds: number;
@@ -29,7 +32,7 @@ async function files(dir: string): Promise<string[]> {
   return out;
 }
 
-const NO_RESULT = { failedForSpace: 0, succeeded: 0, indexEntries: 0, badEntries: [], stray: [], servedEntries: 0, nodeBinaries: 0, nodeEbuilds: 0 };
+const NO_RESULT = { failedForSpace: 0, succeeded: 0, indexEntries: 0, badEntries: [], stray: [], servedEntries: 0, duplicateBuilds: 0, nodeBinaries: 0, nodeEbuilds: 0 };
 
 /**
  * A real full disk on the binhost: the builder's PKGDIR is a 160 KiB tmpfs, too small for one
@@ -60,6 +63,7 @@ export async function buildOnFullDisk(o: { dir: string; log: Logger }): Promise<
     const listed = new Set(index.packages.map((s) => field(s, "PATH")!));
     const stray = (await files(pkgdir)).filter((f) => f !== "Packages" && f !== "Packages.gz" && !listed.has(f));
     const served = parsePackagesIndex(await (await fetch(`${c.binhostUrl(fleet.platforms[0]!.name)}/Packages`)).text());
+    const variants = heldVariants(platformKey, index);
     const plan = (await pretend(fleet.nodes[0]!.root)).plan.entries;
     return {
       skipped: null,
@@ -69,6 +73,7 @@ export async function buildOnFullDisk(o: { dir: string; log: Logger }): Promise<
       badEntries,
       stray,
       servedEntries: served.packages.length,
+      duplicateBuilds: variants.length - new Set(variants).size,
       nodeBinaries: plan.filter((e) => e.kind === "binary").length,
       nodeEbuilds: plan.filter((e) => e.kind === "ebuild").length,
     };

@@ -207,7 +207,7 @@ async function main(): Promise<number> {
   } finally {
     await rm(diskDir, { recursive: true, force: true });
   }
-  const diskFullClean = diskFull["skipped"] !== null || (diskFull["badEntries"] === 0 && diskFull["stray"] === 0 && Number(diskFull["failedForSpace"]) > 0);
+  const diskFullClean = diskFull["skipped"] !== null || (diskFull["badEntries"] === 0 && diskFull["stray"] === 0 && diskFull["duplicateBuilds"] === 0 && Number(diskFull["failedForSpace"]) > 0);
 
   const summary = {
     hostileInputs: TOTAL + 1,
@@ -218,11 +218,13 @@ async function main(): Promise<number> {
     oversizedRefused,
     unauthorizedAccepted,
     lostReports,
-    // Builds are not exercised here; the coordinator crash test in npm test asserts none is built twice.
-    duplicateBuilds: null,
+    // Builds run in the disk-full case (null when it was skipped); the crash and builder-failover tests in npm test assert it too.
+    duplicateBuilds: diskFull["skipped"] === null ? diskFull["duplicateBuilds"] : null,
     diskFull,
     // In npm test (coordinator-crash.test.ts): SIGKILL mid-build and mid-rollout, an agent offline through a rollout.
-    notCovered: ["a builder host killed mid-job (builders run inside the coordinator process; the coordinator SIGKILL case covers their jobs)"],
+    // In npm test rather than here: the coordinator SIGKILLed mid-build and mid-rollout, an agent offline
+    // through a rollout (coordinator-crash.test.ts), a builder process SIGKILLed mid-job (builder-failover.test.ts).
+    inNpmTest: ["coordinator SIGKILL mid-build", "coordinator SIGKILL mid-rollout", "agent offline through a rollout", "builder SIGKILL mid-job"],
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return crashes === 0 && wronglyAccepted === 0 && unauthorizedAccepted === 0 && lostReports === 0 && oversizedRefused && diskFullClean ? 0 : 1;
