@@ -85,6 +85,7 @@ async function main(): Promise<number> {
     phaseStart = Date.now();
   };
   const children: ReturnType<typeof spawnChild>[] = [];
+  const builderRoots: string[] = [];
   let stopping = false;
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
@@ -95,6 +96,8 @@ async function main(): Promise<number> {
     await Promise.race([Promise.allSettled(children), sleep(15_000, undefined, { signal: grace.signal }).catch(() => undefined)]);
     grace.abort();
     for (const c of children) c.kill("SIGKILL");
+    // The builders' binpkg signing started a gpg-agent per builder root: stop those too.
+    for (const root of builderRoots) await execa("gpgconf", ["--homedir", join(root, "etc/portage/gnupg-signing"), "--kill", "gpg-agent"], { reject: false });
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
@@ -106,6 +109,7 @@ async function main(): Promise<number> {
     say(`binfleet demo: state and logs in ${dir}`);
     say(`\n[1/8] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
     const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(dir, "fleet") });
+    builderRoots.push(...fleet.platforms.map((p) => p.builderRoot));
     say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
     const first = fleet.nodes[0]!;
     const before = await pretend(first.root);

@@ -32,6 +32,7 @@ export async function ensureSigningKey(home: string, uid: string): Promise<Signi
  */
 export async function trustSigningKey(home: string, key: SigningIdentity): Promise<void> {
   await mkdir(home, { recursive: true, mode: 0o755 });
-  await gpg(home, ["--import"], key.publicKey);
-  await gpg(home, ["--import-ownertrust"], `${key.fingerprint}:6:\n`);
+  // Public keys and trust need no gpg-agent: none is started, so none is left running on the node.
+  await gpg(home, ["--no-autostart", "--import"], key.publicKey);
+  await gpg(home, ["--no-autostart", "--import-ownertrust"], `${key.fingerprint}:6:\n`);
 }
