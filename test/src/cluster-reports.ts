@@ -90,8 +90,14 @@ export async function reportThroughClusterKill(o: { agents: number; dir: string;
     const kill = victim.kill().then(() => new Promise((r) => setTimeout(r, 1500)));
     const second = kill.then(() => wave(half, o.agents));
     await Promise.all([first, second, kill.then(() => victim.restart())]);
-    const jsm = await jetstreamManager(probe);
-    const stored = (await jsm.streams.info(streams.reports.name)).state.messages;
+    // Right after the restart the cluster may still be electing leaders: JetStream answers a moment later.
+    const stored = await until("the reports stream's state", async () => {
+      try {
+        return (await (await jetstreamManager(probe, { timeout: 2000 })).streams.info(streams.reports.name)).state.messages;
+      } catch {
+        return null;
+      }
+    }, 60_000, 500);
     const c = coordinator;
     await until("the coordinator's view of every report", async () => (c.registry.all().length >= o.agents ? true : null), 60_000, 250).catch(() => null);
     return { agents: o.agents, stored, registered: c.registry.all().length, retries, killed: "n2" };
