@@ -58,7 +58,8 @@ function live(): (line: string | null) => void {
 
 /** A daemon of the demo, its log (stderr) in a file; killed with the demo. */
 function spawnChild(argv: string[], logFile: string) {
-  const c = execa(process.execPath, argv, { reject: false, stdio: ["ignore", "ignore", "pipe"], cleanup: true });
+  // Its own process group: stopping the demo also stops what it started (the builders' emerge and gpg).
+  const c = execa(process.execPath, argv, { reject: false, stdio: ["ignore", "ignore", "pipe"], detached: true });
   c.stderr?.pipe(createWriteStream(logFile));
   return c;
 }
@@ -95,7 +96,14 @@ async function main(): Promise<number> {
     const grace = new AbortController();
     await Promise.race([Promise.allSettled(children), sleep(15_000, undefined, { signal: grace.signal }).catch(() => undefined)]);
     grace.abort();
-    for (const c of children) c.kill("SIGKILL");
+    for (const c of children) {
+      try {
+        process.kill(-c.pid!, "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    }
+    await Promise.allSettled(children);
     // The builders' binpkg signing started a gpg-agent per builder root: stop those too.
     for (const root of builderRoots) await execa("gpgconf", ["--homedir", join(root, "etc/portage/gnupg-signing"), "--kill", "gpg-agent"], { reject: false });
   };
