@@ -6,18 +6,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
-import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
+import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { signCommand, subjects } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { binOf, pretend, sim, startQuietCoordinator } from "./fleet-harness.js";
+import { binOf, pretend, sim, simEmerge, startQuietCoordinator } from "./fleet-harness.js";
 
-async function emerge(root: string, argv: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const code = await runTool("emerge", argv, { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (out += t) });
-  return { code, out };
-}
 describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on the node, and the node is in", () => {
   let tmp: string;
   let fleet: FleetManifest;
@@ -119,8 +114,8 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     assert.ok(compiled !== undefined, "the node has something to compile");
     const cpv = compiled.cpv!;
     // The nightly job's fetch on the builder fills the DISTDIR the binhost serves.
-    assert.equal(await emerge(builder, ["--fetchonly", "--oneshot", `=${cpv}`]).then((r) => r.code), 0);
-    const r = await emerge(node.root, ["--oneshot", `=${cpv}`]);
+    assert.equal(await simEmerge(builder, ["--fetchonly", "--oneshot", `=${cpv}`]).then((r) => r.code), 0);
+    const r = await simEmerge(node.root, ["--oneshot", `=${cpv}`]);
     assert.equal(r.code, 0, r.out);
     const fetched = [...r.out.matchAll(/>>> Downloading '([^']+)'/g)].map((m) => m[1]!);
     assert.ok(fetched.length > 0 && fetched.every((u) => u.startsWith(`${c.distfilesMirror()}/distfiles/`)), fetched.join(", "));

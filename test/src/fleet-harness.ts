@@ -35,6 +35,13 @@ export interface FleetHarness {
   teardown(): Promise<void>;
 }
 
+/** portage-sim's emerge on a root, at full speed: its exit code and everything it printed. */
+export async function simEmerge(root: string, argv: readonly string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await runTool("emerge", argv, { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (out += t) });
+  return { code, out };
+}
+
 /** `emerge -pvuDN --getbinpkg @world` on a node, parsed (and the raw text). */
 export async function pretend(root: string): Promise<{ text: string; plan: ReturnType<typeof parseEmergePretend> }> {
   let text = "";

@@ -6,7 +6,8 @@ import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { SnapshotMirror } from "@binfleet/coordinator";
-import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
+import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { simEmerge } from "./fleet-harness.js";
 import { createLogger } from "@binfleet/shared";
 import { freePort } from "@binfleet/shared/testing";
 
@@ -24,11 +25,6 @@ async function treeDigest(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-async function emergeSync(root: string): Promise<{ code: number; out: string }> {
-  let out = "";
-  const code = await runTool("emerge", ["--sync"], { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0" }, { out: (t) => void (out += t), err: (t) => void (out += t) });
-  return { code, out };
-}
 
 describe("the snapshot mirror: nodes sync the builders' tree from the binhost over real rsync", () => {
   let tmp: string;
@@ -61,7 +57,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     assert.equal(mirror.snapshotId, id);
     const want = await treeDigest(tree);
     for (const n of fleet.nodes) {
-      const r = await emergeSync(n.root);
+      const r = await simEmerge(n.root, ["--sync"]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, new RegExp(`Snapshot: ${id.replace(/[+]/g, "\\+")}`));
       assert.deepEqual(await treeDigest(join(n.root, "var/db/repos/gentoo")), want, `${n.name}'s tree`);
@@ -76,7 +72,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     const id = await mirror.publish(tree);
     assert.equal(id, "Thu, 26 Nov 2026 00:45:01 +0000");
     const node = fleet.nodes[0]!;
-    const r = await emergeSync(node.root);
+    const r = await simEmerge(node.root, ["--sync"]);
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(await treeDigest(join(node.root, "var/db/repos/gentoo")), await treeDigest(tree));
     // The other node has not synced: it is still on the old snapshot, whole.
@@ -97,7 +93,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     await mirror.publish(previous);
     for (let i = 0; i < 6; i++) {
       const next = previous === tree ? other : tree;
-      const [r] = await Promise.all([emergeSync(node.root), new Promise((ok) => setTimeout(ok, i * 15)).then(() => mirror.publish(next))]);
+      const [r] = await Promise.all([simEmerge(node.root, ["--sync"]), new Promise((ok) => setTimeout(ok, i * 15)).then(() => mirror.publish(next))]);
       assert.equal(r.code, 0, r.out);
       const got = await treeDigest(join(node.root, "var/db/repos/gentoo"));
       const same = (a: Map<string, string>, b: Map<string, string>): boolean => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);

@@ -10,10 +10,9 @@ import type { Binrepo, PortageConfig } from "./portage-config.js";
 import type { BinaryCandidate } from "./resolver.js";
 import type { Output } from "./output.js";
 import type { Faults } from "./faults.js";
-import { humanRate, wgetDate } from "./wget-output.js";
+import { FETCH_HEADERS, humanRate, wgetDate } from "./wget-output.js";
 
 const INDEX_HEADERS = { "User-Agent": "Gentoo Portage", "Accept-Encoding": "bzip2,gzip,deflate", Connection: "close" };
-const FETCH_HEADERS = { "User-Agent": "Portage (Gentoo, https://www.gentoo.org) distfile-fetch", Accept: "*/*", "Accept-Encoding": "identity", Connection: "Keep-Alive" };
 
 /** Portage keeps the remote index at /var/cache/edb/binhost/<host>/<path>/Packages (no port: binhosts on one host share it). */
 function cachePath(config: PortageConfig, repo: Binrepo): string {

@@ -6,7 +6,7 @@ import { httpDownload, httpGet, maskPassword } from "./http-get.js";
 import type { Output } from "./output.js";
 import type { PortageConfig } from "./portage-config.js";
 import type { Ebuild } from "./repository.js";
-import { humanRate, wgetDate } from "./wget-output.js";
+import { FETCH_HEADERS, humanRate, wgetDate } from "./wget-output.js";
 
 /** A source file of one ebuild: its name in DISTDIR, its size from the Manifest, where upstream has it. */
 export interface Distfile {
@@ -15,7 +15,6 @@ export interface Distfile {
   readonly uris: readonly string[];
 }
 
-const FETCH_HEADERS = { "User-Agent": "Portage (Gentoo, https://www.gentoo.org) distfile-fetch", Accept: "*/*", "Accept-Encoding": "identity", Connection: "Keep-Alive" };
 
 /**
  * Hosts the simulator stands in for instead of contacting them: Gentoo's public mirrors and the
