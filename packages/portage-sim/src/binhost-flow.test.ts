@@ -8,6 +8,7 @@ import { type MergeEntry, parseEmergePretend, parsePackagesIndex, readVdb } from
 import { fixture, noFixtures } from "@binfleet/shared/testing";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet } from "./fleet-generator.js";
+import { makeSigningKey, trustKey } from "./gpg-test-keys.js";
 import { type StaticServer, serveDirectory } from "./static-server.js";
 
 async function run(tool: "emerge", root: string, argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
@@ -15,23 +16,6 @@ async function run(tool: "emerge", root: string, argv: string[], env: Record<str
   let err = "";
   const code = await runTool(tool, argv, { BINFLEET_SIM_ROOT: root, BINFLEET_SIM_SPEED: "0", ...env }, { out: (t) => void (out += t), err: (t) => void (err += t) });
   return { code, out, err };
-}
-
-/** A signing key in `home` (as the coordinator creates one), returning its fingerprint and public key. */
-async function makeSigningKey(home: string): Promise<{ fpr: string; pub: string }> {
-  await mkdir(home, { recursive: true, mode: 0o700 });
-  await execa("gpg", ["--homedir", home, "--batch", "--passphrase", "", "--quick-gen-key", "Binfleet Test Builder <builder@binfleet.invalid>", "ed25519", "sign", "never"]);
-  const list = (await execa("gpg", ["--homedir", home, "--batch", "--with-colons", "--list-keys"])).stdout;
-  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(list)![1]!;
-  const pub = (await execa("gpg", ["--homedir", home, "--batch", "--armor", "--export", fpr])).stdout;
-  return { fpr, pub };
-}
-
-/** Trusts a key in a Portage verify home (what enrollment does on a node). */
-async function trustKey(home: string, pub: string, fpr: string): Promise<void> {
-  await mkdir(home, { recursive: true, mode: 0o700 });
-  await execa("gpg", ["--homedir", home, "--batch", "--import"], { input: pub });
-  await execa("gpg", ["--homedir", home, "--batch", "--import-ownertrust"], { input: `${fpr}:6:\n` });
 }
 
 /** The USE a plan entry shows, as an explicit USE= value (USE_EXPAND groups back in flag form). */

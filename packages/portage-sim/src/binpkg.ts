@@ -11,7 +11,11 @@ import type { Ebuild, Repository } from "./repository.js";
 
 /** FEATURES=binpkg-signing needs a key and a home; Portage refuses to start without them. */
 export function signingConfig(config: PortageConfig): GpkgSigning | null {
-  if (!config.features.has("binpkg-signing")) return null;
+  return config.features.has("binpkg-signing") ? signingSettings(config) : null;
+}
+
+/** BINPKG_GPG_SIGNING_*: what signs a package, whether or not FEATURES asks for signing (gpkg-sign signs anyway). */
+export function signingSettings(config: PortageConfig): GpkgSigning {
   const home = config.vars["BINPKG_GPG_SIGNING_GPG_HOME"] ?? "";
   const key = config.vars["BINPKG_GPG_SIGNING_KEY"] ?? "";
   if (home === "") throw new SimError("!!! BINPKG_GPG_SIGNING_GPG_HOME is not set", 1, "!!! BINPKG_GPG_SIGNING_GPG_HOME is not set\n");

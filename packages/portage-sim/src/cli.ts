@@ -2,7 +2,7 @@ import { PortageFormatError } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import { type Output, streamOutput } from "./output.js";
 
-export type ToolName = "emerge" | "ebuild" | "portageq";
+export type ToolName = "emerge" | "ebuild" | "portageq" | "gpkg-sign" | "emaint";
 
 type Tool = (argv: readonly string[], env: NodeJS.ProcessEnv, out: Output) => Promise<number>;
 
@@ -11,6 +11,8 @@ const TOOLS: Record<ToolName, () => Promise<Tool>> = {
   emerge: async () => (await import("./emerge.js")).runEmerge,
   ebuild: async () => (await import("./ebuild.js")).runEbuild,
   portageq: async () => (await import("./portageq.js")).runPortageq,
+  "gpkg-sign": async () => (await import("./gpkg-sign.js")).runGpkgSign,
+  emaint: async () => (await import("./emaint.js")).runEmaint,
 };
 
 /** Runs one simulated Portage tool and maps failures to Portage-style stderr and exit codes. */
@@ -31,9 +33,9 @@ export async function runTool(name: ToolName, argv: readonly string[], env: Node
   }
 }
 
-/** `binfleet-sim fleet …`, or `binfleet-sim emerge|ebuild|portageq …`. */
+/** `binfleet-sim fleet …`, or `binfleet-sim emerge|ebuild|portageq|gpkg-sign|emaint …`. */
 export async function runSim(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === "emerge" || cmd === "ebuild" || cmd === "portageq") return runTool(cmd, rest);
+  if (cmd !== undefined && Object.hasOwn(TOOLS, cmd)) return runTool(cmd as ToolName, rest);
   return (await import("./fleet-command.js")).runFleetCommand(argv, streamOutput(process.stdout, process.stderr));
 }

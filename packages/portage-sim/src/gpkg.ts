@@ -44,18 +44,36 @@ function innerTar(prefix: string, files: Readonly<Record<string, string>>, mtime
 export async function createGpkg(content: GpkgContent, compressor: Compressor, signing: GpkgSigning | null): Promise<Buffer> {
   const ext = COMPRESSORS[compressor];
   const metaFiles = Object.fromEntries(Object.entries(content.metadata).map(([k, v]) => [`/${k}`, v]));
-  const members: [string, Buffer][] = [
-    ["gpkg-1", Buffer.alloc(0)],
-    [`metadata.tar.${ext}`, await compress(innerTar("metadata", metaFiles, content.mtime), compressor)],
-  ];
-  if (signing !== null) members.push([`metadata.tar.${ext}.sig`, await gpgSign(signing.home, signing.key, signing.digest, members[1]![1], "detach")]);
+  const metadata = await compress(innerTar("metadata", metaFiles, content.mtime), compressor);
   const image = await compress(innerTar("image", content.files, content.mtime), compressor);
-  members.push([`image.tar.${ext}`, image]);
-  if (signing !== null) members.push([`image.tar.${ext}.sig`, await gpgSign(signing.home, signing.key, signing.digest, image, "detach")]);
+  return assembleGpkg(content.basename, content.mtime, [[`metadata.tar.${ext}`, metadata], [`image.tar.${ext}`, image]], signing);
+}
+
+/** The outer tar: gpkg-1, each inner tarball followed by its detached signature, and the (clear-signed) Manifest. */
+async function assembleGpkg(basename: string, mtime: number, tarballs: readonly [string, Buffer][], signing: GpkgSigning | null): Promise<Buffer> {
+  const members: [string, Buffer][] = [["gpkg-1", Buffer.alloc(0)]];
+  for (const [name, data] of tarballs) {
+    members.push([name, data]);
+    if (signing !== null) members.push([`${name}.sig`, await gpgSign(signing.home, signing.key, signing.digest, data, "detach")]);
+  }
   let manifest: Buffer = Buffer.from(`${members.map(([n, d]) => manifestLine(n, d)).join("\n")}\n`);
   if (signing !== null) manifest = await gpgSign(signing.home, signing.key, signing.digest, manifest, "clear");
   members.push(["Manifest", manifest]);
-  return writeTar(members.map(([name, data]) => ({ name: `${content.basename}/${name}`, data, type: "0", mode: 0o644, mtime: content.mtime })));
+  return writeTar(members.map(([name, data]) => ({ name: `${basename}/${name}`, data, type: "0", mode: 0o644, mtime })));
+}
+
+/**
+ * Signs a gpkg again with another key, as `gpkg-sign` (gpkg.update_signature) does: the package
+ * is verified first (with `verifyHome`, or only its Manifest digests when it may be unsigned), its
+ * tarballs are kept byte for byte, and their signatures and the Manifest's are made anew.
+ */
+export async function resignGpkg(buf: Buffer, signing: GpkgSigning, verifyHome: string | null): Promise<Buffer> {
+  const opened = await openGpkg(buf, verifyHome);
+  const outer = readTar(buf).filter((e) => e.type === "0");
+  const tarballs = outer
+    .map((e) => [e.name.slice(opened.basename.length + 1), e.data] as [string, Buffer])
+    .filter(([name]) => /^(metadata|image)\.tar\.[a-z0-9]+$/.test(name));
+  return assembleGpkg(opened.basename, outer[0]!.mtime, tarballs, signing);
 }
 
 export interface OpenedGpkg {

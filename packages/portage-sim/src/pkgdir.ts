@@ -97,16 +97,26 @@ export function nextBuildId(index: PackagesIndex | null, cpv: string): number {
   return max + 1;
 }
 
+export interface IndexFields {
+  readonly cpv: string;
+  readonly buildId: number | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly repo: string;
+}
+
 /** Writes a built package file into PKGDIR (temp + rename) and returns its index stanza. */
-export async function storeBinpkg(
-  pkgdir: string,
-  relPath: string,
-  data: Buffer,
-  fields: { cpv: string; buildId: number | null; metadata: Readonly<Record<string, string>>; repo: string },
-): Promise<Stanza> {
+export async function storeBinpkg(pkgdir: string, relPath: string, data: Buffer, fields: IndexFields): Promise<Stanza> {
   const full = join(pkgdir, relPath);
   await mkdir(dirname(full), { recursive: true });
   await replaceFile(full, data);
+  return indexEntry(relPath, data, fields, (await stat(full)).mtime);
+}
+
+/**
+ * A package's `Packages` stanza, as bintree._pkgindex_entry makes it: metadata, checksums, and
+ * the file's SIZE and MTIME (what `emaint binhost` compares to tell a stale entry).
+ */
+export function indexEntry(relPath: string, data: Buffer, fields: IndexFields, mtime: Date): Stanza {
   const m = fields.metadata;
   const val = (k: string): string => (m[k] ?? "").replace(/\n$/, "");
   const stanza: [string, string][] = [];
@@ -125,6 +135,6 @@ export async function storeBinpkg(
   if (val("RDEPEND") !== "") stanza.push(["RDEPEND", val("RDEPEND")]);
   stanza.push(["SHA1", createHash("sha1").update(data).digest("hex")], ["SIZE", String(data.length)]);
   if (val("SLOT") !== "0") stanza.push(["SLOT", val("SLOT")]);
-  stanza.push(["USE", val("USE")], ["MTIME", String(Math.floor(Date.now() / 1000))], ["REPO", fields.repo]);
+  stanza.push(["USE", val("USE")], ["MTIME", String(Math.floor(mtime.getTime() / 1000))], ["REPO", fields.repo]);
   return stanza.filter(([k, v]) => v !== "" || k === "USE");
 }
