@@ -8,6 +8,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Coordinator, coordinatorConfig } from "@binfleet/coordinator";
 import { startNatsServer } from "@binfleet/nats-server";
 import { createLogger, signCommand, streams, subjects, verifySignedCommand } from "@binfleet/shared";
+import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
@@ -49,7 +50,7 @@ function realisticReport(node: string): Uint8Array {
     create(AgentReportSchema, {
       nodeId: node,
       generatedAtUnixMs: BigInt(Date.now()),
-      platform: { arch: "amd64", chost: "x86_64-pc-linux-gnu", cflags: "-O2 -pipe -march=x86-64-v3", profile: "default/linux/amd64/23.0", binpkgFormat: "gpkg", key: "amd64-59140adafe1c" },
+      platform: reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu", cflags: "-O2 -pipe -march=x86-64-v3", profile: "default/linux/amd64/23.0" }),
       snapshots: [{ repo: "gentoo", id: "Wed, 25 Nov 2026 00:45:01 +0000" }],
       world: Array.from({ length: 120 }, (_, i) => `cat-${i % 40}/pkg${i}`),
       installed: Array.from({ length: 1500 }, (_, i) => ({

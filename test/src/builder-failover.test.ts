@@ -9,7 +9,7 @@ import { type BuildRecord, heldVariants } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, binOf, pretend, sim, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, binOf, pretend, sim, simBuilderPortage, startFleet } from "./fleet-harness.js";
 
 const spawnBuilder = (config: string) =>
   // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.
@@ -40,7 +40,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
       stateDir: join(tmp, `state-${name}`),
       nats: { urls: [h.coordinator.natsUrl], user: creds.user, pass: creds.pass },
       platforms: [{ name: p.name, key: p.key, root, workers: 1 }],
-      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: "0.002" }, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.002" }),
       buildLeaseSeconds: 3,
     };
     await writeFile(join(tmp, `${name}.json`), JSON.stringify(config));

@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Coordinator, coordinatorConfig } from "@binfleet/coordinator";
 import { type NatsServer, startNatsCluster } from "@binfleet/nats-server";
 import { type Logger, streams, subjects } from "@binfleet/shared";
-import { freePort, until } from "@binfleet/shared/testing";
+import { freePort, reportPlatform, until } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
@@ -27,7 +27,7 @@ export const agentReport = (node: string): Uint8Array =>
     create(AgentReportSchema, {
       nodeId: node,
       generatedAtUnixMs: BigInt(Date.now()),
-      platform: { arch: "amd64", chost: "x86_64-pc-linux-gnu", key: "amd64-59140adafe1c" },
+      platform: reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" }),
       installed: [{ cpv: "dev-libs/openssl-3.0.13", use: ["asm"], iuse: ["asm", "+zlib"] }],
       plan: [{ kind: MergeKind.EBUILD, cpv: "dev-libs/openssl-3.0.14", use: ["asm"], useDisabled: ["zlib"] }],
     }),

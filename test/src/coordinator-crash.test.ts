@@ -17,7 +17,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { freePort, until } from "@binfleet/shared/testing";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
-import { binOf, pretend, sim } from "./fleet-harness.js";
+import { binOf, pretend, sim, simBuilderPortage } from "./fleet-harness.js";
 
 const quiet = () => createLogger({ name: "agent", level: "error", destination: new PassThrough() });
 
@@ -68,7 +68,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
       // Nodes update only through rollouts here; a node without heartbeats for 6 s is offline.
       policy: { notify: "rollout" },
       staleAfterSeconds: 6,
-      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: "0.003" }, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.003" }),
       buildLeaseSeconds: 3,
     };
     configFile = join(tmp, "coordinator.json");

@@ -12,7 +12,7 @@ import { type CoordinatorConfigInput, adminTokenFile, createClient } from "@binf
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
-import { pretend, binOf, sim } from "./fleet-harness.js";
+import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
 
 const json = process.argv.includes("--json");
 const arg = (name: string, fallback: number): number => {
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
       api: { host: "127.0.0.1", port: apiPort },
       // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
       platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
-      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: speed }, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: speed }),
       policy: { requireApproval: true, notify: "rollout" },
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };

@@ -45,7 +45,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const binrepos = await readFile(join(node.root, "etc/portage/binrepos.conf/binfleet.conf"), "utf8");
     assert.match(binrepos, new RegExp(`sync-uri = ${c.binhostUrl(node.platform).replace(/[.]/g, "\\.")}\\n`));
     const keys = await execa("gpg", ["--homedir", join(node.root, "etc/portage/gnupg"), "--batch", "--with-colons", "--list-keys"]);
-    assert.ok(keys.stdout.includes(c.binpkgKeys.get(node.platform)!.fingerprint), "the binhost's signing key is in Portage's keyring");
+    assert.ok(keys.stdout.includes(c.binpkgKeys.current(node.platform)!), "the binhost's signing key is in Portage's keyring");
     const config = JSON.parse(await readFile(configFile, "utf8"));
     assert.equal(config.nodeId, node.name);
     assert.equal(config.nats.user, node.name);

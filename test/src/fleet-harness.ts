@@ -20,6 +20,9 @@ export const binOf = (pkg: string, bin: string): string => join(dirname(requireH
 /** argv of a portage-sim tool, as builders and agents are configured with it. */
 export const sim = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 
+/** A builder's Portage: every tool the coordinator runs, simulated, in builder roots named by BINFLEET_SIM_ROOT. */
+export const simBuilderPortage = (env: Record<string, string> = {}) => ({ emerge: sim("emerge"), portageq: sim("portageq"), gpkgSign: sim("gpkg-sign"), emaint: sim("emaint"), env, rootVariable: "BINFLEET_SIM_ROOT" });
+
 export interface FleetHarness {
   readonly fleet: FleetManifest;
   readonly coordinator: Coordinator;
@@ -61,7 +64,7 @@ export async function startQuietCoordinator(stateDir: string, platform: FleetMan
       http: { host: "127.0.0.1", port: 0 },
       api: { host: "127.0.0.1", port: 0 },
       platforms: [{ name: platform.name, key: platform.key, root: platform.builderRoot, workers: 0 }],
-      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: {}, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: simBuilderPortage(),
       ...config,
     }),
     createLogger({ name: "test", level: "error", destination: new PassThrough() }),
@@ -80,7 +83,7 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
       api: { host: "127.0.0.1", port: 0 },
       ...o.config,
       platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1 })),
-      portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_SPEED: o.speed }, rootVariable: "BINFLEET_SIM_ROOT" },
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: o.speed }),
     }),
     log.child({ component: "coordinator" }),
   );
@@ -100,7 +103,7 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
     jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
       // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost.
-      await trustSigningKey(join(n.root, "etc/portage/gnupg"), coordinator.binpkgKeys.get(n.platform)!);
+      for (const key of coordinator.binpkgKeys.get(n.platform)!.trusted) await trustSigningKey(join(n.root, "etc/portage/gnupg"), key);
       await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
       await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
       // Each node gets its own bus user, limited to its own subjects.

@@ -44,7 +44,7 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
       create(AgentReportSchema, {
         nodeId: "node-x",
         generatedAtUnixMs: BigInt(generatedAt),
-        platform: { arch: "amd64", key: fleet.platforms[0]!.key },
+        platform: { ...fleet.platforms[0]!.settings, key: fleet.platforms[0]!.key },
         snapshots: [{ repo: "gentoo", id: snapshot }],
         plan: [
           { kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] },

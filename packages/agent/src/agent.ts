@@ -8,6 +8,7 @@ import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema }
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import type { AgentConfig } from "./agent-config.js";
+import { type BinpkgKey, BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import { CommandState } from "./command-state.js";
 import { parseEmergeStep } from "./emerge-progress.js";
 import { InvalidRequestError, PortageRunner } from "./portage-runner.js";
@@ -260,6 +261,8 @@ export class Agent {
     this.log.info({ commandId: cmd.id, action: cmd.action.case }, "command accepted");
     // Taken at once, even while an emerge runs: the commands after it may be signed with the new key.
     if (cmd.action.case === "trustKeys") return this.trustKeys(cmd.id, cmd.action.value.keys);
+    // Likewise: binaries signed with a new binhost key may be on the binhost before the next command.
+    if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value.keys);
     if (this.busy !== null) {
       await this.progress(cmd.id, { case: "finished", value: { exitCode: -1, success: false, error: `busy: command ${this.busy} is running` } });
       this.log.warn({ commandId: cmd.id, running: this.busy }, "command refused: another emerge is running");
@@ -283,6 +286,20 @@ export class Agent {
       return;
     }
     this.log.info({ commandId, keys: Object.keys(keys) }, "coordinator keys replaced");
+    await this.progress(commandId, { case: "finished", value: { exitCode: 0, success: true } });
+  }
+
+  private async trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[]): Promise<void> {
+    let changed: { added: string[]; removed: string[] };
+    try {
+      changed = await BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys);
+    } catch (err) {
+      const detail = err instanceof BinpkgTrustError ? err.message : `gpg failed: ${(err as Error).message}`;
+      this.log.warn({ commandId, detail }, "command refused: binpkg keys not trusted");
+      await this.progress(commandId, { case: "finished", value: { exitCode: -1, success: false, error: detail } });
+      return;
+    }
+    this.log.info({ commandId, ...changed }, "binhost signing keys replaced");
     await this.progress(commandId, { case: "finished", value: { exitCode: 0, success: true } });
   }
 

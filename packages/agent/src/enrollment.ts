@@ -1,10 +1,10 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fromJsonString } from "@bufbuild/protobuf";
-import { trustSigningKey } from "@binfleet/binpkg-keys";
 import { NODE_ID_PATTERN } from "@binfleet/shared";
 import { type EnrollNodeResponse, EnrollNodeResponseSchema } from "@binfleet/shared/wire";
 import { type AgentConfig, type AgentConfigInput, agentConfig } from "./agent-config.js";
+import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
 
@@ -116,7 +116,15 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     binreposFile = join(config.root, "etc/portage/binrepos.conf/binfleet.conf");
     await mkdir(dirname(binreposFile), { recursive: true });
     await writeFile(binreposFile, `# Written by binfleet-agent enroll: this node's binhost (platform ${platform.name}).\n[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
-    if (platform.binpkgPublicKey !== "") await trustSigningKey(join(config.root, "etc/portage/gnupg"), { fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey });
+    // Every key of a rotation in progress; a bundle from before rotations existed names only one.
+    const keys = platform.binpkgKeys.length > 0 ? platform.binpkgKeys : platform.binpkgPublicKey === "" ? [] : [{ fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey }];
+    if (keys.length > 0) {
+      await BinpkgTrust.forNode(config.root, config.stateDir)
+        .replace(keys)
+        .catch((err: unknown) => {
+          throw err instanceof BinpkgTrustError ? new EnrollmentError(`bundle for platform ${platform.name}: ${err.message}`, { cause: err }) : err;
+        });
+    }
   }
   // The fleet's snapshot: the node syncs from the binhost, so its ebuilds are the builders'.
   if (bundle.repoSyncUri !== "") {

@@ -7,23 +7,41 @@ export interface SigningIdentity {
   readonly publicKey: string;
 }
 
+/** An OpenPGP v4 fingerprint as gpg prints it in colon listings. */
+export const FINGERPRINT_PATTERN = /^[0-9A-F]{40}$/;
+
 const gpg = (home: string, args: readonly string[], input?: string) =>
   execa("gpg", ["--homedir", home, "--batch", "--no-tty", ...args], { ...(input === undefined ? {} : { input }), reject: true });
 
-/**
- * The OpenPGP key a builder signs binpkgs with (FEATURES=binpkg-signing),
- * created on first use: Ed25519, no passphrase, no expiry, in `home`.
- */
-export async function ensureSigningKey(home: string, uid: string): Promise<SigningIdentity> {
-  await mkdir(home, { recursive: true, mode: 0o700 });
-  let list = (await gpg(home, ["--with-colons", "--list-secret-keys"]).catch(() => ({ stdout: "" }))).stdout;
-  if (!/^fpr:/m.test(list)) {
-    await gpg(home, ["--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never"]);
-    list = (await gpg(home, ["--with-colons", "--list-secret-keys"])).stdout;
-  }
-  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(list)![1]!;
+/** Fingerprints of the secret keys in a signing home, oldest first (gpg lists them in creation order). */
+export async function listSigningKeys(home: string): Promise<string[]> {
+  const list = (await gpg(home, ["--with-colons", "--list-secret-keys"]).catch(() => ({ stdout: "" }))).stdout;
+  // Only the primary key's fpr line (the one right after "sec"): subkeys have their own.
+  return [...list.matchAll(/^sec:.*\nfpr:+([0-9A-F]{40}):/gm)].map((m) => m[1]!);
+}
+
+/** A signing key's identity: its fingerprint and exported public key. */
+export async function signingIdentity(home: string, fingerprint: string): Promise<SigningIdentity> {
   const publicKey = (await gpg(home, ["--armor", "--export", fingerprint])).stdout;
+  if (publicKey === "") throw new Error(`no key ${fingerprint} in ${home}`);
   return { fingerprint, publicKey };
+}
+
+/** A new OpenPGP key for FEATURES=binpkg-signing: Ed25519, no passphrase, no expiry, in `home`. */
+export async function createSigningKey(home: string, uid: string): Promise<SigningIdentity> {
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const before = new Set(await listSigningKeys(home));
+  // --quick-gen-key refuses a uid that exists unless forced: a rotated key has the same uid.
+  await gpg(home, ["--passphrase", "", "--yes", "--quick-gen-key", uid, "ed25519", "sign", "never"]);
+  const created = (await listSigningKeys(home)).find((f) => !before.has(f));
+  if (created === undefined) throw new Error(`gpg created no key in ${home}`);
+  return signingIdentity(home, created);
+}
+
+/** The first signing key in `home`, created on first use. */
+export async function ensureSigningKey(home: string, uid: string): Promise<SigningIdentity> {
+  const first = (await listSigningKeys(home))[0];
+  return first === undefined ? createSigningKey(home, uid) : signingIdentity(home, first);
 }
 
 /**
@@ -35,4 +53,11 @@ export async function trustSigningKey(home: string, key: SigningIdentity): Promi
   // Public keys and trust need no gpg-agent: none is started, so none is left running on the node.
   await gpg(home, ["--no-autostart", "--import"], key.publicKey);
   await gpg(home, ["--no-autostart", "--import-ownertrust"], `${key.fingerprint}:6:\n`);
+}
+
+/** Removes a key from a Portage verify home: binpkgs it signed no longer verify there. */
+export async function distrustSigningKey(home: string, fingerprint: string): Promise<void> {
+  const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--yes", "--no-autostart", "--delete-keys", fingerprint], { reject: false });
+  // Already gone is what was asked for.
+  if (r.exitCode !== 0 && !/not found|No public key/i.test(r.stderr)) throw new Error(`gpg --delete-keys ${fingerprint}: ${r.stderr.trim()}`);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "@binfleet/shared";
 import type { KV } from "@nats-io/kv";
+import { followBucket } from "./kv-follow.js";
 import type { BuildRecord } from "./builder-worker.js";
 
 /**
@@ -16,28 +17,16 @@ export class BuildBoard {
 
   /** Loads the current records and follows changes; resolves once the initial values are in. */
   async follow(kv: KV): Promise<void> {
-    const empty = (await kv.status()).values === 0;
-    const watch = await kv.watch();
-    this.stopWatch = () => watch.stop();
-    let initialized: () => void = () => undefined;
-    const init = new Promise<void>((r) => (initialized = r));
-    if (empty) initialized();
-    void (async () => {
-      for await (const e of watch) {
-        if (e.operation === "PUT") {
-          try {
-            const r = e.json<BuildRecord>();
-            this.records.set(r.key, r);
-            for (const l of this.listeners) l(r);
-          } catch (err) {
-            this.log.warn({ key: e.key, err: (err as Error).message }, "unreadable build record ignored");
-          }
-        }
-        // delta counts the values still to come: 0 once the initial ones are in (resolving again later is a no-op).
-        if (e.delta === 0) initialized();
+    this.stopWatch = await followBucket(kv, (e) => {
+      if (e.operation !== "PUT") return;
+      try {
+        const r = e.json<BuildRecord>();
+        this.records.set(r.key, r);
+        for (const l of this.listeners) l(r);
+      } catch (err) {
+        this.log.warn({ key: e.key, err: (err as Error).message }, "unreadable build record ignored");
       }
-    })();
-    await init;
+    });
   }
 
   stop(): void {

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SigningIdentity } from "@binfleet/binpkg-keys";
 import { type Logger, parsePackagesIndex } from "@binfleet/shared";
 import { AckPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
+import { type BinpkgKeyring, signingReadiness } from "./binpkg-keyring.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
@@ -22,8 +22,8 @@ export interface BuilderPoolOptions {
   readonly jsm: JetStreamManager;
   readonly builds: KV;
   readonly policy: PolicyStore;
-  /** Each platform's binpkg signing key (by platform name). */
-  readonly signingKeys: ReadonlyMap<string, SigningIdentity>;
+  /** Each platform's binpkg signing keys: builds sign with the current one as they start. */
+  readonly keyring: BinpkgKeyring;
   /** Part of every worker's name: tells this process's builds from those of a process that died. */
   readonly instance: string;
   readonly signal: AbortSignal;
@@ -58,11 +58,11 @@ async function pkgdirHolds(p: PlatformConfig, key: string): Promise<boolean> {
  */
 export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
   const loops: Promise<void>[] = [];
+  const ready = signingReadiness();
   for (const p of o.config.platforms) {
     // Workers sharing a builder root take turns: two emerges in one ROOT would fight over its vdb.
     const exclusive = o.rootLock(p.root);
     const consumer = `builders-${p.name}`;
-    const signing = o.signingKeys.get(p.name)!;
     for (let index = 0; index < p.workers; index++) {
       const worker = new BuilderWorker({
         name: `${p.name}#${index}@${o.instance}`,
@@ -78,7 +78,7 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
         },
         binhostHolds: (key) => pkgdirHolds(p, key),
         exclusive,
-        buildEnv: { FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: signing.fingerprint },
+        buildEnv: () => ({ FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.keyring.current(p.name) ?? "" }),
       });
       loops.push(
         consumeUntilAborted({
@@ -91,7 +91,16 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
             );
             return (await o.js.consumers.get(BUILDS_STREAM.name, consumer)).consume({ max_messages: 1 });
           },
-          handle: (m) => worker.handle(m),
+          handle: async (m) => {
+            // A build signed with a key nodes do not trust would be refused by every node: leave the job to a builder that can sign.
+            const unready = await ready(p.root, o.keyring.get(p.name));
+            if (unready !== null) {
+              o.log.error({ platform: p.name, reason: unready }, "builder cannot sign: job left for another builder");
+              m.nak(30_000);
+              return;
+            }
+            await worker.handle(m);
+          },
         }),
       );
     }

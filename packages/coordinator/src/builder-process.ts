@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { join } from "node:path";
-import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { ConfigError, type Logger } from "@binfleet/shared";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingReadiness } from "./binpkg-keyring.js";
 import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { BusUsers } from "./bus-users.js";
@@ -15,8 +14,9 @@ import { PolicyStore } from "./policy-store.js";
 /**
  * `binfleet-coordinator builder`: builder workers without the rest of the coordinator, on a build
  * host or beside the coordinator. It takes jobs from the same queues, holds their leases in the
- * same bucket and signs with the platform's binpkg key, which must be installed in its builder
- * root (etc/portage/gnupg-signing, copied from the coordinator's). Its PKGDIR must be the one the
+ * same bucket and signs with the platform's current binpkg key (the coordinator's choice, followed
+ * through rotations), which must be installed in its builder root (etc/portage/gnupg-signing,
+ * copied from the coordinator's: secret keys never travel on the bus). Its PKGDIR must be the one the
  * binhost serves (the same directory, or an NFS mount of it): that is where its binaries land.
  * Killed, its running jobs go to another builder once their lease runs out.
  */
@@ -24,6 +24,7 @@ export class BuilderProcess {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly policy: PolicyStore,
+    private readonly keyring: BinpkgKeyring,
     private readonly stopping: AbortController,
     private readonly loops: Promise<void>[],
     private readonly log: Logger,
@@ -49,22 +50,24 @@ export class BuilderProcess {
       const builds = await kvm.open("binfleet-builds");
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
       const policy = await PolicyStore.open(await kvm.open("binfleet-policy"), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
-      const signingKeys = new Map<string, SigningIdentity>();
+      const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET));
+      const ready = signingReadiness();
+      const building = config.platforms.filter((p) => p.workers > 0);
       for (const [i, p] of config.platforms.entries()) {
         if (p.workers === 0) continue;
         // A root without a tree would fail every job it takes, for the whole fleet: refuse to start.
         if ((await new BuilderTree(p.root, portageqIn(config.portage, p.root)).repositories()).length === 0) {
           throw new ConfigError(`builder root ${p.root} (platform ${p.name}) has no repository: sync it, or fix its repos.conf`, "<config>", `platforms.${i}.root`);
         }
-        const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
-        await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
-        signingKeys.set(p.name, key);
+        // So would a root that signs with a key nodes do not trust.
+        const unready = await ready(p.root, keyring.get(p.name));
+        if (unready !== null) throw new ConfigError(`builder root ${p.root} (platform ${p.name}) cannot sign: ${unready}`, "<config>", `platforms.${i}.root`);
       }
       const stopping = new AbortController();
       const instance = `builder-${hostname()}-${randomUUID().slice(0, 8)}`;
-      const loops = startBuilderWorkers({ config: { ...config, platforms: config.platforms.filter((p) => p.workers > 0) }, js: jetstream(nc), jsm, builds, policy, signingKeys, instance, signal: stopping.signal, log, rootLock: rootLocks() });
-      log.info({ instance, platforms: [...signingKeys.keys()] }, "builder started");
-      return new BuilderProcess(nc, policy, stopping, loops, log);
+      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, instance, signal: stopping.signal, log, rootLock: rootLocks() });
+      log.info({ instance, platforms: building.map((p) => p.name) }, "builder started");
+      return new BuilderProcess(nc, policy, keyring, stopping, loops, log);
     } catch (err) {
       await nc.close();
       throw err;
@@ -75,6 +78,7 @@ export class BuilderProcess {
   async shutdown(): Promise<void> {
     this.stopping.abort();
     await Promise.allSettled(this.loops);
+    this.keyring.stop();
     this.policy.stop();
     await this.nc.drain().catch(() => undefined);
     this.log.info({}, "builder stopped");

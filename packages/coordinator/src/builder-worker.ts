@@ -46,8 +46,8 @@ export interface BuilderWorkerOptions {
   readonly binhostHolds: (variant: string) => Promise<boolean>;
   /** Workers sharing a builder root take turns. */
   readonly exclusive: SerialLock;
-  /** Builder environment on top of the configured one (binpkg signing). */
-  readonly buildEnv: Readonly<Record<string, string>>;
+  /** Builder environment on top of the configured one (binpkg signing), read as each build starts. */
+  readonly buildEnv: () => Readonly<Record<string, string>>;
 }
 
 /** Builds variants for one platform through Portage, taking jobs from the shared work queue. */
@@ -154,7 +154,7 @@ export class BuilderWorker {
     this.o.onLog(key, `>>> binfleet: building ${job.cpv} (USE: ${variant.use.join(" ") || "none"}), attempt ${attempt} on ${this.name}\n`);
     let r;
     try {
-      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv, USE: await this.useFor(variant, job) }), reject: false, all: true });
+      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: await this.useFor(variant, job) }), reject: false, all: true });
       child.all?.on("data", (chunk: Buffer) => this.o.onLog(key, chunk.toString("utf8")));
       r = await child;
     } finally {

@@ -8,7 +8,7 @@ import {
   CollectGarbageResponseSchema,
   DriftResponseSchema,
   EnrollNodeResponseSchema,
-  RotateCommandKeyResponseSchema,
+  AcceptPlatformResponseSchema, RotateBinpkgKeyResponseSchema, RotateCommandKeyResponseSchema,
   ExplainResponseSchema,
   FleetControlService,
   GetPlanResponseSchema,
@@ -43,7 +43,9 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
   drift [--platform P]                    USE deviations that cost extra builds
   gc [--platform P] [--keep N] [--dry-run] remove binaries no node needs (keeping N versions)
   enroll NODE [--out FILE]                the node's enrollment bundle (bus credentials, keys, binhosts), JSON
+  accept-platform NODE                    take a node's reports for the new platform it reports (profile upgrade, new CFLAGS)
   keys rotate                             sign commands with a new key; nodes are told to trust it (no re-enrollment)
+  keys rotate-binpkg PLATFORM             sign binaries with a new key: nodes trust it first, PKGDIR is re-signed, the old key retired
 
 Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA.
 --json prints each reply in the proto3 JSON mapping, one object per line.`;
@@ -273,9 +275,26 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       emit(CollectGarbageResponseSchema, r, () => `${r.removed.map((x) => `${a.values["dry-run"] === true ? "would remove" : "removed"} ${x}\n`).join("")}>>> ${r.removed.length} binaries, ${mib(r.freedBytes)}${a.values["dry-run"] === true ? " (dry run)" : ""}\n`);
       return 0;
     }
+    case "accept-platform": {
+      const a = opts({});
+      if (a.positionals.length !== 1) throw new UsageError("accept-platform takes one node id");
+      const r = await api.acceptPlatform({ nodeId: a.positionals[0]! }, o);
+      emit(AcceptPlatformResponseSchema, r, () => `>>> ${r.nodeId} is now on platform ${r.platformKey} (was ${r.previousPlatformKey}); asked for a fresh report\n`);
+      return 0;
+    }
     case "keys": {
       const a = opts({});
-      if (a.positionals[0] !== "rotate" || a.positionals.length > 1) throw new UsageError("keys rotate");
+      if (a.positionals[0] === "rotate-binpkg" && a.positionals.length === 2) {
+        const r = await api.rotateBinpkgKey({ platformKey: a.positionals[1]! }, o);
+        emit(RotateBinpkgKeyResponseSchema, r, () => {
+          const lines = [`>>> binaries of ${a.positionals[1]} are now signed with key ${r.fingerprint} (was ${r.previousFingerprint}); ${r.nodesTold.length} nodes told to trust it first`, `>>> ${r.resigned} binaries in PKGDIR signed again`];
+          if (r.previousRetired) lines.push(`>>> key ${r.previousFingerprint} retired: nodes no longer trust it`);
+          else lines.push(` * gpkg-sign refused ${r.failed.length} binaries (${r.failed.slice(0, 5).join(", ")}): key ${r.previousFingerprint} stays trusted; see the coordinator's log, then run this again`);
+          return `${lines.join("\n")}\n`;
+        });
+        return r.previousRetired ? 0 : 1;
+      }
+      if (a.positionals[0] !== "rotate" || a.positionals.length > 1) throw new UsageError("keys rotate | keys rotate-binpkg PLATFORM");
       const r = await api.rotateCommandKey({}, o);
       emit(RotateCommandKeyResponseSchema, r, () => `>>> commands are now signed with key ${r.keyId} (was ${r.previousKeyId}); ${r.nodesTold.length} nodes told to trust it, in order\n`);
       return 0;

@@ -71,11 +71,15 @@ export const CoordinatorConfigSchema = z.object({
     .object({
       emerge: argv.default(["/usr/bin/emerge"]),
       portageq: argv.default(["/usr/bin/portageq"]),
+      /** Signs an existing gpkg again (binpkg key rotation). */
+      gpkgSign: argv.default(["/usr/bin/gpkg-sign"]),
+      /** `emaint binhost --fix` re-indexes the packages gpkg-sign rewrote. */
+      emaint: argv.default(["/usr/sbin/emaint"]),
       env: z.record(z.string(), z.string()).default({}),
       /** Environment variable that points Portage at a builder root. */
       rootVariable: z.string().default("PORTAGE_CONFIGROOT"),
     })
-    .default({ emerge: ["/usr/bin/emerge"], portageq: ["/usr/bin/portageq"], env: {}, rootVariable: "PORTAGE_CONFIGROOT" }),
+    .default({ emerge: ["/usr/bin/emerge"], portageq: ["/usr/bin/portageq"], gpkgSign: ["/usr/bin/gpkg-sign"], emaint: ["/usr/sbin/emaint"], env: {}, rootVariable: "PORTAGE_CONFIGROOT" }),
   policy: z
     .object({
       /** Atoms never built: nodes keep compiling those, and the plan says so. */

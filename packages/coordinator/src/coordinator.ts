@@ -13,7 +13,9 @@ import { execa } from "execa";
 import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
-import { type SigningIdentity, ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
+import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
+import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
+import { resignPkgdir } from "./binpkg-resign.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
@@ -72,8 +74,6 @@ export class Coordinator {
   private commandSeq = BigInt(Date.now()) * 1000n;
   /** Distinguishes this process's workers from those of a coordinator that died. */
   private readonly instance = randomUUID().slice(0, 8);
-  /** Each platform's binpkg signing key (by platform name), set up by start(). */
-  readonly binpkgKeys = new Map<string, SigningIdentity>();
   private api: FleetControlServer | null = null;
   private nightly: NightlyJob | null = null;
   private readonly counters = { installedBinary: 0, compiledLocally: 0, builds: 0, buildSeconds: 0 };
@@ -93,6 +93,8 @@ export class Coordinator {
     readonly builds: KV,
     private readonly policyKv: KV,
     private readonly rolloutKv: KV,
+    /** Each platform's binpkg signing keys (by platform name). */
+    readonly binpkgKeys: BinpkgKeyring,
     private commandKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
@@ -162,6 +164,8 @@ export class Coordinator {
       const builds = await kvm.create("binfleet-builds", { history: 5, replicas });
       const policyKv = await kvm.create("binfleet-policy", { history: 5, replicas });
       const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5, replicas });
+      const binpkgKeys = await BinpkgKeyring.open(await kvm.create(BINPKG_KEYS_BUCKET, { history: 5, replicas }));
+      opened.push(async () => binpkgKeys.stop());
       const key = await loadOrCreateSigningKey(config.stateDir);
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.
@@ -181,7 +185,7 @@ export class Coordinator {
         ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
         : null;
       if (mirror !== null) opened.push(() => mirror.stop());
-      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, key, binhost, tokens, mirror);
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, key, binhost, tokens, mirror);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -264,6 +268,59 @@ export class Coordinator {
   }
 
   /**
+   * Rotates a platform's binpkg signing key without stranding a node: its nodes are told to trust
+   * old and new keys, builders sign with the new one, every binary in PKGDIR is signed again with
+   * it (gpkg-sign, emaint binhost --fix), and only then are nodes told to trust the new key alone.
+   * Commands reach each node in order, so none meets a binary signed with a key it does not trust
+   * yet; an offline node gets every step when it returns. Should gpkg-sign refuse a package, the
+   * old key stays trusted (running the rotation again finishes it).
+   */
+  async rotateBinpkgKey(platform: string, caller: Caller): Promise<{ fingerprint: string; previous: string; nodes: string[]; resigned: number; failed: readonly string[]; retired: boolean }> {
+    const p = this.platform(platform);
+    if (p === null) throw new ApiError(platform === "" ? "invalid-argument" : "not-found", platform === "" ? "which platform? (name or key)" : `no platform ${platform}`);
+    return this.enrolling(async () => {
+      const before = this.binpkgKeys.get(p.name)!;
+      const next = await createSigningKey(signingHome(p.root), signingUid(p.name));
+      const previous = before.current;
+      const both = [...before.trusted.filter((k) => k.fingerprint !== next.fingerprint), next];
+      const nodes = this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId).sort();
+      const tell = async (keys: readonly { fingerprint: string; publicKey: string }[]): Promise<void> => {
+        for (const node of nodes) await this.sendCommand(node, { case: "trustBinpkgKeys", value: { keys: keys.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey })) } });
+      };
+      await this.binpkgKeys.put(p.name, { current: previous, trusted: both });
+      await tell(both);
+      await this.binpkgKeys.put(p.name, { current: next.fingerprint, trusted: both });
+      // In the root's turn: no local build signs with the old key while its packages are re-signed.
+      const r = await this.rootLock(p.root)(() => resignPkgdir({ portage: this.config.portage, root: p.root, pkgdir: p.pkgdir, fingerprint: next.fingerprint, log: this.log }));
+      await this.refreshBinhost(p);
+      const retired = r.failed.length === 0;
+      if (retired) {
+        await this.binpkgKeys.put(p.name, { current: next.fingerprint, trusted: [next] });
+        await tell([next]);
+      }
+      this.log.info({ by: caller.name, role: caller.role, platform: p.name, fingerprint: next.fingerprint, previous, nodes: nodes.length, resigned: r.resigned, failed: r.failed.length, retired }, "binpkg key rotated");
+      return { fingerprint: next.fingerprint, previous, nodes, resigned: r.resigned, failed: r.failed, retired };
+    });
+  }
+
+  /** The platform a node's refused reports are for, when it reports another than it is pinned to. */
+  platformChange(nodeId: string): string | undefined {
+    return this.platformChanges.get(nodeId);
+  }
+
+  /** Pins a node to the platform its refused reports are for, and asks it for a report now. */
+  async acceptPlatform(nodeId: string, caller: Caller): Promise<{ platformKey: string; previous: string }> {
+    const changed = this.platformChanges.get(nodeId);
+    if (changed === undefined) throw new ApiError("failed-precondition", `${nodeId} reports no other platform than the one it is on`);
+    const previous = this.policy.platformPin(nodeId)?.platformKey ?? "";
+    await this.policy.pinPlatform(nodeId, changed, caller.name);
+    this.platformChanges.delete(nodeId);
+    this.log.info({ by: caller.name, role: caller.role, node: nodeId, platform: changed, previous }, "platform change accepted");
+    await this.sendCommand(nodeId, { case: "report", value: {} });
+    return { platformKey: changed, previous };
+  }
+
+  /**
    * Enrolls a node: its own bus user (limited to its subjects), its command consumer, and what its
    * agent and Portage must trust. Enrolling again returns the same credentials.
    */
@@ -328,11 +385,12 @@ export class Coordinator {
     );
     for (const p of this.config.platforms) {
       await this.refreshBinhost(p);
-      // Portage verifies binpkg signatures by default: sign everything, and let the builder trust
-      // its own key (Portage verifies each new package as it goes into PKGDIR).
-      const key = await ensureSigningKey(join(p.root, "etc/portage/gnupg-signing"), `binfleet builder ${p.name} <binpkg@binfleet.invalid>`);
-      await trustSigningKey(join(p.root, "etc/portage/gnupg"), key);
-      this.binpkgKeys.set(p.name, key);
+      // Portage verifies binpkg signatures by default: sign everything (builders trust the keys
+      // themselves as they take their first job: Portage verifies each package it puts in PKGDIR).
+      if (this.binpkgKeys.get(p.name) === undefined) {
+        const key = await ensureSigningKey(signingHome(p.root), signingUid(p.name));
+        await this.binpkgKeys.put(p.name, { current: key.fingerprint, trusted: [key] });
+      }
     }
     const saved: Rollout[] = [];
     for await (const k of await this.rolloutKv.keys()) {
@@ -343,7 +401,7 @@ export class Coordinator {
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
     this.loops.push(
-      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, signingKeys: this.binpkgKeys, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
     );
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
@@ -424,8 +482,18 @@ export class Coordinator {
     }
     const prev = this.registry.get(report.nodeId);
     if (prev !== undefined && prev.reportedAt > Number(report.generatedAtUnixMs)) return;
-    this.registry.report(report, receivedAt);
     const platformKey = report.platform!.key;
+    // A node is on the platform of its first report: one that reports another platform adds no
+    // variants for it until an admin accepts the change (a profile upgrade, a new -march).
+    const pin = this.policy.platformPin(report.nodeId);
+    if (pin === undefined) await this.policy.pinPlatform(report.nodeId, platformKey, "first report");
+    else if (pin.platformKey !== platformKey) {
+      this.platformChanges.set(report.nodeId, platformKey);
+      this.log.warn({ reason: "platform-changed", node: report.nodeId, pinned: pin.platformKey, reported: platformKey, detail: `binfleet accept-platform ${report.nodeId} to accept it` }, "report rejected");
+      return;
+    }
+    this.platformChanges.delete(report.nodeId);
+    this.registry.report(report, receivedAt);
     if (!this.platformByKey.has(platformKey)) this.log.warn({ node: report.nodeId, platform: platformKey }, "report from a platform without a builder: nodes keep compiling");
     const added = await this.replan(report.nodeId);
     this.log.info({ node: report.nodeId, platform: platformKey, pending: this.registry.get(report.nodeId)!.pending.length, newVariants: added }, "report accepted");
@@ -756,6 +824,8 @@ export class Coordinator {
   /** Per platform with a builder: which ebuilds its tree has. */
   private readonly trees = new Map<string, BuilderTree>();
   private readonly enrolling = serialLock();
+  /** Nodes whose latest report is for another platform than their pin: node → reported platform. */
+  private readonly platformChanges = new Map<string, string>();
   /** The bus server's reload in progress, and the one queued after it (joined by every enrollment until it starts). */
   private reloading: Promise<void> = Promise.resolve();
   private nextReload: Promise<void> | null = null;

@@ -142,7 +142,8 @@ export class FleetControlServer {
                   lastHeartbeatUnixMs: BigInt(n.heartbeatAt),
                   pendingBinary: pf.binaryCount,
                   pendingCompile: pf.compileCount,
-                  state: c.registry.state(n, now),
+                  state: c.platformChange(n.nodeId) === undefined ? c.registry.state(n, now) : "platform-changed",
+                  changedPlatformKey: c.platformChange(n.nodeId) ?? "",
                 };
               }),
           };
@@ -350,13 +351,18 @@ export class FleetControlServer {
             distfilesMirror: c.distfilesMirror() ?? "",
             natsCaPem: await c.busCaPem(),
             coordinatorKeys: { [c.signingKey.keyId]: c.signingKey.publicKeyBase64 },
-            platforms: c.config.platforms.map((p) => ({
-              key: p.key,
-              name: p.name,
-              binhostUrl: c.binhostUrl(p.name),
-              binpkgPublicKey: c.binpkgKeys.get(p.name)?.publicKey ?? "",
-              binpkgFingerprint: c.binpkgKeys.get(p.name)?.fingerprint ?? "",
-            })),
+            platforms: c.config.platforms.map((p) => {
+              const keys = c.binpkgKeys.get(p.name);
+              const current = keys?.trusted.find((k) => k.fingerprint === keys.current);
+              return {
+                key: p.key,
+                name: p.name,
+                binhostUrl: c.binhostUrl(p.name),
+                binpkgPublicKey: current?.publicKey ?? "",
+                binpkgFingerprint: current?.fingerprint ?? "",
+                binpkgKeys: keys?.trusted ?? [],
+              };
+            }),
           };
         },
 
@@ -364,6 +370,19 @@ export class FleetControlServer {
           const caller = who(ctx, "admin", "RotateCommandKey");
           const r = await c.rotateCommandKey(caller);
           return { keyId: r.keyId, previousKeyId: r.previousKeyId, nodesTold: r.nodes.slice(0, MAX_ROWS) };
+        },
+
+        async acceptPlatform(req, ctx) {
+          const caller = who(ctx, "admin", "AcceptPlatform", { node: req.nodeId });
+          const node = nodeId(req.nodeId);
+          const r = await c.acceptPlatform(node, caller);
+          return { nodeId: node, platformKey: r.platformKey, previousPlatformKey: r.previous };
+        },
+
+        async rotateBinpkgKey(req, ctx) {
+          const caller = who(ctx, "admin", "RotateBinpkgKey", { platform: req.platformKey });
+          const r = await c.rotateBinpkgKey(req.platformKey, caller);
+          return { fingerprint: r.fingerprint, previousFingerprint: r.previous, nodesTold: r.nodes.slice(0, MAX_ROWS), resigned: r.resigned, failed: r.failed.slice(0, MAX_ROWS), previousRetired: r.retired };
         },
 
         async collectGarbage(req, ctx) {

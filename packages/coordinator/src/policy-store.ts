@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Atom, atomMatches, parseAtom, parseCpv } from "@binfleet/shared";
 import type { KV } from "@nats-io/kv";
+import { followBucket } from "./kv-follow.js";
 
 export interface Hold {
   readonly atom: string;
@@ -17,17 +18,24 @@ export interface Approval {
   readonly at: number;
 }
 
+export interface PlatformPin {
+  readonly platformKey: string;
+  readonly by: string;
+  readonly at: number;
+}
+
 /** KV keys must be subject tokens; variant keys and atoms are not. */
 const digest = (s: string): string => createHash("sha256").update(s).digest("hex").slice(0, 40);
 
 /**
- * Approvals and holds made at run time (`binfleet approve`, `binfleet hold`),
- * kept in the `binfleet-policy` KV bucket and mirrored in memory. Holds from
- * the config file apply too; they cannot be lifted from the CLI.
+ * Approvals, holds and platform pins made at run time (`binfleet approve`, `binfleet hold`, a
+ * node's first report, `binfleet accept-platform`), kept in the `binfleet-policy` KV bucket and
+ * mirrored in memory. Holds from the config file apply too; they cannot be lifted from the CLI.
  */
 export class PolicyStore {
   private readonly approvals = new Map<string, Approval>();
   private readonly holds = new Map<string, Hold & { parsed: Atom }>();
+  private readonly pins = new Map<string, PlatformPin>();
   private readonly configHolds: readonly Atom[];
 
   private constructor(
@@ -45,33 +53,26 @@ export class PolicyStore {
    */
   static async open(kv: KV, o: { configHolds: readonly string[]; requireApproval: (platformKey: string) => boolean; autoApprove: readonly string[] }): Promise<PolicyStore> {
     const store = new PolicyStore(kv, o.configHolds, o.requireApproval, o.autoApprove.map((a) => parseAtom(a)));
-    const empty = (await kv.status()).values === 0;
-    const watch = await kv.watch();
-    store.stopWatch = () => watch.stop();
-    let loaded: () => void = () => undefined;
-    const initial = new Promise<void>((r) => (loaded = r));
-    if (empty) loaded();
-    void (async () => {
-      for await (const e of watch) {
-        try {
-          if (e.key.startsWith("approval.")) {
-            if (e.operation === "PUT") {
-              const a = e.json<Approval>();
-              store.approvals.set(a.variant, a);
-            }
-          } else if (e.key.startsWith("hold.")) {
-            if (e.operation === "PUT") {
-              const h = e.json<Hold>();
-              store.holds.set(e.key, { ...h, parsed: parseAtom(h.atom) });
-            } else store.holds.delete(e.key);
+    store.stopWatch = await followBucket(kv, (e) => {
+      try {
+        if (e.key.startsWith("approval.")) {
+          if (e.operation === "PUT") {
+            const a = e.json<Approval>();
+            store.approvals.set(a.variant, a);
           }
-        } catch {
-          // An unreadable entry changes nothing.
+        } else if (e.key.startsWith("hold.")) {
+          if (e.operation === "PUT") {
+            const h = e.json<Hold>();
+            store.holds.set(e.key, { ...h, parsed: parseAtom(h.atom) });
+          } else store.holds.delete(e.key);
+        } else if (e.key.startsWith("pin.")) {
+          if (e.operation === "PUT") store.pins.set(e.key.slice(4), e.json<PlatformPin>());
+          else store.pins.delete(e.key.slice(4));
         }
-        if (e.delta === 0) loaded();
+      } catch {
+        // An unreadable entry changes nothing.
       }
-    })();
-    await initial;
+    });
     return store;
   }
 
@@ -123,6 +124,17 @@ export class PolicyStore {
     await this.kv.delete(key);
     this.holds.delete(key);
     return true;
+  }
+
+  /** The platform a node is pinned to (node ids are subject tokens: they are KV keys as they are). */
+  platformPin(nodeId: string): PlatformPin | undefined {
+    return this.pins.get(nodeId);
+  }
+
+  async pinPlatform(nodeId: string, platformKey: string, by: string): Promise<void> {
+    const pin: PlatformPin = { platformKey, by, at: Date.now() };
+    await this.kv.put(`pin.${nodeId}`, JSON.stringify(pin));
+    this.pins.set(nodeId, pin);
   }
 
   listHolds(): Hold[] {

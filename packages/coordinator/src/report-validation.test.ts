@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { AgentReportSchema, MergeKind, SignedCommandSchema } from "@binfleet/shared/wire";
+import { reportPlatform } from "@binfleet/shared/testing";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
 
 const good = (over: Record<string, unknown> = {}) =>
@@ -9,7 +10,7 @@ const good = (over: Record<string, unknown> = {}) =>
     AgentReportSchema,
     create(AgentReportSchema, {
       nodeId: "node-1",
-      platform: { arch: "amd64", key: "amd64-0123456789ab" },
+      platform: reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" }),
       plan: [{ kind: MergeKind.EBUILD, cpv: "dev-libs/openssl-3.3.2", use: ["asm", "python_targets_python3_12"] }],
       ...over,
     }),
@@ -22,6 +23,14 @@ function rejected(subject: string, data: Uint8Array, reason: ReportRejectedError
 describe("report validation", () => {
   test("a good report passes", () => {
     assert.equal(validateReport("binfleet.report.node-1", good(), 1024 * 1024).nodeId, "node-1");
+  });
+
+  test("a platform key that is not what the reported settings produce is refused", () => {
+    const other = reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu", cflags: "-O2 -march=znver4" });
+    // Another platform's key with this node's settings: the variants would be filed under it.
+    rejected("binfleet.report.node-1", good({ platform: { ...reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" }), key: other.key } }), "platform-mismatch");
+    rejected("binfleet.report.node-1", good({ platform: { arch: "amd64", key: "amd64-0123456789ab" } }), "platform-mismatch");
+    assert.equal(validateReport("binfleet.report.node-1", good({ platform: other }), 1024 * 1024).platform!.key, other.key);
   });
 
   test("garbage, wrong schema, impersonation, hostile names and 50 MB are refused with a reason", () => {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 // The generator writes tens of thousands of small files: synchronous calls avoid a thread-pool hop per file.
 import { existsSync, mkdirSync as mkdir, rmSync as rm, symlinkSync as symlink, writeFileSync as writeFile } from "node:fs";
 import { join, relative } from "node:path";
-import { type Atom, formatWorld, parseAtom, platformFingerprint } from "@binfleet/shared/portage";
+import { type Atom, type PlatformSettings, formatWorld, parseAtom, platformFingerprint } from "@binfleet/shared/portage";
 import { imageFiles, packageMetadata } from "./package-metadata.js";
 import { isVisible } from "./package-settings.js";
 import { type PortageConfig, loadPortageConfig } from "./portage-config.js";
@@ -56,7 +56,7 @@ export interface FleetManifest {
   readonly repo: string;
   readonly snapshot: string;
   readonly ebuilds: number;
-  readonly platforms: readonly { readonly name: string; readonly key: string; readonly arch: string; readonly chost: string; readonly cflags: string; readonly profile: string; readonly builderRoot: string }[];
+  readonly platforms: readonly { readonly name: string; readonly key: string; readonly arch: string; readonly chost: string; readonly cflags: string; readonly profile: string; readonly settings: PlatformSettings; readonly builderRoot: string }[];
   readonly nodes: readonly { readonly name: string; readonly platform: string; readonly root: string; readonly world: number; readonly installed: number }[];
 }
 
@@ -209,7 +209,7 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
     const stage3 = await resolveInstalled(repo, builderConfig, tree.entries.filter((e) => e.tier === 0 && !e.cp.startsWith("virtual/")).map((e) => parseAtom(e.slots.length > 0 ? `${e.cp}:${e.slots[e.slots.length - 1]}` : e.cp)), []);
     installFromStore(builderDir, stage3, builderConfig, repo, store, pi, buildTime);
     const fp = platformFingerprint({ arch: p.arch, chost: p.chost, cflags: p.cflags, cxxflags: p.cflags, ldflags: "-Wl,-O1 -Wl,--as-needed", profile: p.profile, acceptKeywords: p.arch, binpkgFormat: "gpkg" });
-    manifestPlatforms.push({ name: p.name, key: fp.key, arch: p.arch, chost: p.chost, cflags: p.cflags, profile: p.profile, builderRoot: builderDir });
+    manifestPlatforms.push({ name: p.name, key: fp.key, arch: p.arch, chost: p.chost, cflags: p.cflags, profile: p.profile, settings: fp.settings, builderRoot: builderDir });
   }
 
   const width = String(opts.nodes).length < 3 ? 3 : String(opts.nodes).length;

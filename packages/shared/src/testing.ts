@@ -1,9 +1,10 @@
-// Test support (not part of the public surface): where the shared Portage fixtures live.
+// Test support (not part of the public surface): where the shared Portage fixtures live, and small builders of test input.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { type PlatformSettings, platformFingerprint } from "./platform-key.js";
 
 /** Repository root (this file compiles to packages/shared/dist/testing.js). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -42,4 +43,10 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** A report's platform as an agent computes it: the given settings (the rest empty) and the key they produce. */
+export function reportPlatform(settings: Partial<PlatformSettings>): PlatformSettings & { key: string } {
+  const full: PlatformSettings = { arch: "", chost: "", cflags: "", cxxflags: "", ldflags: "", profile: "", acceptKeywords: "", binpkgFormat: "gpkg", ...settings };
+  return { ...full, key: platformFingerprint(full).key };
 }

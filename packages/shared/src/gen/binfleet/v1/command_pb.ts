@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/command.proto.
  */
 export const file_binfleet_v1_command: GenFile = /*@__PURE__*/
-  fileDesc("ChliaW5mbGVldC92MS9jb21tYW5kLnByb3RvEgtiaW5mbGVldC52MSJDCg1TaWduZWRDb21tYW5kEg8KB2NvbW1hbmQYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEg4KBmtleV9pZBgDIAEoCSKwAgoHQ29tbWFuZBIKCgJpZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgEEhkKEWlzc3VlZF9hdF91bml4X21zGAQgASgDEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgFIAEoAxInCgRzeW5jGAogASgLMhcuYmluZmxlZXQudjEuU3luY0FjdGlvbkgAEisKBnJlcG9ydBgLIAEoCzIZLmJpbmZsZWV0LnYxLlJlcG9ydEFjdGlvbkgAEisKBnVwZGF0ZRgMIAEoCzIZLmJpbmZsZWV0LnYxLlVwZGF0ZUFjdGlvbkgAEjIKCnRydXN0X2tleXMYDSABKAsyHC5iaW5mbGVldC52MS5UcnVzdEtleXNBY3Rpb25IAEIICgZhY3Rpb24idAoPVHJ1c3RLZXlzQWN0aW9uEjQKBGtleXMYASADKAsyJi5iaW5mbGVldC52MS5UcnVzdEtleXNBY3Rpb24uS2V5c0VudHJ5GisKCUtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiEKClN5bmNBY3Rpb24SEwoLc25hcHNob3RfaWQYASABKAkiDgoMUmVwb3J0QWN0aW9uImcKDFVwZGF0ZUFjdGlvbhINCgVhdG9tcxgBIAMoCRIVCg1nZXRiaW5wa2dvbmx5GAIgASgIEg8KB3ByZXRlbmQYAyABKAgSDAoEaG9sZBgEIAMoCRISCgpyb2xsb3V0X2lkGAUgASgJYgZwcm90bzM");
+  fileDesc("ChliaW5mbGVldC92MS9jb21tYW5kLnByb3RvEgtiaW5mbGVldC52MSJDCg1TaWduZWRDb21tYW5kEg8KB2NvbW1hbmQYASABKAwSEQoJc2lnbmF0dXJlGAIgASgMEg4KBmtleV9pZBgDIAEoCSLxAgoHQ29tbWFuZBIKCgJpZBgBIAEoCRIPCgdub2RlX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgEEhkKEWlzc3VlZF9hdF91bml4X21zGAQgASgDEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgFIAEoAxInCgRzeW5jGAogASgLMhcuYmluZmxlZXQudjEuU3luY0FjdGlvbkgAEisKBnJlcG9ydBgLIAEoCzIZLmJpbmZsZWV0LnYxLlJlcG9ydEFjdGlvbkgAEisKBnVwZGF0ZRgMIAEoCzIZLmJpbmZsZWV0LnYxLlVwZGF0ZUFjdGlvbkgAEjIKCnRydXN0X2tleXMYDSABKAsyHC5iaW5mbGVldC52MS5UcnVzdEtleXNBY3Rpb25IABI/ChF0cnVzdF9iaW5wa2dfa2V5cxgOIAEoCzIiLmJpbmZsZWV0LnYxLlRydXN0QmlucGtnS2V5c0FjdGlvbkgAQggKBmFjdGlvbiJ0Cg9UcnVzdEtleXNBY3Rpb24SNAoEa2V5cxgBIAMoCzImLmJpbmZsZWV0LnYxLlRydXN0S2V5c0FjdGlvbi5LZXlzRW50cnkaKwoJS2V5c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPQoVVHJ1c3RCaW5wa2dLZXlzQWN0aW9uEiQKBGtleXMYASADKAsyFi5iaW5mbGVldC52MS5CaW5wa2dLZXkiNAoJQmlucGtnS2V5EhMKC2ZpbmdlcnByaW50GAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAkiIQoKU3luY0FjdGlvbhITCgtzbmFwc2hvdF9pZBgBIAEoCSIOCgxSZXBvcnRBY3Rpb24iZwoMVXBkYXRlQWN0aW9uEg0KBWF0b21zGAEgAygJEhUKDWdldGJpbnBrZ29ubHkYAiABKAgSDwoHcHJldGVuZBgDIAEoCBIMCgRob2xkGAQgAygJEhIKCnJvbGxvdXRfaWQYBSABKAliBnByb3RvMw");
 
 /**
  * What travels on `binfleet.cmd.<node>`: a command and the coordinator's
@@ -110,6 +110,12 @@ export type Command = Message<"binfleet.v1.Command"> & {
      */
     value: TrustKeysAction;
     case: "trustKeys";
+  } | {
+    /**
+     * @generated from field: binfleet.v1.TrustBinpkgKeysAction trust_binpkg_keys = 14;
+     */
+    value: TrustBinpkgKeysAction;
+    case: "trustBinpkgKeys";
   } | { case: undefined; value?: undefined };
 };
 
@@ -143,6 +149,54 @@ export const TrustKeysActionSchema: GenMessage<TrustKeysAction> = /*@__PURE__*/
   messageDesc(file_binfleet_v1_command, 2);
 
 /**
+ * Replace the binhost signing keys Portage trusts on the node (in its verify home) with exactly
+ * these: keys binfleet trusted before and that are not listed are removed; other keys (the
+ * admin's, Gentoo's) are left alone. A rotation sends {old, new} first and {new} once every
+ * binary is signed with the new key.
+ *
+ * @generated from message binfleet.v1.TrustBinpkgKeysAction
+ */
+export type TrustBinpkgKeysAction = Message<"binfleet.v1.TrustBinpkgKeysAction"> & {
+  /**
+   * @generated from field: repeated binfleet.v1.BinpkgKey keys = 1;
+   */
+  keys: BinpkgKey[];
+};
+
+/**
+ * Describes the message binfleet.v1.TrustBinpkgKeysAction.
+ * Use `create(TrustBinpkgKeysActionSchema)` to create a new message.
+ */
+export const TrustBinpkgKeysActionSchema: GenMessage<TrustBinpkgKeysAction> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_command, 3);
+
+/**
+ * @generated from message binfleet.v1.BinpkgKey
+ */
+export type BinpkgKey = Message<"binfleet.v1.BinpkgKey"> & {
+  /**
+   * 40 hex digits, upper case, as gpg prints it
+   *
+   * @generated from field: string fingerprint = 1;
+   */
+  fingerprint: string;
+
+  /**
+   * armored OpenPGP
+   *
+   * @generated from field: string public_key = 2;
+   */
+  publicKey: string;
+};
+
+/**
+ * Describes the message binfleet.v1.BinpkgKey.
+ * Use `create(BinpkgKeySchema)` to create a new message.
+ */
+export const BinpkgKeySchema: GenMessage<BinpkgKey> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_command, 4);
+
+/**
  * emerge --sync, optionally to a given snapshot from the binhost's mirror.
  *
  * @generated from message binfleet.v1.SyncAction
@@ -159,7 +213,7 @@ export type SyncAction = Message<"binfleet.v1.SyncAction"> & {
  * Use `create(SyncActionSchema)` to create a new message.
  */
 export const SyncActionSchema: GenMessage<SyncAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 3);
+  messageDesc(file_binfleet_v1_command, 5);
 
 /**
  * Re-collect and publish a report now.
@@ -174,7 +228,7 @@ export type ReportAction = Message<"binfleet.v1.ReportAction"> & {
  * Use `create(ReportActionSchema)` to create a new message.
  */
 export const ReportActionSchema: GenMessage<ReportAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 4);
+  messageDesc(file_binfleet_v1_command, 6);
 
 /**
  * emerge --getbinpkg --update --deep --newuse @world (or the named atoms).
@@ -219,5 +273,5 @@ export type UpdateAction = Message<"binfleet.v1.UpdateAction"> & {
  * Use `create(UpdateActionSchema)` to create a new message.
  */
 export const UpdateActionSchema: GenMessage<UpdateAction> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_command, 5);
+  messageDesc(file_binfleet_v1_command, 7);
 

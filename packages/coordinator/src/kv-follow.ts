@@ -1,0 +1,22 @@
+import type { KV, KvWatchEntry } from "@nats-io/kv";
+
+/**
+ * Follows a KV bucket: `onEntry` sees every current value, then every change as it is made.
+ * Resolves once the current values are in, with the function that stops following.
+ */
+export async function followBucket(kv: KV, onEntry: (e: KvWatchEntry) => void): Promise<() => void> {
+  const empty = (await kv.status()).values === 0;
+  const watch = await kv.watch();
+  let loaded: () => void = () => undefined;
+  const initial = new Promise<void>((r) => (loaded = r));
+  if (empty) loaded();
+  void (async () => {
+    for await (const e of watch) {
+      onEntry(e);
+      // delta counts the values still to come: 0 once the current ones are in (resolving again later is a no-op).
+      if (e.delta === 0) loaded();
+    }
+  })();
+  await initial;
+  return () => watch.stop();
+}
