@@ -24,6 +24,7 @@ import {
   type BuildSummary,
 } from "@binfleet/shared/wire";
 import * as grpc from "@grpc/grpc-js";
+import { apiClientOptions } from "./api-limits.js";
 import { type Client, createClient } from "./grpc-bridge.js";
 
 const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F] [--ca FILE] [--json] COMMAND …
@@ -123,7 +124,7 @@ export async function main(argv: readonly string[], io: Io = { out: (t) => void 
     const token = g.values["token"] ?? process.env["BINFLEET_TOKEN"] ?? (tokenFile === undefined ? undefined : (await readFile(tokenFile, "utf8")).trim());
     const ca = g.values["ca"] ?? process.env["BINFLEET_CA"];
     const creds = ca === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(await readFile(ca));
-    api = createClient(FleetControlService, server, creds, { "grpc.max_receive_message_length": 64 * 1024 * 1024 });
+    api = createClient(FleetControlService, server, creds, apiClientOptions);
     const metadata = new grpc.Metadata();
     if (token !== undefined) metadata.set("authorization", `Bearer ${token}`);
     return await run(api, metadata, command, cmdArgs, g.json, io);

@@ -5,6 +5,7 @@ import { type Atom, type Logger, NODE_ID_PATTERN, parseAtom } from "@binfleet/sh
 import { BuildState, FleetControlService, type RolloutSchema, type BuildSummarySchema } from "@binfleet/shared/wire";
 import * as grpc from "@grpc/grpc-js";
 import { ApiError, type Caller, type Role } from "./api-access.js";
+import { API_MAX_REPLY_BYTES, API_MAX_REQUEST_BYTES } from "./api-limits.js";
 import type { BuildRecord } from "./builder-worker.js";
 import { recordKey } from "./builder-worker.js";
 import type { Coordinator, PlanEntry } from "./coordinator.js";
@@ -14,7 +15,6 @@ import { RolloutError, type Rollout } from "./rollout-manager.js";
 import { UseDriftAnalyzer } from "./use-drift.js";
 
 /** Requests above this are refused with RESOURCE_EXHAUSTED before they are decoded. */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Replies are capped too: a 10,000-node plan's local compiles are summarized past this many rows. */
 const MAX_ROWS = 20_000;
 
@@ -113,7 +113,7 @@ export class FleetControlServer {
   ) {}
 
   static async start(c: Coordinator, log: Logger): Promise<FleetControlServer> {
-    const server = new grpc.Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES, "grpc.max_send_message_length": 64 * 1024 * 1024 });
+    const server = new grpc.Server({ "grpc.max_receive_message_length": API_MAX_REQUEST_BYTES, "grpc.max_send_message_length": API_MAX_REPLY_BYTES });
     const who = (ctx: CallContext, need: Role, method: string, args: Record<string, unknown> = {}): Caller => {
       const caller = c.authorize(ctx.metadata, need);
       if (need !== "viewer") log.info({ by: caller.name, role: caller.role, method, ...args, peer: ctx.peer }, "api mutation");

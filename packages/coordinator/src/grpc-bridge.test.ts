@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { FleetControlService } from "@binfleet/shared/wire";
 import * as grpc from "@grpc/grpc-js";
 import { ApiError, ApiTokens } from "./api-access.js";
+import { API_MAX_REQUEST_BYTES, apiClientOptions } from "./api-limits.js";
 import { type Client, type Handlers, addService, createClient } from "./grpc-bridge.js";
 
 describe("grpc-js ↔ protobuf-es bridge", () => {
@@ -42,7 +43,7 @@ describe("grpc-js ↔ protobuf-es bridge", () => {
         }
       },
     } as Partial<Handlers<typeof FleetControlService>> as Handlers<typeof FleetControlService>;
-    server = new grpc.Server({ "grpc.max_receive_message_length": 1024 * 1024 });
+    server = new grpc.Server({ "grpc.max_receive_message_length": API_MAX_REQUEST_BYTES });
     addService(server, FleetControlService, handlers, (err) =>
       err instanceof ApiError
         ? { name: err.name, message: err.message, code: err.kind === "not-found" ? grpc.status.NOT_FOUND : err.kind === "unauthenticated" ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED }
@@ -82,16 +83,26 @@ describe("grpc-js ↔ protobuf-es bridge", () => {
     await assert.rejects(client.listNodes({ platformKey: "boom" }, { metadata: as("viewer-token-0123456789") }), (e: grpc.ServiceError) => e.code === grpc.status.INTERNAL && !e.details.includes("secret"));
   });
 
-  test("an oversized request is refused with RESOURCE_EXHAUSTED, and the server keeps serving other clients", async () => {
-    // Its own connection (grpc-js pools subchannels per target): after refusing the message, grpc-js
-    // leaves that HTTP/2 connection stalled; the hostile client pays, the server and others do not.
+  test("an oversized request is refused by the server with RESOURCE_EXHAUSTED; that client and the others keep being served", async () => {
+    // Its own connection (grpc-js pools subchannels per target), to see that this one stays usable.
     const hostile = createClient(FleetControlService, address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
     try {
-      await assert.rejects(hostile.listNodes({ platformKey: "x".repeat(2 * 1024 * 1024) }, { metadata: as("viewer-token-0123456789") }), (e: grpc.ServiceError) => e.code === grpc.status.RESOURCE_EXHAUSTED);
+      await assert.rejects(hostile.listNodes({ platformKey: "x".repeat(API_MAX_REQUEST_BYTES + 1024) }, { metadata: as("viewer-token-0123456789") }), (e: grpc.ServiceError) => e.code === grpc.status.RESOURCE_EXHAUSTED && /Received message larger than max/.test(e.details));
+      assert.equal((await hostile.listNodes({ platformKey: "ok" }, { metadata: as("viewer-token-0123456789"), deadline: Date.now() + 10_000 })).nodes.length, 1);
     } finally {
       hostile.close();
     }
     assert.equal((await client.listNodes({ platformKey: "ok" }, { metadata: as("viewer-token-0123456789") })).nodes.length, 1);
+  });
+
+  test("the CLI's client refuses an oversized request itself, without sending it", async () => {
+    const cli = createClient(FleetControlService, address, grpc.credentials.createInsecure(), { ...apiClientOptions, "grpc.use_local_subchannel_pool": 1 });
+    try {
+      await assert.rejects(cli.listNodes({ platformKey: "x".repeat(API_MAX_REQUEST_BYTES + 1024) }, { metadata: as("viewer-token-0123456789") }), (e: grpc.ServiceError) => e.code === grpc.status.RESOURCE_EXHAUSTED && /Attempted to send message with a size larger than/.test(e.details));
+      assert.equal((await cli.listNodes({ platformKey: "ok" }, { metadata: as("viewer-token-0123456789"), deadline: Date.now() + 10_000 })).nodes.length, 1);
+    } finally {
+      cli.close();
+    }
   });
 
   test("server streaming; a client that stops reading cancels the server's generator", async () => {
