@@ -10,8 +10,8 @@ import { SimRoot } from "./sim-root.js";
 /**
  * `emaint [--check|--fix] binhost`, as Portage's binhost module: --check lists the packages whose
  * `Packages` entry is missing or stale (size or mtime no longer the file's) and those listed but
- * gone; --fix re-indexes the first and drops the second, under the PKGDIR lock. Without a tty,
- * emaint prints no progress bar: a fix prints nothing.
+ * gone (one line each, exit 1); --fix re-indexes the first and drops the second, under the PKGDIR
+ * lock, rewriting the header from the current settings. Without a tty, a fix prints nothing.
  */
 export async function runEmaint(argv: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   const targets = argv.filter((a) => !a.startsWith("-"));
@@ -29,7 +29,8 @@ export async function runEmaint(argv: readonly string[], env: NodeJS.ProcessEnv,
     const { missing, stale } = await survey(config);
     const errors = [...missing.map((m) => `'${m.cpv}' is not in Packages`), ...stale.map((s) => `'${field(s, "CPV")}' is not in the repository`)];
     if (errors.length === 0) return 0;
-    out.out(`\n${errors.join("\n")}\n\n\n`);
+    // One line each and nothing else (the emaint-binhost capture).
+    out.out(errors.map((e) => `${e}\n`).join(""));
     return 1;
   }
   await withPkgdirLock(config.pkgdir, async () => {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { field, parseEmergePretend, parsePackagesIndex } from "@binfleet/shared/portage";
+import { fixture, noFixtures } from "@binfleet/shared/testing";
 import { runTool, type ToolName } from "./cli.js";
 import { generateFleet } from "./fleet-generator.js";
 import { makeSigningKey, trustKey } from "./gpg-test-keys.js";
@@ -54,7 +55,7 @@ describe("re-signing a PKGDIR with another key: gpkg-sign, then emaint binhost -
   });
 
   test("emaint binhost finds nothing to fix in an index the builder wrote", async () => {
-    assert.ok(paths.length >= 2, "packages were built");
+    assert.ok(paths.length >= 3, "packages were built");
     const r = await run("emaint", builder, ["binhost"]);
     assert.deepEqual([r.code, r.out, r.err], [0, "", ""]);
   });
@@ -86,7 +87,7 @@ describe("re-signing a PKGDIR with another key: gpkg-sign, then emaint binhost -
     const check = await run("emaint", builder, ["binhost"]);
     assert.equal(check.code, 1);
     const cpv = field(parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages.find((s) => field(s, "PATH") === paths[0])!, "CPV")!;
-    assert.equal(check.out, `\n'${cpv}' is not in Packages\n\n\n`);
+    assert.equal(check.out, `'${cpv}' is not in Packages\n`);
     const untouched = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages.find((s) => field(s, "PATH") === paths[1])!;
     const fix = await run("emaint", builder, ["binhost", "--fix"]);
     assert.deepEqual([fix.code, fix.out, fix.err], [0, "", ""]);
@@ -100,6 +101,19 @@ describe("re-signing a PKGDIR with another key: gpkg-sign, then emaint binhost -
     assert.deepEqual(index.packages.find((s) => field(s, "PATH") === paths[1]), untouched);
     assert.equal(index.packages.length, paths.length);
     assert.equal((await run("emaint", builder, ["binhost"])).code, 0);
+  });
+
+  test("a package file that is gone: emaint binhost --check says so as Portage does; --fix drops its entry", async () => {
+    const gone = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages.find((s) => field(s, "PATH") === paths[2])!;
+    await rm(join(pkgdir, paths[2]!));
+    const check = await run("emaint", builder, ["binhost", "--check"]);
+    const expected = noFixtures ? `'${field(gone, "CPV")}' is not in the repository\n` : (await readFile(fixture("portage/emaint-binhost/01-emaint-binhost-check-after-delete.stdout"), "utf8")).replace("app-misc/oldtool-1.0", field(gone, "CPV")!);
+    assert.deepEqual([check.code, check.out, check.err], [1, expected, ""]);
+    const fix = await run("emaint", builder, ["binhost", "--fix"]);
+    assert.deepEqual([fix.code, fix.out, fix.err], [0, "", ""]);
+    const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8"));
+    assert.equal(index.packages.some((s) => field(s, "PATH") === paths[2]), false);
+    assert.equal(field(index.header, "PACKAGES"), String(index.packages.length));
   });
 
   test("a package whose signature does not verify is refused and left as it was", async () => {
