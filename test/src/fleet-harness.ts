@@ -1,18 +1,19 @@
 // The fleet as a product for tests and the demo: a generated portage-sim fleet, a coordinator with
 // its embedded nats-server and signing binhost, and one agent per node. teardown() logs, never throws.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
-import { trustSigningKey } from "@binfleet/binpkg-keys";
+import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
 import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { execa } from "execa";
 
 const requireHere = createRequire(import.meta.url);
 /** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
@@ -53,6 +54,22 @@ export async function pretend(root: string): Promise<{ text: string; plan: Retur
 }
 
 /**
+ * Another builder root for a platform, as an admin makes one: a copy of its root (tree, vdb, make.conf
+ * and signing key) beside it, whose PKGDIR is the first root's, so binaries land on the one binhost.
+ * Beside it: the generated root's relative links (tree, shared vdb) resolve the same from there.
+ */
+export async function extraRoot(platform: FleetManifest["platforms"][number], name: string): Promise<string> {
+  const dir = join(dirname(platform.builderRoot), name);
+  // The signing key first: the copy must sign with the key the coordinator will use.
+  await ensureSigningKey(join(platform.builderRoot, "etc/portage/gnupg-signing"), `binfleet builder ${platform.name} <binpkg@binfleet.invalid>`);
+  await mkdir(join(platform.builderRoot, "var/cache/binpkgs"), { recursive: true });
+  await execa("cp", ["-a", platform.builderRoot, dir]);
+  await rm(join(dir, "var/cache/binpkgs"), { recursive: true, force: true });
+  await symlink(join(platform.builderRoot, "var/cache/binpkgs"), join(dir, "var/cache/binpkgs"));
+  return dir;
+}
+
+/**
  * A started coordinator on loopback ports it picks, with its embedded broker, logging nowhere:
  * one platform's builder root (no workers unless given), for tests about one concern.
  */
@@ -73,7 +90,16 @@ export async function startQuietCoordinator(stateDir: string, platform: FleetMan
   return c;
 }
 
-export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Logger; speed: string; workersOfFirstPlatform?: number; config?: Partial<CoordinatorConfigInput> }): Promise<FleetHarness> {
+export async function startFleet(o: {
+  fleet: FleetManifest;
+  dir: string;
+  log: Logger;
+  speed: string;
+  workersOfFirstPlatform?: number;
+  /** More builder roots, by platform name (see extraRoot). */
+  extraRoots?: Readonly<Record<string, readonly string[]>>;
+  config?: Partial<CoordinatorConfigInput>;
+}): Promise<FleetHarness> {
   const { fleet, dir, log } = o;
   const coordinator = await Coordinator.create(
     coordinatorConfig({
@@ -82,7 +108,7 @@ export async function startFleet(o: { fleet: FleetManifest; dir: string; log: Lo
       http: { host: "127.0.0.1", port: 0 },
       api: { host: "127.0.0.1", port: 0 },
       ...o.config,
-      platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1 })),
+      platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1, extraRoots: [...(o.extraRoots?.[p.name] ?? [])] })),
       portage: simBuilderPortage({ BINFLEET_SIM_SPEED: o.speed }),
     }),
     log.child({ component: "coordinator" }),

@@ -1,14 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, parsePackagesIndex } from "@binfleet/shared";
-import { AckPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy } from "@nats-io/jetstream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { type BinpkgKeyring, signingReadiness } from "./binpkg-keyring.js";
+import { CompileClaims } from "./compile-claims.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
-import { consumeUntilAborted } from "./jetstream-loop.js";
 import { heldVariants } from "./node-needs.js";
 import type { PolicyStore } from "./policy-store.js";
+import { type QueuedWork, pickPlatform } from "./queued-work.js";
 import { serialLock, type SerialLock } from "./serial-lock.js";
 
 export const BUILDS_STREAM = { name: "BINFLEET_BUILDS", subjects: ["binfleet.build.>"], retention: RetentionPolicy.Workqueue, duplicate_window: 10 * 60 * 1_000_000_000 };
@@ -24,11 +26,13 @@ export interface BuilderPoolOptions {
   readonly policy: PolicyStore;
   /** Each platform's binpkg signing keys: builds sign with the current one as they start. */
   readonly keyring: BinpkgKeyring;
+  /** Work queued per platform: which queue a free slot serves. */
+  readonly queued: QueuedWork;
   /** Part of every worker's name: tells this process's builds from those of a process that died. */
   readonly instance: string;
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** The builder root's turn, shared with whatever else in this process writes its PKGDIR (gc). */
+  /** A builder root's turn, shared with whatever else in this process writes its PKGDIR (gc, key rotation). */
   readonly rootLock: (root: string) => SerialLock;
 }
 
@@ -51,59 +55,117 @@ async function pkgdirHolds(p: PlatformConfig, key: string): Promise<boolean> {
   }
 }
 
+/** The roots a platform is built in: its own and its extra roots, each building one package at a time. */
+export function platformRoots(p: PlatformConfig): PlatformConfig[] {
+  return [p, ...p.extraRoots.map((root) => ({ ...p, root }))];
+}
+
 /**
- * The builder workers of a process, each a loop on its platform's shared build queue: the
- * coordinator runs them, and so does `binfleet-coordinator builder` on a build host. Whoever takes
- * a job holds its lease in the builds bucket; a dead builder's job goes to another one.
+ * The builder slots of a process, each a loop that takes one job at a time from the platform with
+ * the most work queued (QueuedWork, written by the coordinator) among those with a free builder
+ * root: the coordinator runs them, and so does `binfleet-coordinator builder` on a build host. A
+ * slot is a build that can run at once; a root builds one package at a time (two emerges in one
+ * ROOT would fight over its vdb), so a platform with several roots can use several slots while
+ * another platform's queue is empty. Whoever takes a job holds its lease in the builds bucket; a
+ * dead builder's job goes to another one.
  */
 export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
-  const loops: Promise<void>[] = [];
   const ready = signingReadiness();
-  for (const p of o.config.platforms) {
-    // Workers sharing a builder root take turns: two emerges in one ROOT would fight over its vdb.
-    const exclusive = o.rootLock(p.root);
-    const consumer = `builders-${p.name}`;
-    for (let index = 0; index < p.workers; index++) {
-      const worker = new BuilderWorker({
-        name: `${p.name}#${index}@${o.instance}`,
-        platform: p,
-        config: o.config,
-        kv: o.builds,
-        log: o.log.child({ worker: `${p.name}#${index}` }),
-        onLog: (key, text) => void o.js.publish(buildLogSubject(recordKey(key)), new TextEncoder().encode(text)).catch(() => undefined),
-        refuse: (key, cpv) => {
-          const hold = o.policy.holdFor(p.key, cpv);
-          if (hold !== null) return `held (${hold.atom})`;
-          return o.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
-        },
-        binhostHolds: (key) => pkgdirHolds(p, key),
-        exclusive,
-        buildEnv: () => ({ FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.keyring.current(p.name) ?? "" }),
-      });
-      loops.push(
-        consumeUntilAborted({
-          signal: o.signal,
-          log: o.log,
-          what: `builds ${p.name}#${index}`,
-          open: async () => {
-            await o.jsm.consumers.info(BUILDS_STREAM.name, consumer).catch(() =>
-              o.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: consumer, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }),
-            );
-            return (await o.js.consumers.get(BUILDS_STREAM.name, consumer)).consume({ max_messages: 1 });
-          },
-          handle: async (m) => {
-            // A build signed with a key nodes do not trust would be refused by every node: leave the job to a builder that can sign.
-            const unready = await ready(p.root, o.keyring.get(p.name));
-            if (unready !== null) {
-              o.log.error({ platform: p.name, reason: unready }, "builder cannot sign: job left for another builder");
-              m.nak(30_000);
-              return;
-            }
-            await worker.handle(m);
-          },
-        }),
-      );
+  const platforms = o.config.platforms.filter((p) => p.workers > 0);
+  const roots = new Map(
+    platforms.map((p) => {
+      // Roots of one platform share its PKGDIR: they must not compile the same package at once.
+      const compileClaims = p.extraRoots.length > 0 ? new CompileClaims() : undefined;
+      return [
+        p.name,
+        platformRoots(p).map((rp, index) => ({
+          root: rp.root,
+          busy: false,
+          worker: new BuilderWorker({
+            name: `${p.name}#${index}@${o.instance}`,
+            platform: rp,
+            config: o.config,
+            kv: o.builds,
+            log: o.log.child({ worker: `${p.name}#${index}` }),
+            onLog: (key, text) => void o.js.publish(buildLogSubject(recordKey(key)), new TextEncoder().encode(text)).catch(() => undefined),
+            refuse: (key, cpv) => {
+              const hold = o.policy.holdFor(p.key, cpv);
+              if (hold !== null) return `held (${hold.atom})`;
+              return o.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
+            },
+            binhostHolds: (key) => pkgdirHolds(rp, key),
+            // gc and key rotation write this root's PKGDIR in its turn too.
+            exclusive: o.rootLock(rp.root),
+            buildEnv: () => ({ FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.keyring.current(p.name) ?? "" }),
+            ...(compileClaims === undefined ? {} : { compileClaims }),
+          }),
+        })),
+      ] as const;
+    }),
+  );
+  const slots = o.config.builderSlots > 0 ? o.config.builderSlots : [...roots.values()].reduce((n, r) => n + r.length, 0);
+  // A platform whose queue a slot found empty is left alone until its queued work changes (or a second passes).
+  const dry = new Set<string>();
+  let wake: () => void = () => undefined;
+  let changed = new Promise<void>((r) => (wake = r));
+  const stopWatching = o.queued.onChange(() => {
+    dry.clear();
+    wake();
+    changed = new Promise<void>((r) => (wake = r));
+  });
+  o.signal.addEventListener("abort", () => (stopWatching(), wake()), { once: true });
+  const consumers = new Map<string, Promise<Consumer>>();
+  const consumerOf = (p: PlatformConfig): Promise<Consumer> => {
+    let c = consumers.get(p.name);
+    if (c === undefined) {
+      const name = `builders-${p.name}`;
+      c = o.jsm.consumers
+        .info(BUILDS_STREAM.name, name)
+        .catch(() => o.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }))
+        .then(() => o.js.consumers.get(BUILDS_STREAM.name, name));
+      consumers.set(p.name, c);
     }
-  }
-  return loops;
+    return c;
+  };
+  const slot = async (index: number): Promise<void> => {
+    while (!o.signal.aborted) {
+      const name = pickPlatform(platforms.filter((p) => !dry.has(p.name) && roots.get(p.name)!.some((r) => !r.busy)).map((p) => ({ name: p.name, queuedSeconds: o.queued.get(p.name).seconds })));
+      if (name === null) {
+        await Promise.race([changed, sleep(1000)]);
+        dry.clear();
+        continue;
+      }
+      const p = platforms.find((x) => x.name === name)!;
+      const root = roots.get(name)!.find((r) => !r.busy)!;
+      root.busy = true;
+      try {
+        let m: JsMsg | null;
+        try {
+          m = await (await consumerOf(p)).next({ expires: 1000 });
+        } catch (err) {
+          if (o.signal.aborted) return;
+          consumers.delete(p.name);
+          o.log.warn({ what: `builds ${p.name}`, slot: index, err: (err as Error).message }, "consumer unavailable, retrying");
+          await sleep(1000);
+          continue;
+        }
+        if (m === null) {
+          dry.add(name);
+          continue;
+        }
+        // A build signed with a key nodes do not trust would be refused by every node: leave the job to a builder that can sign.
+        const unready = await ready(root.root, o.keyring.get(p.name));
+        if (unready !== null) {
+          o.log.error({ platform: p.name, root: root.root, reason: unready }, "builder cannot sign: job left for another builder");
+          m.nak(30_000);
+          dry.add(name);
+          continue;
+        }
+        await root.worker.handle(m);
+      } finally {
+        root.busy = false;
+      }
+    }
+  };
+  return Array.from({ length: slots }, (_, i) => slot(i));
 }

@@ -10,6 +10,7 @@ import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { BusUsers } from "./bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
 import { PolicyStore } from "./policy-store.js";
+import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 
 /**
  * `binfleet-coordinator builder`: builder workers without the rest of the coordinator, on a build
@@ -25,6 +26,7 @@ export class BuilderProcess {
     private readonly nc: NatsConnection,
     private readonly policy: PolicyStore,
     private readonly keyring: BinpkgKeyring,
+    private readonly queued: QueuedWork,
     private readonly stopping: AbortController,
     private readonly loops: Promise<void>[],
     private readonly log: Logger,
@@ -51,6 +53,7 @@ export class BuilderProcess {
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
       const policy = await PolicyStore.open(await kvm.open("binfleet-policy"), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
       const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET));
+      const queued = await QueuedWork.open(await kvm.open(QUEUED_WORK_BUCKET));
       const ready = signingReadiness();
       const building = config.platforms.filter((p) => p.workers > 0);
       for (const [i, p] of config.platforms.entries()) {
@@ -65,9 +68,9 @@ export class BuilderProcess {
       }
       const stopping = new AbortController();
       const instance = `builder-${hostname()}-${randomUUID().slice(0, 8)}`;
-      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, instance, signal: stopping.signal, log, rootLock: rootLocks() });
+      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, queued, instance, signal: stopping.signal, log, rootLock: rootLocks() });
       log.info({ instance, platforms: building.map((p) => p.name) }, "builder started");
-      return new BuilderProcess(nc, policy, keyring, stopping, loops, log);
+      return new BuilderProcess(nc, policy, keyring, queued, stopping, loops, log);
     } catch (err) {
       await nc.close();
       throw err;
@@ -78,6 +81,7 @@ export class BuilderProcess {
   async shutdown(): Promise<void> {
     this.stopping.abort();
     await Promise.allSettled(this.loops);
+    this.queued.stop();
     this.keyring.stop();
     this.policy.stop();
     await this.nc.drain().catch(() => undefined);

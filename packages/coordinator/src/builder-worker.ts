@@ -2,12 +2,13 @@ import type { SerialLock } from "./serial-lock.js";
 import { createHash } from "node:crypto";
 import { setInterval as every } from "node:timers/promises";
 import { fromBinary } from "@bufbuild/protobuf";
-import type { Logger } from "@binfleet/shared";
+import { type Logger, parseEmergePretend } from "@binfleet/shared";
 import { type BuildJob, BuildJobSchema } from "@binfleet/shared/wire";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { execa } from "execa";
 import { type Variant, variantKey } from "./build-planner.js";
+import type { CompileClaims } from "./compile-claims.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
 
 export type BuildStateName = "running" | "succeeded" | "failed";
@@ -46,6 +47,8 @@ export interface BuilderWorkerOptions {
   readonly binhostHolds: (variant: string) => Promise<boolean>;
   /** Workers sharing a builder root take turns. */
   readonly exclusive: SerialLock;
+  /** With other roots building this platform into the same PKGDIR: what they compile now. */
+  readonly compileClaims?: CompileClaims;
   /** Builder environment on top of the configured one (binpkg signing), read as each build starts. */
   readonly buildEnv: () => Readonly<Record<string, string>>;
 }
@@ -131,9 +134,32 @@ export class BuilderWorker {
       m.nak(5000);
       return;
     }
+    const use = await this.useFor(variant, job);
+    let release: () => void = () => undefined;
+    if (this.o.compileClaims !== undefined) {
+      // What this build would compile, as Portage resolves it in this root: none of it may be compiling in another root.
+      const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--pretend", "--usepkg", "--oneshot", `=${job.cpv}`];
+      const pretend = await execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: use }), reject: false });
+      const compiles = parseEmergePretend(pretend.stdout).entries.flatMap((e) => (e.kind === "ebuild" && e.cpv !== null ? [e.cpv] : []));
+      const claimed = this.o.compileClaims.take([job.cpv, ...compiles]);
+      if (claimed === null) {
+        this.log.debug({ variant: key }, "waits: another root compiles part of it");
+        m.nak(1000);
+        return;
+      }
+      release = claimed;
+    }
+    try {
+      await this.build(m, job, variant, key, current, entry?.revision ?? null, use);
+    } finally {
+      release();
+    }
+  }
+
+  private async build(m: JsMsg, job: BuildJob, variant: Variant, key: string, current: BuildRecord | null, revision: number | null, use: string): Promise<void> {
     const attempt = (current?.attempt ?? 0) + 1;
     const startedAt = Date.now();
-    const claimed = await this.record(key, { key, state: "running", builder: this.name, attempt, startedAt, renewedAt: startedAt, finishedAt: 0, error: "", logTail: [] }, entry?.revision ?? null);
+    const claimed = await this.record(key, { key, state: "running", builder: this.name, attempt, startedAt, renewedAt: startedAt, finishedAt: 0, error: "", logTail: [] }, revision);
     if (!claimed) {
       // Another worker changed the record first: it owns this build.
       m.nak(2000);
@@ -154,7 +180,7 @@ export class BuilderWorker {
     this.o.onLog(key, `>>> binfleet: building ${job.cpv} (USE: ${variant.use.join(" ") || "none"}), attempt ${attempt} on ${this.name}\n`);
     let r;
     try {
-      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: await this.useFor(variant, job) }), reject: false, all: true });
+      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: use }), reject: false, all: true });
       child.all?.on("data", (chunk: Buffer) => this.o.onLog(key, chunk.toString("utf8")));
       r = await child;
     } finally {

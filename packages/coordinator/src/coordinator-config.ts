@@ -59,8 +59,13 @@ export const CoordinatorConfigSchema = z.object({
         pkgdir: z.string().default("/var/cache/binpkgs"),
         /** DISTDIR inside the root. */
         distdir: z.string().default("/var/cache/distfiles"),
-        /** Builder workers in this process for this platform. */
+        /** 0: this process does not build the platform (a builder process elsewhere does). */
         workers: z.number().int().min(0).default(1),
+        /**
+         * More builder roots for the platform: copies of `root` whose PKGDIR is root's PKGDIR (a
+         * symlink, or the same mount). Each root builds one package at a time.
+         */
+        extraRoots: z.array(z.string().min(1)).default([]),
         auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
         /** Overrides policy.requireApproval for this platform. */
         requireApproval: z.boolean().optional(),
@@ -145,6 +150,11 @@ export const CoordinatorConfigSchema = z.object({
    * (crashed host, killed process): the build goes to another worker. Workers renew every sixth of it.
    */
   buildLeaseSeconds: z.number().int().min(3).default(60),
+  /**
+   * Builds this process runs at once, each from the platform with the most work queued among those
+   * with a free root. 0: one per builder root (every root busy while there is work for it).
+   */
+  builderSlots: z.number().int().min(0).default(0),
   /** A build taking longer is considered dead and handed to another worker. */
   buildTimeoutSeconds: z.number().int().min(5).default(4 * 3600),
   maxReportBytes: z.number().int().min(1024).default(8 * 1024 * 1024),

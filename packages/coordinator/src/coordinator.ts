@@ -16,6 +16,8 @@ import { type BusCredentials, BusUsers } from "./bus-users.js";
 import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
+import { BuildEstimates } from "./build-estimates.js";
+import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
@@ -95,6 +97,8 @@ export class Coordinator {
     private readonly rolloutKv: KV,
     /** Each platform's binpkg signing keys (by platform name). */
     readonly binpkgKeys: BinpkgKeyring,
+    /** Build work queued per platform, for the builder slots. */
+    private readonly queuedWork: QueuedWork,
     private commandKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
@@ -166,6 +170,8 @@ export class Coordinator {
       const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5, replicas });
       const binpkgKeys = await BinpkgKeyring.open(await kvm.create(BINPKG_KEYS_BUCKET, { history: 5, replicas }));
       opened.push(async () => binpkgKeys.stop());
+      const queuedWork = await QueuedWork.open(await kvm.create(QUEUED_WORK_BUCKET, { history: 1, replicas }));
+      opened.push(async () => queuedWork.stop());
       const key = await loadOrCreateSigningKey(config.stateDir);
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.
@@ -185,7 +191,7 @@ export class Coordinator {
         ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
         : null;
       if (mirror !== null) opened.push(() => mirror.stop());
-      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, key, binhost, tokens, mirror);
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, queuedWork, key, binhost, tokens, mirror);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -376,13 +382,17 @@ export class Coordinator {
     this.closers.push(() => this.policyStore!.stop());
     await this.board.follow(this.builds);
     this.closers.push(() => this.board.stop());
+    for (const r of this.board.all()) this.estimates.observe(r);
     // A build finished, by this process's workers or a builder process elsewhere: take it in.
     this.closers.push(
       this.board.subscribe((r) => {
+        this.estimates.observe(r);
+        this.queueChanged();
         const p = r.state === "succeeded" ? this.platformByKey.get(r.key.slice(0, r.key.indexOf("|"))) : undefined;
         if (p !== undefined) void this.built(p, r.key);
       }),
     );
+    this.closers.push(() => clearTimeout(this.queuedTimer ?? undefined));
     for (const p of this.config.platforms) {
       await this.refreshBinhost(p);
       // Portage verifies binpkg signatures by default: sign everything (builders trust the keys
@@ -401,7 +411,7 @@ export class Coordinator {
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
     this.loops.push(
-      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, queued: this.queuedWork, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
     );
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
@@ -560,6 +570,23 @@ export class Coordinator {
     // lets an approval or an unhold queue again a variant that was dropped while held).
     await this.js.publish(buildSubject(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}`).digest("hex") });
     this.log.info({ variant: item.key }, "build queued");
+    this.queueChanged();
+  }
+
+  /** Publishes the work queued per platform soon (changes coming together are published once). */
+  private queueChanged(): void {
+    this.queuedTimer ??= setTimeout(() => {
+      this.queuedTimer = null;
+      void this.publishQueuedWork().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "queued work not published"));
+    }, 200);
+  }
+
+  /** Each platform's queued variants and their estimated build time: builder slots serve the most loaded first. */
+  private async publishQueuedWork(): Promise<void> {
+    for (const p of this.config.platforms) {
+      const queued = this.plan(p.key).filter((e) => e.state === "queued");
+      await this.queuedWork.publish(p.name, { seconds: Math.round(queued.reduce((s, e) => s + this.estimates.estimate(e.item.variant.cpv), 0)), jobs: queued.length });
+    }
   }
 
   /** The build list of a platform, each variant with its state. */
@@ -824,6 +851,8 @@ export class Coordinator {
   /** Per platform with a builder: which ebuilds its tree has. */
   private readonly trees = new Map<string, BuilderTree>();
   private readonly enrolling = serialLock();
+  private readonly estimates = new BuildEstimates();
+  private queuedTimer: NodeJS.Timeout | null = null;
   /** Nodes whose latest report is for another platform than their pin: node → reported platform. */
   private readonly platformChanges = new Map<string, string>();
   /** The bus server's reload in progress, and the one queued after it (joined by every enrollment until it starts). */

@@ -27,3 +27,6 @@ export { parseMaintenanceWindow } from "./maintenance-window.js";
 export type { CommandSigningKey } from "./signing-key.js";
 export { loadOrCreateSigningKey } from "./signing-key.js";
 export { SnapshotMirror } from "./snapshot-mirror.js";
+export { BuildEstimates } from "./build-estimates.js";
+export type { Queued } from "./queued-work.js";
+export { pickPlatform } from "./queued-work.js";
