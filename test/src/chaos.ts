@@ -21,6 +21,7 @@ import {
   subjects,
   verifySignedCommand,
 } from "@binfleet/shared";
+import { reportPlatform } from "@binfleet/shared/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { buildOnFullDisk } from "./binhost-disk-full.js";
@@ -70,6 +71,8 @@ async function main(): Promise<number> {
   const forgedKey = generateKeyPairSync("ed25519").privateKey;
   const forged = signCommand({ id: "c-3", nodeId: "node-a", sequence: 7n, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 60_000), action: { case: "update", value: {} } }, forgedKey, "k1");
   const report = agentReport("node-a");
+  // This node's settings filed under another platform's key (its variants would land on that platform).
+  const misfiled = agentReport("node-a", { ...reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" }), key: reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu", cflags: "-O2 -march=znver4" }).key });
   const verify = (data: Uint8Array, seen: string[] = []): unknown =>
     verifySignedCommand(data, { nodeId: "node-a", keys, now: Date.now(), maxBytes: 64 * 1024, state: { lastSequence: 5n - (seen.length > 0 ? 0n : 1n), seenIds: new Set(seen) } });
 
@@ -77,6 +80,7 @@ async function main(): Promise<number> {
   const cases: { name: string; run: () => unknown; mustReject: boolean }[] = [
     { name: "random bytes as a report", run: () => validateReport("binfleet.report.node-a", randomBytes(Math.floor(rand() * 2048)), 8 << 20), mustReject: false },
     { name: "mutated report", run: () => validateReport("binfleet.report.node-a", mutate(report), 8 << 20), mustReject: false },
+    { name: "report under another platform's key", run: () => validateReport("binfleet.report.node-a", misfiled, 8 << 20), mustReject: true },
     { name: "report for another node", run: () => validateReport(`binfleet.report.node-${Math.floor(rand() * 1000) + 1}`, report, 8 << 20), mustReject: true },
     { name: "random bytes as a command", run: () => verify(randomBytes(Math.floor(rand() * 512))), mustReject: true },
     { name: "mutated command", run: () => verify(mutate(goodCommand)), mustReject: false },

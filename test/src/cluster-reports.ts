@@ -21,13 +21,13 @@ export interface ClusterKillResult {
 }
 
 /** A node's report as an agent sends it: a small world, one pending build. */
-export const agentReport = (node: string): Uint8Array =>
+export const agentReport = (node: string, platform: { key: string } = reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" })): Uint8Array =>
   toBinary(
     AgentReportSchema,
     create(AgentReportSchema, {
       nodeId: node,
       generatedAtUnixMs: BigInt(Date.now()),
-      platform: reportPlatform({ arch: "amd64", chost: "x86_64-pc-linux-gnu" }),
+      platform,
       installed: [{ cpv: "dev-libs/openssl-3.0.13", use: ["asm"], iuse: ["asm", "+zlib"] }],
       plan: [{ kind: MergeKind.EBUILD, cpv: "dev-libs/openssl-3.0.14", use: ["asm"], useDisabled: ["zlib"] }],
     }),
