@@ -20,8 +20,8 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
   let elsewhere: ReturnType<typeof reportPlatform>;
   let generatedAt = Date.now();
 
-  const report = (platform: ReturnType<typeof reportPlatform>, cpv: string): Uint8Array =>
-    toBinary(AgentReportSchema, create(AgentReportSchema, { nodeId: "node-a", generatedAtUnixMs: BigInt(++generatedAt), platform, plan: [{ kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] }] }));
+  const report = (platform: ReturnType<typeof reportPlatform>, cpv: string, nodeId = "node-a"): Uint8Array =>
+    toBinary(AgentReportSchema, create(AgentReportSchema, { nodeId, generatedAtUnixMs: BigInt(++generatedAt), platform, plan: [{ kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] }] }));
   const cli = (...args: string[]) => execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
 
   before(async () => {
@@ -63,11 +63,14 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
     assert.match(again.stderr, /reports no other platform than the one it is on/);
   });
 
-  test("the pin outlives a coordinator restart: the old platform is now the refused one", async () => {
+  test("pins outlive a coordinator restart: an accepted change, and a first report's pin", async () => {
+    await c.ingest(subjects.report("node-b"), report(onBuilder, "dev-libs/first-1.0", "node-b"));
     await c.shutdown();
     c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!);
     await c.ingest(subjects.report("node-a"), report(onBuilder, "dev-libs/back-1.0"));
     assert.equal(c.platformChange("node-a"), onBuilder.key);
     assert.notEqual(c.registry.get("node-a")?.platformKey, onBuilder.key);
+    await c.ingest(subjects.report("node-b"), report(elsewhere, "dev-libs/smuggled-1.0", "node-b"));
+    assert.equal(c.platformChange("node-b"), elsewhere.key, "pinned by its first report, before the restart");
   });
 });

@@ -17,6 +17,7 @@ import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
 import { BuildEstimates } from "./build-estimates.js";
+import { PLATFORM_PINS_BUCKET, PlatformPins } from "./platform-pins.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BuildBoard } from "./build-board.js";
@@ -99,6 +100,8 @@ export class Coordinator {
     readonly binpkgKeys: BinpkgKeyring,
     /** Build work queued per platform, for the builder slots. */
     private readonly queuedWork: QueuedWork,
+    /** The platform each node is on. */
+    private readonly pins: PlatformPins,
     private commandKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
@@ -172,6 +175,8 @@ export class Coordinator {
       opened.push(async () => binpkgKeys.stop());
       const queuedWork = await QueuedWork.open(await kvm.create(QUEUED_WORK_BUCKET, { history: 1, replicas }));
       opened.push(async () => queuedWork.stop());
+      const pins = await PlatformPins.open(await kvm.create(PLATFORM_PINS_BUCKET, { history: 1, replicas }), (err) => log.warn({ err: err.message }, "platform pins not stored"));
+      opened.push(() => pins.flush());
       const key = await loadOrCreateSigningKey(config.stateDir);
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.
@@ -191,7 +196,7 @@ export class Coordinator {
         ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
         : null;
       if (mirror !== null) opened.push(() => mirror.stop());
-      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, queuedWork, key, binhost, tokens, mirror);
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, queuedWork, pins, key, binhost, tokens, mirror);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -318,8 +323,9 @@ export class Coordinator {
   async acceptPlatform(nodeId: string, caller: Caller): Promise<{ platformKey: string; previous: string }> {
     const changed = this.platformChanges.get(nodeId);
     if (changed === undefined) throw new ApiError("failed-precondition", `${nodeId} reports no other platform than the one it is on`);
-    const previous = this.policy.platformPin(nodeId)?.platformKey ?? "";
-    await this.policy.pinPlatform(nodeId, changed, caller.name);
+    const previous = this.pins.get(nodeId)?.platformKey ?? "";
+    this.pins.set(nodeId, changed, caller.name);
+    await this.pins.flush();
     this.platformChanges.delete(nodeId);
     this.log.info({ by: caller.name, role: caller.role, node: nodeId, platform: changed, previous }, "platform change accepted");
     await this.sendCommand(nodeId, { case: "report", value: {} });
@@ -444,6 +450,9 @@ export class Coordinator {
     await this.rollouts.tick();
     await this.binhost.close();
     await this.mirror?.stop();
+    await this.pins.flush().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "platform pins not stored"));
+    this.queuedWork.stop();
+    this.binpkgKeys.stop();
     await this.nc.drain().catch(() => this.nc.close());
     await this.embedded?.stop();
     this.state = "stopped";
@@ -495,8 +504,8 @@ export class Coordinator {
     const platformKey = report.platform!.key;
     // A node is on the platform of its first report: one that reports another platform adds no
     // variants for it until an admin accepts the change (a profile upgrade, a new -march).
-    const pin = this.policy.platformPin(report.nodeId);
-    if (pin === undefined) await this.policy.pinPlatform(report.nodeId, platformKey, "first report");
+    const pin = this.pins.get(report.nodeId);
+    if (pin === undefined) this.pins.set(report.nodeId, platformKey, "first report");
     else if (pin.platformKey !== platformKey) {
       this.platformChanges.set(report.nodeId, platformKey);
       this.log.warn({ reason: "platform-changed", node: report.nodeId, pinned: pin.platformKey, reported: platformKey, detail: `binfleet accept-platform ${report.nodeId} to accept it` }, "report rejected");

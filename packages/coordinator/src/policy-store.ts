@@ -18,24 +18,17 @@ export interface Approval {
   readonly at: number;
 }
 
-export interface PlatformPin {
-  readonly platformKey: string;
-  readonly by: string;
-  readonly at: number;
-}
-
 /** KV keys must be subject tokens; variant keys and atoms are not. */
 const digest = (s: string): string => createHash("sha256").update(s).digest("hex").slice(0, 40);
 
 /**
- * Approvals, holds and platform pins made at run time (`binfleet approve`, `binfleet hold`, a
- * node's first report, `binfleet accept-platform`), kept in the `binfleet-policy` KV bucket and
- * mirrored in memory. Holds from the config file apply too; they cannot be lifted from the CLI.
+ * Approvals and holds made at run time (`binfleet approve`, `binfleet hold`),
+ * kept in the `binfleet-policy` KV bucket and mirrored in memory. Holds from
+ * the config file apply too; they cannot be lifted from the CLI.
  */
 export class PolicyStore {
   private readonly approvals = new Map<string, Approval>();
   private readonly holds = new Map<string, Hold & { parsed: Atom }>();
-  private readonly pins = new Map<string, PlatformPin>();
   private readonly configHolds: readonly Atom[];
 
   private constructor(
@@ -65,9 +58,6 @@ export class PolicyStore {
             const h = e.json<Hold>();
             store.holds.set(e.key, { ...h, parsed: parseAtom(h.atom) });
           } else store.holds.delete(e.key);
-        } else if (e.key.startsWith("pin.")) {
-          if (e.operation === "PUT") store.pins.set(e.key.slice(4), e.json<PlatformPin>());
-          else store.pins.delete(e.key.slice(4));
         }
       } catch {
         // An unreadable entry changes nothing.
@@ -124,17 +114,6 @@ export class PolicyStore {
     await this.kv.delete(key);
     this.holds.delete(key);
     return true;
-  }
-
-  /** The platform a node is pinned to (node ids are subject tokens: they are KV keys as they are). */
-  platformPin(nodeId: string): PlatformPin | undefined {
-    return this.pins.get(nodeId);
-  }
-
-  async pinPlatform(nodeId: string, platformKey: string, by: string): Promise<void> {
-    const pin: PlatformPin = { platformKey, by, at: Date.now() };
-    await this.kv.put(`pin.${nodeId}`, JSON.stringify(pin));
-    this.pins.set(nodeId, pin);
   }
 
   listHolds(): Hold[] {
