@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -100,19 +100,7 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     const node = fleet.nodes[0]!;
     const platform = fleet.platforms[0]!;
     const before = await h.binhostCounts();
-    const report = (await h.latestReport(node.name))!;
-    // An installed package with an enabled flag: turning it off removes dependencies, never adds any.
-    const target = report.installed.find((p) => p.iuse.some((f) => p.use.includes(f.replace(/^[+-]/, ""))))!;
-    const flag = target.iuse.map((f) => f.replace(/^[+-]/, "")).find((f) => target.use.includes(f))!;
-    await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
-    await writeFile(join(node.root, "etc/portage/package.use/zz-e2e"), `${target.cpv.replace(/-[0-9].*$/, "")} -${flag}\n`);
-    await h.coordinator.sendCommand(node.name, { case: "report", value: {} });
-    const iuse = new Set(target.iuse.map((f) => f.replace(/^[+-]/, "")));
-    const wanted = variantKey({ platformKey: platform.key, cpv: target.cpv, use: target.use.filter((f) => iuse.has(f) && f !== flag).sort() });
-    await until(`${node.name} current again`, async () => {
-      const r = await h.latestReport(node.name);
-      return r !== null && r.plan.length === 0 && (await h.binhostCounts()).get(platform.name)!.has(wanted) ? true : null;
-    }, 180_000, 500);
+    const { iuse } = await h.changeUse(node);
     const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages;
     const added = index.filter((s) => !before.get(platform.name)!.has(variantKey({ platformKey: platform.key, cpv: field(s, "CPV")!, use: (field(s, "USE") ?? "").split(" ").filter((f) => iuse.has(f)).sort() })));
     assert.ok(added.length >= 1, "the new variant is on the binhost");

@@ -7,9 +7,10 @@ import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
-import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants } from "@binfleet/coordinator";
+import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
 import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
+import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
@@ -36,6 +37,12 @@ export interface FleetHarness {
   progress(): Promise<ReturnType<typeof fromBinary<typeof ProgressEventSchema>>[]>;
   /** Per platform name: how often each variant appears in its Packages index. */
   binhostCounts(): Promise<Map<string, Map<string, number>>>;
+  /**
+   * Turns off one enabled flag of a package the node has installed (package.use), asks it for a
+   * report, and waits until the new variant is on the binhost and the node reports nothing left to
+   * do. Returns that variant and the package's IUSE.
+   */
+  changeUse(node: FleetManifest["nodes"][number]): Promise<{ wanted: string; iuse: ReadonlySet<string> }>;
   teardown(): Promise<void>;
 }
 
@@ -154,7 +161,7 @@ export async function startFleet(o: {
     await teardown();
     throw err;
   }
-  return {
+  const harness: FleetHarness = {
     fleet,
     coordinator,
     agents,
@@ -197,6 +204,24 @@ export async function startFleet(o: {
       }
       return out;
     },
+    async changeUse(node) {
+      const platform = fleet.platforms.find((p) => p.name === node.platform)!;
+      const report = (await harness.latestReport(node.name))!;
+      // An installed package with an enabled flag: turning it off removes dependencies, never adds any.
+      const target = report.installed.find((p) => p.iuse.some((f) => p.use.includes(f.replace(/^[+-]/, ""))))!;
+      const flag = target.iuse.map((f) => f.replace(/^[+-]/, "")).find((f) => target.use.includes(f))!;
+      await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
+      await writeFile(join(node.root, "etc/portage/package.use/zz-e2e"), `${target.cpv.replace(/-[0-9].*$/, "")} -${flag}\n`);
+      await coordinator.sendCommand(node.name, { case: "report", value: {} });
+      const iuse = new Set(target.iuse.map((f) => f.replace(/^[+-]/, "")));
+      const wanted = variantKey({ platformKey: platform.key, cpv: target.cpv, use: target.use.filter((f) => iuse.has(f) && f !== flag).sort() });
+      await until(`${node.name} current again`, async () => {
+        const r = await harness.latestReport(node.name);
+        return r !== null && r.plan.length === 0 && (await harness.binhostCounts()).get(platform.name)!.has(wanted) ? true : null;
+      }, 180_000, 500);
+      return { wanted, iuse };
+    },
     teardown,
   };
+  return harness;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -95,20 +95,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     const node = fleet.nodes[0]!;
     const platform = fleet.platforms.find((p) => p.name === node.platform)!;
     const before = await h.binhostCounts();
-    const report = (await h.latestReport(node.name))!;
-    // An installed package with an enabled flag: turning it off removes dependencies, never adds any.
-    const target = report.installed.find((p) => p.iuse.some((f) => p.use.includes(f.replace(/^[+-]/, ""))))!;
-    const flag = target.iuse.map((f) => f.replace(/^[+-]/, "")).find((f) => target.use.includes(f))!;
-    const cp = target.cpv.replace(/-[0-9].*$/, "");
-    await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
-    await writeFile(join(node.root, "etc/portage/package.use/zz-e2e"), `${cp} -${flag}\n`);
-    await h.coordinator.sendCommand(node.name, { case: "report", value: {} });
-    const iuse = new Set(target.iuse.map((f) => f.replace(/^[+-]/, "")));
-    const wanted = variantKey({ platformKey: platform.key, cpv: target.cpv, use: target.use.filter((f) => iuse.has(f) && f !== flag).sort() });
-    await until(`${node.name} current again`, async () => {
-      const r = await h.latestReport(node.name);
-      return r !== null && r.plan.length === 0 && (await h.binhostCounts()).get(platform.name)!.has(wanted) ? true : null;
-    }, 180_000, 500);
+    const { wanted } = await h.changeUse(node);
     const after = await h.binhostCounts();
     const added = [...after.get(platform.name)!.keys()].filter((k) => !before.get(platform.name)!.has(k));
     assert.deepEqual(added, [wanted], "exactly the new variant was built");
