@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Logger, parsePackagesIndex } from "@binfleet/shared";
+import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
@@ -9,6 +9,7 @@ import { CompileClaims } from "./compile-claims.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
 import { heldVariants } from "./node-needs.js";
+import type { PkgdirIndexes } from "./pkgdir-index.js";
 import type { PolicyStore } from "./policy-store.js";
 import { type QueuedWork, pickPlatform } from "./queued-work.js";
 import { serialLock, type SerialLock } from "./serial-lock.js";
@@ -28,6 +29,8 @@ export interface BuilderPoolOptions {
   readonly keyring: BinpkgKeyring;
   /** Work queued per platform: which queue a free slot serves. */
   readonly queued: QueuedWork;
+  /** The PKGDIR indexes, parsed once per change for everything in this process that reads them. */
+  readonly indexes: PkgdirIndexes;
   /** Part of every worker's name: tells this process's builds from those of a process that died. */
   readonly instance: string;
   readonly signal: AbortSignal;
@@ -44,15 +47,6 @@ export function rootLocks(): (root: string) => SerialLock {
     if (lock === undefined) locks.set(root, (lock = serialLock()));
     return lock;
   };
-}
-
-/** Whether a platform's `$PKGDIR/Packages` lists a variant (read now: builds add dependencies' binaries too). */
-async function pkgdirHolds(p: PlatformConfig, key: string): Promise<boolean> {
-  try {
-    return heldVariants(p.key, parsePackagesIndex(await readFile(join(p.root, p.pkgdir, "Packages"), "utf8"))).includes(key);
-  } catch {
-    return false;
-  }
 }
 
 /** The roots a platform is built in: its own and its extra roots, each building one package at a time. */
@@ -93,7 +87,8 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
               if (hold !== null) return `held (${hold.atom})`;
               return o.policy.needsApproval(p.key, cpv, key) ? "not approved" : null;
             },
-            binhostHolds: (key) => pkgdirHolds(rp, key),
+            // Read now: builds add their dependencies' binaries too.
+            binhostHolds: async (key) => (await o.indexes.held(rp).catch(() => null))?.keys.has(key) ?? false,
             // gc and key rotation write this root's PKGDIR in its turn too.
             exclusive: o.rootLock(rp.root),
             buildEnv: () => ({ FEATURES: "binpkg-signing", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.keyring.current(p.name) ?? "" }),

@@ -9,6 +9,7 @@ import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { BusUsers } from "./bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
+import { PkgdirIndexes } from "./pkgdir-index.js";
 import { PolicyStore } from "./policy-store.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 
@@ -68,7 +69,7 @@ export class BuilderProcess {
       }
       const stopping = new AbortController();
       const instance = `builder-${hostname()}-${randomUUID().slice(0, 8)}`;
-      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, queued, instance, signal: stopping.signal, log, rootLock: rootLocks() });
+      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, queued, indexes: new PkgdirIndexes(), instance, signal: stopping.signal, log, rootLock: rootLocks() });
       log.info({ instance, platforms: building.map((p) => p.name) }, "builder started");
       return new BuilderProcess(nc, policy, keyring, queued, stopping, loops, log);
     } catch (err) {

@@ -17,6 +17,7 @@ import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
 import { BuildEstimates } from "./build-estimates.js";
+import { PkgdirIndexes } from "./pkgdir-index.js";
 import { PLATFORM_PINS_BUCKET, PlatformPins } from "./platform-pins.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
@@ -28,7 +29,7 @@ import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
-import { binhostVariants, installedVariantKey } from "./node-needs.js";
+import { installedVariantKey } from "./node-needs.js";
 import { NodeRegistry } from "./node-registry.js";
 import { PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
@@ -417,7 +418,7 @@ export class Coordinator {
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
     this.loops.push(
-      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, queued: this.queuedWork, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, queued: this.queuedWork, indexes: this.indexes, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
     );
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
@@ -463,13 +464,12 @@ export class Coordinator {
   private async refreshBinhost(p: PlatformConfig): Promise<void> {
     let keys: string[] = [];
     try {
-      const index = parsePackagesIndex(await readFile(join(p.root, p.pkgdir, "Packages"), "utf8"));
-      keys = binhostVariants(p.key, index).map(({ key, size }) => {
+      keys = ((await this.indexes.held(p))?.variants ?? []).map(({ key, size }) => {
         this.binarySizes.set(key, size);
         return key;
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.log.warn({ platform: p.name, err: (err as Error).message }, "binhost index unreadable: treating it as empty");
+      this.log.warn({ platform: p.name, err: (err as Error).message }, "binhost index unreadable: treating it as empty");
     }
     this.planner.setHeld(p.key, keys);
   }
@@ -861,6 +861,7 @@ export class Coordinator {
   private readonly trees = new Map<string, BuilderTree>();
   private readonly enrolling = serialLock();
   private readonly estimates = new BuildEstimates();
+  private readonly indexes = new PkgdirIndexes();
   private queuedTimer: NodeJS.Timeout | null = null;
   /** Nodes whose latest report is for another platform than their pin: node → reported platform. */
   private readonly platformChanges = new Map<string, string>();
