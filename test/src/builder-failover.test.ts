@@ -88,7 +88,9 @@ describe("builder processes: one killed mid-job, its job is built by another", (
       return r?.state === "succeeded" ? r : null;
     }, 120_000, 250);
     assert.ok(taken.builder.endsWith(`@${instanceOf(b)}`), `built by b, not ${taken.builder}`);
-    assert.ok(taken.attempt >= 2, "as a second attempt");
+    // Built again as a second attempt, or found on the binhost already (the killed build had
+    // written it, or b compiled it as a dependency of another job): never built twice, see below.
+    assert.ok(taken.attempt >= 2 || taken.logTail.length === 0, `attempt ${taken.attempt}, ${taken.logTail.length} log lines`);
 
     // The coordinator takes in what builder processes built: every node ends up with nothing to compile.
     for (const n of fleet.nodes) await until(`${n.name} current`, async () => ((await pretend(n.root)).plan.total?.packages === 0 ? true : null), 300_000, 500);
