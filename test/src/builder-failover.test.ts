@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -9,7 +9,7 @@ import { type BuildRecord, heldVariants } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, binOf, pretend, sim, simBuilderPortage, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, binOf, extraRoot, pretend, sim, simBuilderPortage, startFleet } from "./fleet-harness.js";
 
 const spawnBuilder = (config: string) =>
   // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.
@@ -25,16 +25,9 @@ describe("builder processes: one killed mid-job, its job is built by another", (
   /** `binfleet-coordinator builder` on its own copy of the builder root, writing into the binhost's PKGDIR. */
   const startBuilder = async (name: string): Promise<Builder> => {
     const p = fleet.platforms[0]!;
-    // Beside the original, at the same depth: the generated root's relative links stay valid.
-    const root = join(tmp, "fleet/builders", name);
-    // What an admin sets up on a build host: the builder root with the platform's signing key, and
-    // the binhost's PKGDIR mounted where Portage writes its binaries.
-    // (gpg-agent's sockets are not copied: they belong to the agent of the original root.)
-    await cp(p.builderRoot, root, { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSocket() });
-    await rm(join(root, "var/cache/binpkgs"), { recursive: true, force: true });
-    await mkdir(join(p.builderRoot, "var/cache/binpkgs"), { recursive: true });
-    await mkdir(join(root, "var/cache"), { recursive: true });
-    await symlink(join(p.builderRoot, "var/cache/binpkgs"), join(root, "var/cache/binpkgs"));
+    // What an admin sets up on a build host: a copy of the builder root with the platform's signing
+    // key, and the binhost's PKGDIR mounted where Portage writes its binaries.
+    const root = await extraRoot(p, name);
     const creds = h.coordinator.busCredentials!;
     const config = {
       stateDir: join(tmp, `state-${name}`),

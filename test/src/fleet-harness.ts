@@ -1,6 +1,6 @@
 // The fleet as a product for tests and the demo: a generated portage-sim fleet, a coordinator with
 // its embedded nats-server and signing binhost, and one agent per node. teardown() logs, never throws.
-import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -14,7 +14,6 @@ import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
-import { execa } from "execa";
 
 const requireHere = createRequire(import.meta.url);
 /** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
@@ -70,7 +69,8 @@ export async function extraRoot(platform: FleetManifest["platforms"][number], na
   // The signing key first: the copy must sign with the key the coordinator will use.
   await ensureSigningKey(join(platform.builderRoot, "etc/portage/gnupg-signing"), `binfleet builder ${platform.name} <binpkg@binfleet.invalid>`);
   await mkdir(join(platform.builderRoot, "var/cache/binpkgs"), { recursive: true });
-  await execa("cp", ["-a", platform.builderRoot, dir]);
+  // gpg-agent's sockets are not copied: they belong to the agent of the original root.
+  await cp(platform.builderRoot, dir, { recursive: true, verbatimSymlinks: true, filter: async (src) => !(await lstat(src)).isSocket() });
   await rm(join(dir, "var/cache/binpkgs"), { recursive: true, force: true });
   await symlink(join(platform.builderRoot, "var/cache/binpkgs"), join(dir, "var/cache/binpkgs"));
   return dir;

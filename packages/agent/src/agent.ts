@@ -264,7 +264,7 @@ export class Agent {
     // Likewise: binaries signed with a new binhost key may be on the binhost before the next command.
     if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value.keys);
     if (this.busy !== null) {
-      await this.progress(cmd.id, { case: "finished", value: { exitCode: -1, success: false, error: `busy: command ${this.busy} is running` } });
+      await this.refuse(cmd.id, `busy: command ${this.busy} is running`);
       this.log.warn({ commandId: cmd.id, running: this.busy }, "command refused: another emerge is running");
       return;
     }
@@ -276,31 +276,40 @@ export class Agent {
     }
   }
 
-  private async trustKeys(commandId: string, keys: Record<string, string>): Promise<void> {
-    try {
-      await this.keys.replace(keys);
-    } catch (err) {
+  private trustKeys(commandId: string, keys: Record<string, string>): Promise<void> {
+    return this.replaceTrust(commandId, "coordinator keys replaced", "command refused: invalid key set", async () => (await this.keys.replace(keys), { keys: Object.keys(keys) }), (err) => {
       if (!(err instanceof TrustedKeysError)) throw err;
-      this.log.warn({ commandId, detail: err.message }, "command refused: invalid key set");
-      await this.progress(commandId, { case: "finished", value: { exitCode: -1, success: false, error: err.message } });
+      return err.message;
+    });
+  }
+
+  private trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[]): Promise<void> {
+    return this.replaceTrust(commandId, "binhost signing keys replaced", "command refused: binpkg keys not trusted", () => BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys), (err) =>
+      err instanceof BinpkgTrustError ? err.message : `gpg failed: ${(err as Error).message}`,
+    );
+  }
+
+  /**
+   * Replaces a trusted key set and reports the outcome. `refusal` says why a set was refused
+   * (nothing changed) and rethrows what is not a refusal.
+   */
+  private async replaceTrust(commandId: string, replaced: string, refused: string, replace: () => Promise<object>, refusal: (err: unknown) => string): Promise<void> {
+    let fields: object;
+    try {
+      fields = await replace();
+    } catch (err) {
+      const detail = refusal(err);
+      this.log.warn({ commandId, detail }, refused);
+      await this.refuse(commandId, detail);
       return;
     }
-    this.log.info({ commandId, keys: Object.keys(keys) }, "coordinator keys replaced");
+    this.log.info({ commandId, ...fields }, replaced);
     await this.progress(commandId, { case: "finished", value: { exitCode: 0, success: true } });
   }
 
-  private async trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[]): Promise<void> {
-    let changed: { added: string[]; removed: string[] };
-    try {
-      changed = await BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys);
-    } catch (err) {
-      const detail = err instanceof BinpkgTrustError ? err.message : `gpg failed: ${(err as Error).message}`;
-      this.log.warn({ commandId, detail }, "command refused: binpkg keys not trusted");
-      await this.progress(commandId, { case: "finished", value: { exitCode: -1, success: false, error: detail } });
-      return;
-    }
-    this.log.info({ commandId, ...changed }, "binhost signing keys replaced");
-    await this.progress(commandId, { case: "finished", value: { exitCode: 0, success: true } });
+  /** A command that ran nothing: its outcome, with why. */
+  private refuse(commandId: string, error: string): Promise<void> {
+    return this.progress(commandId, { case: "finished", value: { exitCode: -1, success: false, error } });
   }
 
   private async execute(cmd: Command): Promise<void> {
@@ -317,7 +326,7 @@ export class Agent {
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
       this.log.warn({ commandId: cmd.id, detail: err.message }, "command refused: invalid request");
-      await this.progress(cmd.id, { case: "finished", value: { exitCode: -1, success: false, error: err.message } });
+      await this.refuse(cmd.id, err.message);
       return;
     }
     await this.progress(cmd.id, { case: "started", value: { argv } });
