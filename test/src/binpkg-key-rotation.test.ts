@@ -119,4 +119,8 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     assert.equal(r.code, 1, r.out.slice(-2000));
     assert.match(r.out, /Binary package is not usable \(verification failed\)[\s\S]*binpkg signed with at least one unknown key/);
   });
+
+  test("nodes, builders and the coordinator kept to their bus permissions throughout", () => {
+    assert.deepEqual(h.busRefusals(), []);
+  });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type BuildRecord, heldVariants } from "@binfleet/coordinator";
+import { type BuildRecord, adminTokenFile, heldVariants } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
@@ -28,10 +28,15 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     // What an admin sets up on a build host: a copy of the builder root with the platform's signing
     // key, and the binhost's PKGDIR mounted where Portage writes its binaries.
     const root = await extraRoot(p, name);
-    const creds = h.coordinator.busCredentials!;
+    // Its own bus user: `binfleet enroll-builder NAME --out FILE` writes the "nats" part of its config.
+    const enrolled = join(tmp, `${name}-nats.json`);
+    const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll-builder", name, "--out", enrolled], { reject: false });
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    const { nats } = JSON.parse(await readFile(enrolled, "utf8")) as { nats: { user: string } };
+    assert.equal(nats.user, `binfleet-builder-${name}`);
     const config = {
       stateDir: join(tmp, `state-${name}`),
-      nats: { urls: [h.coordinator.natsUrl], user: creds.user, pass: creds.pass },
+      nats,
       platforms: [{ name: p.name, key: p.key, root, workers: 1 }],
       portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.002" }),
       buildLeaseSeconds: 3,
@@ -92,5 +97,8 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     for (const k of heldVariants(fleet.platforms[0]!.key, index)) counts.set(k, (counts.get(k) ?? 0) + 1);
     assert.equal(counts.get(victim.key), 1, "the interrupted variant is on the binhost once");
     for (const r of board.all().filter((x: BuildRecord) => x.state === "succeeded")) assert.equal(counts.get(r.key), 1, `${r.key} built exactly once`);
+    // All of it within the builders' own bus users' permissions (and the coordinator's).
+    assert.doesNotMatch(h.coordinator.busServerLog(), /Violation/);
+    assert.doesNotMatch(a.output() + b.output(), /bus refused an operation/);
   });
 });

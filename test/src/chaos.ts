@@ -11,8 +11,8 @@ import { startNatsServer } from "@binfleet/nats-server";
 import {
   CommandRejectedError,
   PortageFormatError,
-  agentInboxPrefix,
   createLogger,
+  inboxPrefix,
   parseAtom,
   parseEmergePretend,
   parsePackagesIndex,
@@ -126,7 +126,7 @@ async function main(): Promise<number> {
   say(`hostile inputs: ${TOTAL} in ${Math.round(performance.now() - started)} ms; ${rejected} rejected with a reason, ${crashes} crashes, ${wronglyAccepted} accepted that must not be; slowest ${slowest.ms.toFixed(1)} ms (${slowest.name}); 50 MB report refused: ${oversizedRefused}`);
   for (const s of crashSamples) say(`  crash: ${s}`);
 
-  // The bus: a node forging another node's traffic, against the embedded server's permissions.
+  // The bus: a node forging another node's traffic, and a builder forging anyone's, against the embedded server's permissions.
   const dir = await mkdtemp(join(tmpdir(), "binfleet-chaos-"));
   let unauthorizedAccepted = 0;
   let lostReports = 0;
@@ -137,23 +137,29 @@ async function main(): Promise<number> {
     const admin = { name: "chaos", role: "admin" } as const;
     const a = (await coordinator.enrollNode("node-a", admin)).credentials;
     await coordinator.enrollNode("node-b", admin);
-    const nc = await connect({ servers: coordinator.natsUrl, user: a.user, pass: a.pass, inboxPrefix: agentInboxPrefix("node-a") });
-    const js = jetstream(nc, { timeout: 1000 });
+    const b = (await coordinator.enrollBuilder("b1", admin)).credentials;
     const FORGED = 200;
-    for (let i = 0; i < FORGED; i++) {
-      const target = pick([subjects.report("node-b"), subjects.progress("node-b"), subjects.command("node-b"), subjects.command("node-a"), "binfleet.build.amd64"]);
-      await js.publish(target, agentReport("node-b"), { msgID: `forged-${i}` }).then(
-        () => void unauthorizedAccepted++,
-        () => undefined,
-      );
+    const forgers = [
+      { who: "node-a as node-b, on commands and on the build queue", creds: a, targets: [subjects.report("node-b"), subjects.progress("node-b"), subjects.command("node-b"), subjects.command("node-a"), "binfleet.build.amd64"] },
+      { who: "builder b1 as a node, the coordinator and an admin", creds: b, targets: [subjects.report("node-a"), subjects.command("node-a"), "binfleet.build.amd64", "$KV.binfleet-policy.approval.x", "$KV.binfleet-binpkg-keys.amd64"] },
+    ];
+    for (const f of forgers) {
+      const nc = await connect({ servers: coordinator.natsUrl, user: f.creds.user, pass: f.creds.pass, inboxPrefix: inboxPrefix(f.creds.user) });
+      const js = jetstream(nc, { timeout: 1000 });
+      for (let i = 0; i < FORGED; i++) {
+        await js.publish(pick(f.targets), agentReport("node-b"), { msgID: `forged-${f.creds.user}-${i}` }).then(
+          () => void unauthorizedAccepted++,
+          () => undefined,
+        );
+      }
+      await nc.close();
     }
-    await nc.close();
     const c = coordinator.busCredentials!;
-    const check = await connect({ servers: coordinator.natsUrl, user: c.user, pass: c.pass });
+    const check = await connect({ servers: coordinator.natsUrl, user: c.user, pass: c.pass, inboxPrefix: inboxPrefix(c.user) });
     const jsm = await jetstreamManager(check);
-    for (const s of [streams.reports.name, streams.progress.name, streams.commands.name]) unauthorizedAccepted += (await jsm.streams.info(s)).state.messages;
+    for (const s of [streams.reports.name, streams.progress.name, streams.commands.name, "BINFLEET_BUILDS", "KV_binfleet-policy", "KV_binfleet-binpkg-keys"]) unauthorizedAccepted += (await jsm.streams.info(s)).state.messages;
     await check.close();
-    say(`bus: ${FORGED} forged publishes by node-a as node-b, on commands and on the build queue: ${unauthorizedAccepted} accepted`);
+    say(`bus: ${FORGED} forged publishes each by ${forgers.map((f) => f.who).join("; by ")}: ${unauthorizedAccepted} accepted`);
   } finally {
     await coordinator.shutdown();
   }

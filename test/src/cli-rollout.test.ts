@@ -194,4 +194,8 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     assert.match(human.stdout, new RegExp(`use-differs \\[[+-]${flag}\\]`));
     assert.match(human.stdout, /waiting for approval/);
   });
+
+  test("nodes, builders and the coordinator kept to their bus permissions throughout", () => {
+    assert.deepEqual(h.busRefusals(), []);
+  });
 });

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { signCommand, subjects } from "@binfleet/shared";
+import { inboxPrefix, signCommand, subjects } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -90,7 +90,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
       assert.deepEqual(Object.keys(trusted.keys), [r.keyId], "the old key is retired on the node");
 
       // A command signed with the retired key (say, stolen from an old backup) is refused.
-      const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass });
+      const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass, inboxPrefix: inboxPrefix(c.busCredentials!.user) });
       try {
         const now = Date.now();
         const old = createPrivateKey(await readFile(join(tmp, "coordinator/keys/command-signing-ed25519.pem.previous"), "utf8"));

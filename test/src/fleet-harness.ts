@@ -9,7 +9,7 @@ import { Agent, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, createLogger, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
+import { type Logger, createLogger, inboxPrefix, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
@@ -42,6 +42,8 @@ export interface FleetHarness {
    * do. Returns that variant and the package's IUSE.
    */
   changeUse(node: FleetManifest["nodes"][number]): Promise<{ wanted: string; iuse: ReadonlySet<string> }>;
+  /** What the bus refused anyone so far (the embedded server's violation lines): empty when every user kept to its permissions. */
+  busRefusals(): string[];
   teardown(): Promise<void>;
 }
 
@@ -132,7 +134,7 @@ export async function startFleet(o: {
   };
   try {
     await coordinator.start();
-    nc = await connect({ servers: coordinator.natsUrl, ...(coordinator.busCredentials === null ? {} : { user: coordinator.busCredentials.user, pass: coordinator.busCredentials.pass }) });
+    nc = await connect({ servers: coordinator.natsUrl, ...(coordinator.busCredentials === null ? {} : { user: coordinator.busCredentials.user, pass: coordinator.busCredentials.pass, inboxPrefix: inboxPrefix(coordinator.busCredentials.user) }) });
     jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
       // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost.
@@ -221,6 +223,7 @@ export async function startFleet(o: {
       }, 180_000, 500);
       return { wanted, iuse };
     },
+    busRefusals: () => coordinator.busServerLog().split("\n").filter((l) => /Violation/.test(l)),
     teardown,
   };
   return harness;

@@ -101,4 +101,8 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     assert.deepEqual(added, [wanted], "exactly the new variant was built");
     assert.equal((await pretend(node.root)).plan.total?.packages ?? 0, 0);
   });
+
+  test("nodes, builders and the coordinator kept to their bus permissions throughout", () => {
+    assert.deepEqual(h.busRefusals(), []);
+  });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type Coordinator, explainNode } from "@binfleet/coordinator";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { streams, subjects } from "@binfleet/shared";
+import { inboxPrefix, streams, subjects } from "@binfleet/shared";
 import { freePort, until } from "@binfleet/shared/testing";
 import { AgentReportSchema, CommandSchema, MergeKind, SignedCommandSchema } from "@binfleet/shared/wire";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -59,7 +59,7 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
     const n = c.registry.get("node-x")!;
     const why = explainNode(n, { hasBuilder: () => true, holdFor: () => null, binhostUses: () => [], buildStatus: () => "", builderSnapshot: () => c.mirror!.snapshotId }, null);
     assert.equal(why[0]!.reason, "snapshot-behind");
-    const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass });
+    const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass, inboxPrefix: inboxPrefix(c.busCredentials!.user) });
     try {
       const jsm = await jetstreamManager(nc);
       const m = await until("the sync command", () => jsm.streams.getMessage(streams.commands.name, { last_by_subj: subjects.command("node-x") }).catch(() => null), 10_000, 100);

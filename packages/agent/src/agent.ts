@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type Logger, CommandRejectedError, agentInboxPrefix, commandConsumer, commandConsumerConfig, streams, subjects, verifySignedCommand } from "@binfleet/shared";
+import { type Logger, CommandRejectedError, inboxPrefix, commandConsumer, commandConsumerConfig, streams, subjects, verifySignedCommand } from "@binfleet/shared";
 import { type MessageInitShape } from "@bufbuild/protobuf";
 import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -60,7 +60,7 @@ export class Agent {
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
-      inboxPrefix: agentInboxPrefix(config.nodeId),
+      inboxPrefix: inboxPrefix(config.nodeId),
       ...(config.nats.user === undefined ? {} : { user: config.nats.user, pass: config.nats.pass ?? "" }),
       ...(config.nats.token === undefined ? {} : { token: config.nats.token }),
       ...(config.nats.ca === undefined ? {} : { tls: { caFile: config.nats.ca } }),
@@ -214,6 +214,9 @@ export class Agent {
         this.wake?.();
       } else if (s.type === "disconnect") {
         this.log.warn({ server: s.server }, "disconnected from the bus");
+      } else if (s.type === "error") {
+        // Asynchronous server errors, such as a permission violation (a user configured too narrowly).
+        this.log.error({ err: String(s.error) }, "bus refused an operation");
       }
     }
   }

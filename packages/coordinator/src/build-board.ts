@@ -3,6 +3,8 @@ import type { KV } from "@nats-io/kv";
 import { followBucket } from "./kv-follow.js";
 import type { BuildRecord } from "./builder-worker.js";
 
+export const BUILDS_BUCKET = "binfleet-builds";
+
 /**
  * Every build record in the `binfleet-builds` bucket, kept current from a KV
  * watch: what `binfleet plan` and `binfleet builds` show, and what

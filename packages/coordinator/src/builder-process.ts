@@ -1,16 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { ConfigError, type Logger } from "@binfleet/shared";
+import { ConfigError, type Logger, inboxPrefix } from "@binfleet/shared";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingReadiness } from "./binpkg-keyring.js";
 import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
+import { BUILDS_BUCKET } from "./build-board.js";
+import { LOCAL_BUILDER } from "./bus-permissions.js";
+import { logBusStatus } from "./bus-status.js";
 import { BusUsers } from "./bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
 import { PkgdirIndexes } from "./pkgdir-index.js";
-import { PolicyStore } from "./policy-store.js";
+import { POLICY_BUCKET, PolicyStore } from "./policy-store.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 
 /**
@@ -34,9 +37,11 @@ export class BuilderProcess {
   ) {}
 
   static async create(config: CoordinatorConfig, log: Logger): Promise<BuilderProcess> {
-    // On the coordinator's host, an embedded bus is reached with the coordinator's own user.
+    // On the coordinator's host, an embedded bus is reached with the local builder user the
+    // coordinator keeps in its state directory; elsewhere with the user `binfleet enroll-builder` gave.
     const urls = config.nats.urls.length > 0 ? config.nats.urls : [`nats://127.0.0.1:${config.nats.embeddedPort}`];
-    const credentials = config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : config.nats.urls.length === 0 ? (await BusUsers.load(config.stateDir)).coordinator : null;
+    const credentials =
+      config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : config.nats.urls.length === 0 ? await (await BusUsers.load(config.stateDir)).enrollBuilder(LOCAL_BUILDER) : null;
     const ca = busCaFile(config);
     const nc = await connect({
       servers: urls,
@@ -44,15 +49,16 @@ export class BuilderProcess {
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
-      ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass }),
+      ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass, inboxPrefix: inboxPrefix(credentials.user) }),
       ...(ca === undefined ? {} : { tls: { caFile: ca } }),
     });
+    void logBusStatus(nc, log);
     try {
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
       const kvm = new Kvm(nc);
-      const builds = await kvm.open("binfleet-builds");
+      const builds = await kvm.open(BUILDS_BUCKET);
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
-      const policy = await PolicyStore.open(await kvm.open("binfleet-policy"), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
+      const policy = await PolicyStore.open(await kvm.open(POLICY_BUCKET), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
       const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET));
       const queued = await QueuedWork.open(await kvm.open(QUEUED_WORK_BUCKET));
       const ready = signingReadiness();

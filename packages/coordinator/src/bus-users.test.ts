@@ -4,11 +4,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { agentInboxPrefix, commandConsumer, commandConsumerConfig, createLogger, streams, subjects } from "@binfleet/shared";
+import { commandConsumer, commandConsumerConfig, createLogger, inboxPrefix, streams, subjects } from "@binfleet/shared";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { startNatsServer } from "@binfleet/nats-server";
+import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { BINPKG_KEYS_BUCKET } from "./binpkg-keyring.js";
+import { BUILDS_BUCKET } from "./build-board.js";
+import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject } from "./builder-pool.js";
 import { Coordinator } from "./coordinator.js";
 import { coordinatorConfig } from "./coordinator-config.js";
+import { POLICY_BUCKET } from "./policy-store.js";
+import { printBusAuthorization } from "./main.js";
+
+/** Resolves true once the server reports a permission violation on the connection (asynchronous, for core NATS). */
+const violation = (nc: NatsConnection): Promise<boolean> =>
+  (async () => {
+    for await (const s of nc.status()) if (s.type === "error" && /Permissions Violation/i.test(String(s.error))) return true;
+    return false;
+  })();
 
 describe("the embedded bus: each node has its own user and can speak only for itself", () => {
   let tmp: string;
@@ -25,7 +39,7 @@ describe("the embedded bus: each node has its own user and can speak only for it
     await c.start();
     const creds = (await c.enrollNode("node-a", admin)).credentials;
     await c.enrollNode("node-b", admin);
-    a = await connect({ servers: c.natsUrl, user: creds.user, pass: creds.pass, inboxPrefix: agentInboxPrefix("node-a") });
+    a = await connect({ servers: c.natsUrl, user: creds.user, pass: creds.pass, inboxPrefix: inboxPrefix("node-a") });
   });
 
   after(async () => {
@@ -58,16 +72,134 @@ describe("the embedded bus: each node has its own user and can speak only for it
       "a consumer over every node's commands",
     );
     // A core subscription to another node's commands is refused by the server (reported asynchronously).
-    const denied = (async () => {
-      for await (const s of a.status()) if (s.type === "error" && /Permissions Violation/i.test(String(s.error))) return true;
-      return false;
-    })();
+    const denied = violation(a);
     a.subscribe(subjects.command("node-b"));
     assert.equal(await denied, true);
     // Nothing from node-a reached node-b's report subject.
-    const admin = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass });
+    const admin = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass, inboxPrefix: inboxPrefix(c.busCredentials!.user) });
     const m = await (await jetstreamManager(admin)).streams.getMessage(streams.reports.name, { last_by_subj: subjects.report("node-b") }).catch(() => null);
     assert.equal(m, null);
     await admin.close();
+    // The server logs what it refused: the other tests' "no violation" checks rely on it.
+    assert.match(c.busServerLog(), /Violation/);
+  });
+
+  test("node ids that would be binfleet's own users are refused at enrollment", async () => {
+    await assert.rejects(c.enrollNode("binfleet-coordinator", admin), /reserved/);
+    await assert.rejects(c.enrollNode("binfleet-builder-local", admin), /reserved/);
+  });
+});
+
+describe("the embedded bus: the coordinator and builders are scoped too", () => {
+  let tmp: string;
+  let c: Coordinator;
+  let b: NatsConnection;
+  let coord: NatsConnection;
+  const admin = { name: "test", role: "admin" } as const;
+  const bytes = new Uint8Array([1]);
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-scopes-"));
+    c = await Coordinator.create(
+      coordinatorConfig({ stateDir: tmp, nats: { urls: [], embeddedPort: 0 }, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
+      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+    );
+    await c.start();
+    await c.enrollNode("node-a", admin);
+    const { credentials } = await c.enrollBuilder("b1", admin);
+    assert.equal(credentials.user, "binfleet-builder-b1");
+    assert.deepEqual((await c.enrollBuilder("b1", admin)).credentials, credentials, "enrolling again gives the same user");
+    b = await connect({ servers: c.natsUrl, user: credentials.user, pass: credentials.pass, inboxPrefix: inboxPrefix(credentials.user) });
+    const own = c.busCredentials!;
+    coord = await connect({ servers: c.natsUrl, user: own.user, pass: own.pass, inboxPrefix: inboxPrefix(own.user) });
+  });
+
+  after(async () => {
+    await b?.close();
+    await coord?.close();
+    await c?.shutdown();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("a builder takes a job, holds its lease, streams its log and reads policy", async () => {
+    const js = jetstream(coord, { timeout: 3000 });
+    await js.publish(buildSubject("p1"), bytes, { msgID: "job-1" });
+    const bjs = jetstream(b, { timeout: 3000 });
+    const bjsm = await jetstreamManager(b, { timeout: 3000 });
+    await bjsm.consumers.add(BUILDS_STREAM.name, { durable_name: "builders-p1", filter_subject: buildSubject("p1"), ack_policy: AckPolicy.Explicit });
+    const m = await (await bjs.consumers.get(BUILDS_STREAM.name, "builders-p1")).next({ expires: 2000 });
+    assert.ok(m !== null, "the job is delivered");
+    assert.equal(await m.ackAck(), true);
+    const kvm = new Kvm(b);
+    assert.ok((await (await kvm.open(BUILDS_BUCKET)).put("lease-1", "{}")) > 0);
+    assert.equal(await (await kvm.open(POLICY_BUCKET)).get("nothing"), null);
+    assert.equal((await bjs.publish(buildLogSubject("ab12"), bytes)).stream, BUILD_LOGS_STREAM.name);
+  });
+
+  test("a builder cannot queue builds, speak for a node, send commands, change policy or keys, or drop a stream", async () => {
+    const bjs = jetstream(b, { timeout: 1000 });
+    await assert.rejects(bjs.publish(buildSubject("p1"), bytes), "queue a build");
+    await assert.rejects(bjs.publish(subjects.report("node-a"), bytes), "a node's report");
+    await assert.rejects(bjs.publish(subjects.command("node-a"), bytes), "a command");
+    const kvm = new Kvm(b);
+    await assert.rejects(async () => (await kvm.open(POLICY_BUCKET)).put("approval.x", "{}"), "an approval");
+    await assert.rejects(async () => (await kvm.open(BINPKG_KEYS_BUCKET)).put("p1", "{}"), "a signing key");
+    const bjsm = await jetstreamManager(b, { timeout: 1000 });
+    await assert.rejects(bjsm.streams.delete(BUILDS_STREAM.name), "the build queue deleted");
+    await assert.rejects(bjsm.consumers.info(streams.commands.name, commandConsumer("node-a")), "a node's commands");
+    const jsm = await jetstreamManager(coord);
+    assert.equal((await jsm.streams.info(streams.reports.name)).state.messages, 0);
+    assert.equal((await jsm.streams.info(streams.commands.name)).state.messages, 0);
+    assert.equal((await jsm.streams.info(BUILDS_STREAM.name)).state.messages, 0, "only the test's own job, taken");
+  });
+
+  test("the coordinator cannot speak for a node: no report, heartbeat or progress in its name", async () => {
+    const js = jetstream(coord, { timeout: 1000 });
+    await assert.rejects(js.publish(subjects.report("node-a"), bytes), "a node's report");
+    await assert.rejects(js.publish(subjects.progress("node-a"), bytes), "a node's progress");
+    const denied = violation(coord);
+    coord.publish(subjects.heartbeat("node-a"), bytes);
+    assert.equal(await denied, true, "a node's heartbeat");
+    assert.equal((await (await jetstreamManager(coord)).streams.info(streams.reports.name)).state.messages, 0);
+  });
+});
+
+describe("an external cluster configured with `binfleet-coordinator bus-authorization`", () => {
+  test("the coordinator runs under its printed user, the builder's and node's users are scoped as on the embedded server", async () => {
+    let printed = "";
+    const code = printBusAuthorization(["--builder", "b1", "--node", "node-001"], { out: (t) => void (printed += t), err: assert.fail });
+    assert.equal(code, 0);
+    let refused = "";
+    assert.equal(printBusAuthorization(["--node", "binfleet-coordinator"], { out: assert.fail, err: (t) => void (refused += t) }), 2, "a node posing as the coordinator");
+    assert.match(refused, /not a usable builder or node name/);
+    const { users } = JSON.parse(printed.replace(/^authorization: /, "")) as { users: { user: string; password: string }[] };
+    assert.deepEqual(users.map((u) => u.user), ["binfleet-coordinator", "binfleet-builder-b1", "node-001"]);
+    const pass = (user: string): string => users.find((u) => u.user === user)!.password;
+
+    const server = await startNatsServer({ config: printed });
+    const tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-external-"));
+    let c: Coordinator | null = null;
+    const conns: NatsConnection[] = [];
+    try {
+      c = await Coordinator.create(
+        coordinatorConfig({ stateDir: tmp, nats: { urls: [server.url], user: "binfleet-coordinator", pass: pass("binfleet-coordinator") }, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
+        createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+      );
+      await c.start();
+      const b = await connect({ servers: server.url, user: "binfleet-builder-b1", pass: pass("binfleet-builder-b1"), inboxPrefix: inboxPrefix("binfleet-builder-b1") });
+      conns.push(b);
+      assert.ok((await (await new Kvm(b).open(BUILDS_BUCKET)).put("lease-1", "{}")) > 0, "the builder holds a lease");
+      await assert.rejects(jetstream(b, { timeout: 1000 }).publish(subjects.report("node-001"), new Uint8Array([1])), "the builder speaks for a node");
+      const n = await connect({ servers: server.url, user: "node-001", pass: pass("node-001"), inboxPrefix: inboxPrefix("node-001") });
+      conns.push(n);
+      assert.equal((await jetstream(n, { timeout: 3000 }).publish(subjects.report("node-001"), new Uint8Array([1]))).stream, streams.reports.name);
+      assert.doesNotMatch(server.log(), /Violation - User "binfleet-coordinator"/, "the coordinator started within its permissions");
+      assert.match(server.log(), /Violation - User "binfleet-builder-b1"/, "the server logs what it refused");
+    } finally {
+      for (const nc of conns.reverse()) await nc.close();
+      await c?.shutdown();
+      await server.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -44,6 +44,7 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
   drift [--platform P]                    USE deviations that cost extra builds
   gc [--platform P] [--keep N] [--dry-run] remove binaries no node needs (keeping N versions)
   enroll NODE [--out FILE]                the node's enrollment bundle (bus credentials, keys, binhosts), JSON
+  enroll-builder NAME [--out FILE]        a builder process's own bus user: the "nats" part of its config, JSON
   accept-platform NODE                    take a node's reports for the new platform it reports (profile upgrade, new CFLAGS)
   keys rotate                             sign commands with a new key; nodes are told to trust it (no re-enrollment)
   keys rotate-binpkg PLATFORM             sign binaries with a new key: nodes trust it first, PKGDIR is re-signed, the old key retired
@@ -310,6 +311,20 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
         // It holds the node's bus password: readable by root only.
         await writeFile(a.values.out, text, { mode: 0o600 });
         io.out(json ? `${JSON.stringify({ node, bundle: a.values.out })}\n` : `>>> ${node} enrolled; bundle written to ${a.values.out} (install it on the node)\n`);
+      } else io.out(text);
+      return 0;
+    }
+    case "enroll-builder": {
+      const a = opts({ out: { type: "string" } });
+      const name = a.positionals[0];
+      if (name === undefined || a.positionals.length > 1) throw new UsageError("enroll-builder takes one builder name");
+      const r = await api.enrollBuilder({ name }, o);
+      // The part of `binfleet-coordinator builder`'s config file that names its bus user.
+      const text = `${JSON.stringify({ nats: { urls: r.natsUrls, user: r.natsUser, pass: r.natsPassword } }, null, 2)}\n`;
+      if (r.natsCaPem !== "") io.err("the bus speaks TLS: give the builder the bus's CA (the coordinator's nats.ca) as nats.ca\n");
+      if (typeof a.values.out === "string") {
+        await writeFile(a.values.out, text, { mode: 0o600 });
+        io.out(json ? `${JSON.stringify({ builder: name, user: r.natsUser, config: a.values.out })}\n` : `>>> builder ${name} enrolled as bus user ${r.natsUser}; its nats config written to ${a.values.out}\n`);
       } else io.out(text);
       return 0;
     }

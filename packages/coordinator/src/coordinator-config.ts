@@ -13,7 +13,7 @@ export const CoordinatorConfigSchema = z.object({
       /** Client port of the embedded server (0: pick one). */
       embeddedPort: z.number().int().min(0).max(65535).default(4222),
       /** The coordinator's user on an external cluster (the embedded server makes its own). */
-      user: z.string().min(1).optional(),
+      user: z.string().regex(/^[^\s.*>]+$/, "a user name without spaces, '.', '*' or '>' (its connection's inbox is _INBOX_<user>)").optional(),
       pass: z.string().min(1).optional(),
       /** URL nodes use to reach the bus (default: the embedded server's loopback URL). */
       publicUrl: z.string().min(1).optional(),

@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, commandConsumerConfig, formatPackagesIndex, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects } from "@binfleet/shared";
+import { type Atom, type Logger, atomMatches, SERVICE_USER_PREFIX, commandConsumerConfig, formatPackagesIndex, inboxPrefix, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -12,6 +12,7 @@ import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { execa } from "execa";
 import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access.js";
 import { BinhostServer } from "./binhost-server.js";
+import { logBusStatus } from "./bus-status.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
 import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
@@ -21,7 +22,7 @@ import { PkgdirIndexes } from "./pkgdir-index.js";
 import { PLATFORM_PINS_BUCKET, PlatformPins } from "./platform-pins.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
-import { BuildBoard } from "./build-board.js";
+import { BUILDS_BUCKET, BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
 import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject, rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { type PlatformConfig, recordKey } from "./builder-worker.js";
@@ -31,9 +32,9 @@ import { consumeUntilAborted } from "./jetstream-loop.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
 import { installedVariantKey } from "./node-needs.js";
 import { NodeRegistry } from "./node-registry.js";
-import { PolicyStore } from "./policy-store.js";
+import { POLICY_BUCKET, PolicyStore } from "./policy-store.js";
 import { ReportRejectedError, validateReport } from "./report-validation.js";
-import { type Preflight, type Rollout, RolloutManager } from "./rollout-manager.js";
+import { type Preflight, ROLLOUTS_BUCKET, type Rollout, RolloutManager } from "./rollout-manager.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
 import { serialLock } from "./serial-lock.js";
 import { SnapshotMirror, treeSnapshotId } from "./snapshot-mirror.js";
@@ -158,10 +159,12 @@ export class Coordinator {
         waitOnFirstConnect: embedded === null,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
-        ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass }),
+        // Replies (JetStream acks, pulled messages) come to the user's own inbox, which its permissions allow.
+        ...(credentials === null ? {} : { user: credentials.user, pass: credentials.pass, inboxPrefix: inboxPrefix(credentials.user) }),
         ...(busCaFile(config) === undefined ? {} : { tls: { caFile: busCaFile(config)! } }),
       });
       opened.push(() => nc.close());
+      void logBusStatus(nc, log);
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
       const replicas = config.nats.replicas;
       for (const s of [...Object.values(streams), BUILDS_STREAM, BUILD_LOGS_STREAM]) {
@@ -169,9 +172,9 @@ export class Coordinator {
         await jsm.streams.add(cfg).catch(async () => jsm.streams.update(s.name, cfg));
       }
       const kvm = new Kvm(nc);
-      const builds = await kvm.create("binfleet-builds", { history: 5, replicas });
-      const policyKv = await kvm.create("binfleet-policy", { history: 5, replicas });
-      const rolloutKv = await kvm.create("binfleet-rollouts", { history: 5, replicas });
+      const builds = await kvm.create(BUILDS_BUCKET, { history: 5, replicas });
+      const policyKv = await kvm.create(POLICY_BUCKET, { history: 5, replicas });
+      const rolloutKv = await kvm.create(ROLLOUTS_BUCKET, { history: 5, replicas });
       const binpkgKeys = await BinpkgKeyring.open(await kvm.create(BINPKG_KEYS_BUCKET, { history: 5, replicas }));
       opened.push(async () => binpkgKeys.stop());
       const queuedWork = await QueuedWork.open(await kvm.create(QUEUED_WORK_BUCKET, { history: 1, replicas }));
@@ -203,6 +206,11 @@ export class Coordinator {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** What the embedded nats-server printed (empty with an external cluster), refused operations included. */
+  busServerLog(): string {
+    return this.embedded?.log() ?? "";
   }
 
   status(): CoordinatorState {
@@ -338,22 +346,44 @@ export class Coordinator {
    * agent and Portage must trust. Enrolling again returns the same credentials.
    */
   async enrollNode(node: string, caller: Caller): Promise<{ credentials: BusCredentials; urls: string[] }> {
+    // Service users (the coordinator, builders) are named so: a node must not share their user or inbox.
+    if (node.startsWith(SERVICE_USER_PREFIX)) throw new ApiError("invalid-argument", `node ids starting with '${SERVICE_USER_PREFIX}' are reserved for binfleet's own bus users`);
+    const credentials = await this.addBusUser("node's", (users) => users.enroll(node));
+    await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
+    this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
+    return { credentials, urls: this.busPublicUrls() };
+  }
+
+  /**
+   * Enrolls a builder process (`binfleet-coordinator builder` on a build host): a bus user of its
+   * own, limited to taking build jobs (builderPermissions). Enrolling again returns the same credentials.
+   */
+  async enrollBuilder(name: string, caller: Caller): Promise<{ credentials: BusCredentials; urls: string[] }> {
+    const credentials = await this.addBusUser("builder's", (users) => users.enrollBuilder(name));
+    this.log.info({ by: caller.name, role: caller.role, builder: name, user: credentials.user }, "builder enrolled");
+    return { credentials, urls: this.busPublicUrls() };
+  }
+
+  private busPublicUrls(): string[] {
+    return [this.config.nats.publicUrl ?? this.natsUrl];
+  }
+
+  /** Issues a user on the embedded server and has the server take it. */
+  private async addBusUser(whose: string, issue: (users: BusUsers) => Promise<BusCredentials>): Promise<BusCredentials> {
     const users = this.busUsers;
     const server = this.embedded;
     if (users === null || server === null) {
-      throw new ApiError("failed-precondition", "the bus is an external cluster: create the node's user there (see README, per-node permissions)");
+      throw new ApiError("failed-precondition", `the bus is an external cluster: add the ${whose} user to its authorization (binfleet-coordinator bus-authorization prints it)`);
     }
     // One at a time: each enrollment rewrites the users file. Enrollments arriving together share
     // the server's next reload (its config is taken when the reload starts, so it has them all).
-    const credentials = await this.enrolling(() => users.enroll(node));
+    const credentials = await this.enrolling(() => issue(users));
     this.nextReload ??= this.reloading.catch(() => undefined).then(() => {
       this.nextReload = null;
       return (this.reloading = server.reload(users.serverConfig()));
     });
     await this.nextReload;
-    await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
-    this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
-    return { credentials, urls: [this.config.nats.publicUrl ?? this.natsUrl] };
+    return credentials;
   }
 
   /** Prometheus text exposition. */

@@ -26,8 +26,9 @@ const STATE_OF: Record<PlanEntry["state"] | BuildRecord["state"], BuildState> = 
   failed: BuildState.FAILED,
 };
 
-function nodeId(s: string): string {
-  if (!NODE_ID_PATTERN.test(s)) throw new ApiError("invalid-argument", `invalid node id '${s.slice(0, 64)}'`);
+/** A node id or builder name: part of a bus user, subject and inbox, so a NATS subject token. */
+function nodeId(s: string, what = "node id"): string {
+  if (!NODE_ID_PATTERN.test(s)) throw new ApiError("invalid-argument", `invalid ${what} '${s.slice(0, 64)}'`);
   return s;
 }
 
@@ -335,6 +336,13 @@ export class FleetControlServer {
             if (pk === "" || r.platform?.key === pk) analyzer.add(r.nodeId, r.installed);
           });
           return { entries: analyzer.result().slice(0, MAX_ROWS).map((e) => ({ ...e, flags: [...e.flags] })) };
+        },
+
+        async enrollBuilder(req, ctx) {
+          const caller = who(ctx, "admin", "EnrollBuilder", { builder: req.name });
+          const name = nodeId(req.name, "builder name");
+          const { credentials, urls } = await c.enrollBuilder(name, caller);
+          return { name, natsUrls: urls, natsUser: credentials.user, natsPassword: credentials.pass, natsCaPem: await c.busCaPem() };
         },
 
         async enrollNode(req, ctx) {

@@ -3,6 +3,8 @@ import { type Atom, atomMatches, parseAtom, parseCpv } from "@binfleet/shared";
 import type { KV } from "@nats-io/kv";
 import { followBucket } from "./kv-follow.js";
 
+export const POLICY_BUCKET = "binfleet-policy";
+
 export interface Hold {
   readonly atom: string;
   /** Empty: every platform. */

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "@binfleet/shared";
 import { type MaintenanceWindow, parseMaintenanceWindow } from "./maintenance-window.js";
 
+export const ROLLOUTS_BUCKET = "binfleet-rollouts";
+
 export interface RolloutOptions {
   /** Empty: every platform. */
   readonly platformKey: string;

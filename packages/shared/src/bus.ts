@@ -45,8 +45,11 @@ export const streams = {
   },
 } as const;
 
-/** The inbox prefix of a node's connection: replies to it (JetStream acks, pulled commands) stay its own. */
-export const agentInboxPrefix = (node: string): string => `_INBOX_${node}`;
+/**
+ * The inbox prefix of a bus user's connection (a node's user is named after the node): replies to
+ * it (JetStream acks, pulled messages) stay its own, since users are unique on the server.
+ */
+export const inboxPrefix = (user: string): string => `_INBOX_${user}`;
 
 /** The durable consumer that delivers a node's commands, as the coordinator creates it at enrollment. */
 export function commandConsumerConfig(node: string): { durable_name: string; filter_subject: string; ack_policy: "explicit"; deliver_policy: "all" } {
@@ -58,6 +61,12 @@ export interface BusPermissions {
   readonly publish: { readonly allow: readonly string[] };
   readonly subscribe: { readonly allow: readonly string[] };
 }
+
+/**
+ * Bus users binfleet's own services use are named `binfleet-…`; node ids cannot start so, so a
+ * node's user (and inbox) never collides with the coordinator's or a builder's.
+ */
+export const SERVICE_USER_PREFIX = "binfleet-";
 
 /**
  * What a node's NATS user may do: publish its own report, heartbeat and
@@ -82,6 +91,6 @@ export function agentPermissions(node: string): BusPermissions {
         `$JS.ACK.${stream}.${consumer}.>`,
       ],
     },
-    subscribe: { allow: [`${agentInboxPrefix(node)}.>`] },
+    subscribe: { allow: [`${inboxPrefix(node)}.>`] },
   };
 }
