@@ -57,13 +57,15 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     const platform = fleet.platforms[0]!;
     const before = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages;
     for (const s of before) assert.equal(await signerOf(join(pkgdir, field(s, "PATH")!), signingHome), oldKey, `${field(s, "CPV")} signed with the first key`);
+    // A node enrolled but not heard from yet: its bundle named the first key, and the coordinator cannot know its platform.
+    await h.coordinator.enrollNode("node-late", { name: "test", role: "admin" });
     const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate-binpkg", platform.name], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr + cli.stdout);
     const r = JSON.parse(cli.stdout) as { fingerprint: string; previousFingerprint: string; nodesTold: string[]; resigned: number; failed?: string[]; previousRetired: boolean };
     newKey = r.fingerprint;
     assert.equal(r.previousFingerprint, oldKey);
     assert.notEqual(newKey, oldKey);
-    assert.deepEqual(r.nodesTold, fleet.nodes.map((n) => n.name).sort());
+    assert.deepEqual(r.nodesTold, [...fleet.nodes.map((n) => n.name), "node-late"].sort());
     assert.equal(r.resigned, before.length);
     assert.deepEqual(r.failed ?? [], []);
     assert.equal(r.previousRetired, true);
@@ -79,6 +81,12 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
       assert.equal(field(s, "MD5"), createHash("md5").update(data).digest("hex"), `${field(s, "CPV")}: its index entry matches the re-signed file`);
       assert.equal(field(s, "SIZE"), String(data.length));
     }
+    // The late node finds, in order, {old, new} then {new}, named for this platform (a node on another refuses them).
+    const late = await h.commandsFor("node-late");
+    assert.deepEqual(
+      late.map((c) => (c.action.case === "trustBinpkgKeys" ? [c.action.value.platformKey, c.action.value.keys.map((k) => k.fingerprint)] : c.action.case)),
+      [[platform.key, [oldKey, newKey]], [platform.key, [newKey]]],
+    );
     // Nodes take their commands in order: {old, new}, then {new}.
     for (const n of fleet.nodes) {
       await until(`${n.name} trusts the new key alone`, async () => {

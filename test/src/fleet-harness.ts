@@ -9,10 +9,10 @@ import { Agent, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, createLogger, inboxPrefix, parseEmergePretend, parsePackagesIndex, streams } from "@binfleet/shared";
+import { type Logger, createLogger, inboxPrefix, parseEmergePretend, parsePackagesIndex, streams, subjects } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
-import { type AgentReport, AgentReportSchema, ProgressEventSchema } from "@binfleet/shared/wire";
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { type AgentReport, AgentReportSchema, type Command, CommandSchema, ProgressEventSchema, SignedCommandSchema } from "@binfleet/shared/wire";
+import { type JetStreamManager, type StoredMsg, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 
 const requireHere = createRequire(import.meta.url);
@@ -32,6 +32,8 @@ export interface FleetHarness {
   firstReports(): Promise<Map<string, AgentReport>>;
   /** The newest report of a node, or null. */
   latestReport(node: string): Promise<AgentReport | null>;
+  /** Every command sent to a node that is still on the bus, oldest first, decoded (signature not checked). */
+  commandsFor(node: string): Promise<Command[]>;
   /** Every progress event on the bus, decoded. */
   progress(): Promise<ReturnType<typeof fromBinary<typeof ProgressEventSchema>>[]>;
   /** Per platform name: how often each variant appears in its Packages index. */
@@ -163,6 +165,16 @@ export async function startFleet(o: {
     await teardown();
     throw err;
   }
+  /** Every message of a stream (on one subject, if given), oldest first. */
+  const messages = async (stream: string, subject?: string): Promise<StoredMsg[]> => {
+    const info = await jsm.streams.info(stream, subject === undefined ? undefined : { subjects_filter: subject });
+    const out: StoredMsg[] = [];
+    for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s++) {
+      const m = await jsm.streams.getMessage(stream, { seq: s }).catch(() => null);
+      if (m !== null && (subject === undefined || m.subject === subject)) out.push(m);
+    }
+    return out;
+  };
   const harness: FleetHarness = {
     fleet,
     coordinator,
@@ -170,29 +182,20 @@ export async function startFleet(o: {
     async firstReports() {
       const out = new Map<string, AgentReport>();
       for (const n of fleet.nodes) {
-        const info = await jsm.streams.info(streams.reports.name, { subjects_filter: `binfleet.report.${n.name}` });
-        for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
-          const m = await jsm.streams.getMessage(streams.reports.name, { seq: s }).catch(() => null);
-          if (m !== null && m.subject === `binfleet.report.${n.name}`) {
-            out.set(n.name, fromBinary(AgentReportSchema, m.data));
-            break;
-          }
-        }
+        const [first] = await messages(streams.reports.name, subjects.report(n.name));
+        if (first !== undefined) out.set(n.name, fromBinary(AgentReportSchema, first.data));
       }
       return out;
     },
     async latestReport(node: string) {
-      const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: `binfleet.report.${node}` }).catch(() => null);
+      const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: subjects.report(node) }).catch(() => null);
       return m === null ? null : fromBinary(AgentReportSchema, m.data);
     },
     async progress() {
-      const info = await jsm.streams.info(streams.progress.name);
-      const out = [];
-      for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s++) {
-        const m = await jsm.streams.getMessage(streams.progress.name, { seq: s }).catch(() => null);
-        if (m !== null) out.push(fromBinary(ProgressEventSchema, m.data));
-      }
-      return out;
+      return (await messages(streams.progress.name)).map((m) => fromBinary(ProgressEventSchema, m.data));
+    },
+    async commandsFor(node: string) {
+      return (await messages(streams.commands.name, subjects.command(node))).map((m) => fromBinary(CommandSchema, fromBinary(SignedCommandSchema, m.data).command));
     },
     async binhostCounts() {
       const out = new Map<string, Map<string, number>>();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -144,6 +144,16 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     const got = await until("three refusals", async () => (refusals().length >= before + 3 ? refusals().slice(before) : null));
     assert.deepEqual(got.map((l) => l["reason"]).sort(), ["malformed", "too-large", "unknown-key"]);
     assert.equal(agent.status(), "running");
+  });
+
+  test("binpkg keys named for another platform are refused and the node's trust is left alone", async () => {
+    const id = randomUUID();
+    const key = { fingerprint: "A".repeat(40), publicKey: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n" };
+    await js.publish(subjects.command(node), command({ case: "trustBinpkgKeys", value: { platformKey: "other-platform-1", keys: [key] } }, { id }));
+    const finished = await until("the command's outcome", async () => (await progress(id)).find((e) => e.event.case === "finished") ?? null);
+    assert.ok(finished.event.case === "finished" && !finished.event.value.success);
+    assert.match(finished.event.case === "finished" ? finished.event.value.error : "", new RegExp(`keys for platform other-platform-1; this node is on ${fleet.platforms[0]!.key}`));
+    await assert.rejects(stat(join(tmp, "state/binpkg-keys.json")), "nothing recorded as trusted");
   });
 
   test("an update command runs emerge with the expected argv, updates the vdb and sends a fresh report", async () => {

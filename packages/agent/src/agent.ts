@@ -265,7 +265,7 @@ export class Agent {
     // Taken at once, even while an emerge runs: the commands after it may be signed with the new key.
     if (cmd.action.case === "trustKeys") return this.trustKeys(cmd.id, cmd.action.value.keys);
     // Likewise: binaries signed with a new binhost key may be on the binhost before the next command.
-    if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value.keys);
+    if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value.keys, cmd.action.value.platformKey);
     if (this.busy !== null) {
       await this.refuse(cmd.id, `busy: command ${this.busy} is running`);
       this.log.warn({ commandId: cmd.id, running: this.busy }, "command refused: another emerge is running");
@@ -286,8 +286,21 @@ export class Agent {
     });
   }
 
-  private trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[]): Promise<void> {
-    return this.replaceTrust(commandId, "binhost signing keys replaced", "command refused: binpkg keys not trusted", () => BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys), (err) =>
+  private trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[], platformKey: string): Promise<void> {
+    const replace = async (): Promise<object> => {
+      // Sent to every node the coordinator has not heard from yet too: keys for another platform's binaries are not ours.
+      if (platformKey !== "") {
+        const own = await this.collector.platform().then(
+          (p) => p.key,
+          (err: unknown) => {
+            throw new BinpkgTrustError(`cannot tell this node's platform: ${(err as Error).message}`, { cause: err });
+          },
+        );
+        if (own !== platformKey) throw new BinpkgTrustError(`keys for platform ${platformKey}; this node is on ${own}`);
+      }
+      return BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys);
+    };
+    return this.replaceTrust(commandId, "binhost signing keys replaced", "command refused: binpkg keys not trusted", replace, (err) =>
       err instanceof BinpkgTrustError ? err.message : `gpg failed: ${(err as Error).message}`,
     );
   }

@@ -68,7 +68,10 @@ export class BinpkgKeyring {
  * its Portage must trust exactly the platform's keys, as it verifies each package it makes.
  * Returns why the root cannot sign, or null. Repeated calls with the same keys cost nothing.
  */
-export function signingReadiness(): (root: string, keys: PlatformKeys | undefined) => Promise<string | null> {
+/** Why a builder root cannot sign with a platform's keys, or null once it can. */
+export type SigningReadiness = (root: string, keys: PlatformKeys | undefined) => Promise<string | null>;
+
+export function signingReadiness(): SigningReadiness {
   const prepared = new Map<string, string>();
   return async (root, keys) => {
     if (keys === undefined) return "the coordinator has not set up this platform's signing key yet";

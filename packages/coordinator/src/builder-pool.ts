@@ -4,7 +4,7 @@ import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import { type BinpkgKeyring, signingReadiness } from "./binpkg-keyring.js";
+import type { BinpkgKeyring, SigningReadiness } from "./binpkg-keyring.js";
 import { CompileClaims } from "./compile-claims.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
@@ -27,6 +27,8 @@ export interface BuilderPoolOptions {
   readonly policy: PolicyStore;
   /** Each platform's binpkg signing keys: builds sign with the current one as they start. */
   readonly keyring: BinpkgKeyring;
+  /** Readies a root to sign with its platform's keys (one per process: it remembers what it did). */
+  readonly signing: SigningReadiness;
   /** Work queued per platform: which queue a free slot serves. */
   readonly queued: QueuedWork;
   /** The PKGDIR indexes, parsed once per change for everything in this process that reads them. */
@@ -64,7 +66,6 @@ export function platformRoots(p: PlatformConfig): PlatformConfig[] {
  * dead builder's job goes to another one.
  */
 export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
-  const ready = signingReadiness();
   const platforms = o.config.platforms.filter((p) => p.workers > 0);
   const roots = new Map(
     platforms.map((p) => {
@@ -149,7 +150,7 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
           continue;
         }
         // A build signed with a key nodes do not trust would be refused by every node: leave the job to a builder that can sign.
-        const unready = await ready(root.root, o.keyring.get(p.name));
+        const unready = await o.signing(root.root, o.keyring.get(p.name));
         if (unready !== null) {
           o.log.error({ platform: p.name, root: root.root, reason: unready }, "builder cannot sign: job left for another builder");
           m.nak(30_000);

@@ -61,7 +61,7 @@ export class BuilderProcess {
       const policy = await PolicyStore.open(await kvm.open(POLICY_BUCKET), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
       const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET));
       const queued = await QueuedWork.open(await kvm.open(QUEUED_WORK_BUCKET));
-      const ready = signingReadiness();
+      const signing = signingReadiness();
       const building = config.platforms.filter((p) => p.workers > 0);
       for (const [i, p] of config.platforms.entries()) {
         if (p.workers === 0) continue;
@@ -70,12 +70,12 @@ export class BuilderProcess {
           throw new ConfigError(`builder root ${p.root} (platform ${p.name}) has no repository: sync it, or fix its repos.conf`, "<config>", `platforms.${i}.root`);
         }
         // So would a root that signs with a key nodes do not trust.
-        const unready = await ready(p.root, keyring.get(p.name));
+        const unready = await signing(p.root, keyring.get(p.name));
         if (unready !== null) throw new ConfigError(`builder root ${p.root} (platform ${p.name}) cannot sign: ${unready}`, "<config>", `platforms.${i}.root`);
       }
       const stopping = new AbortController();
       const instance = `builder-${hostname()}-${randomUUID().slice(0, 8)}`;
-      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, queued, indexes: new PkgdirIndexes(), instance, signal: stopping.signal, log, rootLock: rootLocks() });
+      const loops = startBuilderWorkers({ config: { ...config, platforms: building }, js: jetstream(nc), jsm, builds, policy, keyring, signing, queued, indexes: new PkgdirIndexes(), instance, signal: stopping.signal, log, rootLock: rootLocks() });
       log.info({ instance, platforms: building.map((p) => p.name) }, "builder started");
       return new BuilderProcess(nc, policy, keyring, queued, stopping, loops, log);
     } catch (err) {

@@ -15,7 +15,7 @@ import { BinhostServer } from "./binhost-server.js";
 import { logBusStatus } from "./bus-status.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
 import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
-import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingUid } from "./binpkg-keyring.js";
+import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingReadiness, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
 import { BuildEstimates } from "./build-estimates.js";
 import { PkgdirIndexes } from "./pkgdir-index.js";
@@ -298,14 +298,22 @@ export class Coordinator {
   async rotateBinpkgKey(platform: string, caller: Caller): Promise<{ fingerprint: string; previous: string; nodes: string[]; resigned: number; failed: readonly string[]; retired: boolean }> {
     const p = this.platform(platform);
     if (p === null) throw new ApiError(platform === "" ? "invalid-argument" : "not-found", platform === "" ? "which platform? (name or key)" : `no platform ${platform}`);
-    return this.enrolling(async () => {
+    return this.rotatingBinpkgKeys(async () => {
       const before = this.binpkgKeys.get(p.name)!;
       const next = await createSigningKey(signingHome(p.root), signingUid(p.name));
       const previous = before.current;
       const both = [...before.trusted.filter((k) => k.fingerprint !== next.fingerprint), next];
-      const nodes = this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId).sort();
+      const told = new Set<string>();
+      // The platform's nodes, and enrolled nodes not heard from yet (their bundle named the keys
+      // trusted then): a node on another platform refuses the keys, named for this one. Asked
+      // again at each step, so a node enrolled meanwhile is told too.
       const tell = async (keys: readonly { fingerprint: string; publicKey: string }[]): Promise<void> => {
-        for (const node of nodes) await this.sendCommand(node, { case: "trustBinpkgKeys", value: { keys: keys.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey })) } });
+        const reported = new Set(this.registry.all().map((n) => n.nodeId));
+        const nodes = [...this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId), ...(this.busUsers?.nodes() ?? []).filter((n) => !reported.has(n))];
+        for (const node of nodes.sort()) {
+          await this.sendCommand(node, { case: "trustBinpkgKeys", value: { platformKey: p.key, keys: keys.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey })) } });
+          told.add(node);
+        }
       };
       await this.binpkgKeys.put(p.name, { current: previous, trusted: both });
       await tell(both);
@@ -318,6 +326,7 @@ export class Coordinator {
         await this.binpkgKeys.put(p.name, { current: next.fingerprint, trusted: [next] });
         await tell([next]);
       }
+      const nodes = [...told].sort();
       this.log.info({ by: caller.name, role: caller.role, platform: p.name, fingerprint: next.fingerprint, previous, nodes: nodes.length, resigned: r.resigned, failed: r.failed.length, retired }, "binpkg key rotated");
       return { fingerprint: next.fingerprint, previous, nodes, resigned: r.resigned, failed: r.failed, retired };
     });
@@ -448,7 +457,7 @@ export class Coordinator {
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
     this.loops.push(
-      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, queued: this.queuedWork, indexes: this.indexes, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, signing: signingReadiness(), queued: this.queuedWork, indexes: this.indexes, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
     );
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
@@ -889,7 +898,10 @@ export class Coordinator {
   private readonly rootLock = rootLocks();
   /** Per platform with a builder: which ebuilds its tree has. */
   private readonly trees = new Map<string, BuilderTree>();
+  /** Enrollments and command-key rotations: each rewrites what enrollment hands out. */
   private readonly enrolling = serialLock();
+  /** Binpkg key rotations, one at a time (they take as long as re-signing a PKGDIR). */
+  private readonly rotatingBinpkgKeys = serialLock();
   private readonly estimates = new BuildEstimates();
   private readonly indexes = new PkgdirIndexes();
   private queuedTimer: NodeJS.Timeout | null = null;
