@@ -7,7 +7,6 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import * as grpc from "@grpc/grpc-js";
-import { trustSigningKey } from "@binfleet/binpkg-keys";
 import { type CoordinatorConfigInput, adminTokenFile, createClient } from "@binfleet/coordinator";
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
@@ -154,27 +153,25 @@ async function main(): Promise<number> {
       return r.stdout;
     };
 
-    say(`\n[3/8] enrolling ${nodes} nodes (binfleet enroll: each its own bus user) and starting one binfleet-agent process each`);
+    say(`\n[3/8] enrolling ${nodes} nodes (binfleet enroll NODE on the binhost: each its own bus user; binfleet-agent enroll on the node) and starting one binfleet-agent process each`);
     // A few nodes at a time, as an admin's script would: each enrollment imports a key with gpg.
     const enrollNode = async (n: (typeof fleet.nodes)[number]): Promise<void> => {
-      const bundle = await api.enrollNode({ nodeId: n.name }, { metadata: md });
-      const platform = bundle.platforms.find((p) => p.name === n.platform)!;
-      // What the node's side of enrollment does: trust the platform's binpkg key, point binrepos.conf at the binhost.
-      await trustSigningKey(join(n.root, "etc/portage/gnupg"), { fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey });
-      await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
-      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
-      const agentConfig = {
-        nodeId: n.name,
-        nats: { urls: bundle.natsUrls, user: bundle.natsUser, pass: bundle.natsPassword },
-        coordinatorKeys: bundle.coordinatorKeys,
+      const bundle = join(dir, "agents", `${n.name}.bundle.json`);
+      const config = join(dir, "agents", `${n.name}.json`);
+      await cli("enroll", n.name, "--out", bundle);
+      // The node's local settings; `binfleet-agent enroll` keeps them and adds the bus user and keys
+      // from the bundle, trusts the binhost's binpkg key and points binrepos.conf at it.
+      const local = {
         root: n.root,
         stateDir: join(dir, "agents", n.name),
         portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
         heartbeatSeconds: 5,
         watchSeconds: 10,
       };
-      await writeFile(join(dir, "agents", `${n.name}.json`), JSON.stringify(agentConfig, null, 2));
-      spawn(`agent-${n.name}`, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", join(dir, "agents", `${n.name}.json`)]);
+      await writeFile(config, JSON.stringify(local, null, 2));
+      const enrolled = await execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "enroll", "--bundle", bundle, "--config", config], { reject: false });
+      if (enrolled.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${enrolled.stderr}`);
+      spawn(`agent-${n.name}`, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", config]);
     };
     for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
