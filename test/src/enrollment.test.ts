@@ -126,6 +126,25 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     assert.doesNotMatch(r.out, /Downloading 'https:\/\/distfiles\.example\.invalid/, "nothing came from upstream");
   });
 
+  test("on an external cluster the bundle has no password: the node's config supplies it, or enrollment is refused", async () => {
+    const node = fleet.nodes[0]!;
+    const bundle = join(tmp, "no-password.json");
+    await writeFile(bundle, JSON.stringify({ ...JSON.parse(await readFile(join(tmp, "bundle.json"), "utf8")), natsPassword: "" }));
+    const agentBin = binOf("@binfleet/agent", "binfleet-agent.js");
+    const refused = await execa(process.execPath, [agentBin, "enroll", "--bundle", bundle, "--config", join(tmp, "no-password-agent.json")], { reject: false });
+    assert.equal(refused.exitCode, 2);
+    assert.match(refused.stderr, new RegExp(`no bus password .*put ${node.name}'s password`));
+    await assert.rejects(readFile(join(tmp, "no-password-agent.json")), "nothing written");
+    // The admin put the password from the cluster's authorization in the node's config first.
+    const configFile = join(tmp, "external-agent.json");
+    const local = { root: node.root, stateDir: join(tmp, "agent-state-external"), portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } } };
+    await writeFile(configFile, JSON.stringify({ ...local, nats: { urls: ["nats://old.invalid:4222"], user: node.name, pass: "from-the-admin" } }));
+    const enrolled = await execa(process.execPath, [agentBin, "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    assert.equal(enrolled.exitCode, 0, enrolled.stderr);
+    const config = JSON.parse(await readFile(configFile, "utf8"));
+    assert.deepEqual({ ...config.nats }, { urls: [c.natsUrl], user: node.name, pass: "from-the-admin" });
+  });
+
   test("a damaged bundle is refused with a clear error and changes nothing", async () => {
     const bad = join(tmp, "bad.json");
     await writeFile(bad, '{"nodeId":"node-x","natsUrls":[]}');

@@ -71,7 +71,8 @@ export function parseBundle(text: string): EnrollNodeResponse {
     throw new EnrollmentError(`not an enrollment bundle: ${(err as Error).message}`, { cause: err });
   }
   if (!NODE_ID_PATTERN.test(b.nodeId)) throw new EnrollmentError(`bundle has an invalid node id '${b.nodeId.slice(0, 64)}'`);
-  if (b.natsUrls.length === 0 || b.natsUser === "" || b.natsPassword === "") throw new EnrollmentError("bundle has no bus credentials");
+  // The password may be absent: on an external cluster the admin gives it to the node (nats.pass).
+  if (b.natsUrls.length === 0 || b.natsUser === "") throw new EnrollmentError("bundle has no bus credentials");
   if (Object.keys(b.coordinatorKeys).length === 0) throw new EnrollmentError("bundle has no coordinator key");
   // Checked before anything is written: a bad bundle changes nothing on the node.
   for (const p of b.platforms) configUrl(p.binhostUrl, "binhost URL", ["http:", "https:"]);
@@ -95,6 +96,10 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     (t) => JSON.parse(t) as AgentConfigInput,
     () => null,
   );
+  const pass = bundle.natsPassword !== "" ? bundle.natsPassword : existing?.nats?.user === bundle.natsUser ? existing.nats.pass : undefined;
+  if (pass === undefined || pass === "") {
+    throw new EnrollmentError(`the bundle has no bus password (the bus is an external cluster): put ${bundle.natsUser}'s password from its authorization in ${configFile} as nats.user and nats.pass, and enroll again`);
+  }
   // The bus's CA beside the agent's config: the agent then connects over TLS only.
   let ca: string | undefined;
   if (bundle.natsCaPem !== "") {
@@ -105,7 +110,7 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
   const config = agentConfig({
     ...(existing ?? {}),
     nodeId: bundle.nodeId,
-    nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass: bundle.natsPassword, ...(ca === undefined ? {} : { ca }) },
+    nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass, ...(ca === undefined ? {} : { ca }) },
     coordinatorKeys: { ...bundle.coordinatorKeys },
   });
   const collector = new ReportCollector(config, new PortageRunner(config));

@@ -189,10 +189,16 @@ describe("an external cluster configured with `binfleet-coordinator bus-authoriz
       const b = await connect({ servers: server.url, user: "binfleet-builder-b1", pass: pass("binfleet-builder-b1"), inboxPrefix: inboxPrefix("binfleet-builder-b1") });
       conns.push(b);
       assert.ok((await (await new Kvm(b).open(BUILDS_BUCKET)).put("lease-1", "{}")) > 0, "the builder holds a lease");
+      // Enrollment names the node's user (its password is the cluster admin's) and makes its command consumer.
+      const enrolled = await c.enrollNode("node-001", { name: "test", role: "admin" });
+      assert.deepEqual(enrolled.credentials, { user: "node-001", pass: "" });
+      await assert.rejects(c.enrollBuilder("b2", { name: "test", role: "admin" }), /external cluster: add the builder's user/);
       await assert.rejects(jetstream(b, { timeout: 1000 }).publish(subjects.report("node-001"), new Uint8Array([1])), "the builder speaks for a node");
       const n = await connect({ servers: server.url, user: "node-001", pass: pass("node-001"), inboxPrefix: inboxPrefix("node-001") });
       conns.push(n);
       assert.equal((await jetstream(n, { timeout: 3000 }).publish(subjects.report("node-001"), new Uint8Array([1]))).stream, streams.reports.name);
+      const consumer = await (await jetstreamManager(n, { timeout: 3000 })).consumers.info(streams.commands.name, commandConsumer("node-001"));
+      assert.equal(consumer.config.filter_subject, subjects.command("node-001"), "its command consumer, made at enrollment");
       assert.doesNotMatch(server.log(), /Violation - User "binfleet-coordinator"/, "the coordinator started within its permissions");
       assert.match(server.log(), /Violation - User "binfleet-builder-b1"/, "the server logs what it refused");
     } finally {

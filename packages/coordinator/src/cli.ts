@@ -306,6 +306,7 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       const node = a.positionals[0];
       if (node === undefined || a.positionals.length > 1) throw new UsageError("enroll takes one node id");
       const r = await api.enrollNode({ nodeId: node }, o);
+      if (r.natsPassword === "") io.err(`the bus is an external cluster: give ${r.natsUser} its password from the cluster's authorization (nats.pass in the agent's config) before binfleet-agent enroll\n`);
       const text = `${toJsonString(EnrollNodeResponseSchema, r, { alwaysEmitImplicit: true })}\n`;
       if (typeof a.values.out === "string") {
         // It holds the node's bus password: readable by root only.

@@ -351,13 +351,16 @@ export class Coordinator {
   }
 
   /**
-   * Enrolls a node: its own bus user (limited to its subjects), its command consumer, and what its
-   * agent and Portage must trust. Enrolling again returns the same credentials.
+   * Enrolls a node: its own bus user (limited to its subjects; on an external cluster, its name
+   * only), its command consumer, and what its agent and Portage must trust. Enrolling again
+   * returns the same credentials.
    */
   async enrollNode(node: string, caller: Caller): Promise<{ credentials: BusCredentials; urls: string[] }> {
     // Service users (the coordinator, builders) are named so: a node must not share their user or inbox.
     if (node.startsWith(SERVICE_USER_PREFIX)) throw new ApiError("invalid-argument", `node ids starting with '${SERVICE_USER_PREFIX}' are reserved for binfleet's own bus users`);
-    const credentials = await this.addBusUser("node's", (users) => users.enroll(node));
+    // An external cluster's users are its admin's (`bus-authorization` prints them): the bundle
+    // names the node's user, and the node is given its password there.
+    const credentials = this.busUsers === null ? { user: node, pass: "" } : await this.addBusUser("node's", (users) => users.enroll(node));
     await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
     this.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
     return { credentials, urls: this.busPublicUrls() };
