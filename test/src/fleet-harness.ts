@@ -36,7 +36,7 @@ export interface FleetHarness {
   commandsFor(node: string): Promise<Command[]>;
   /** Every progress event on the bus, decoded. */
   progress(): Promise<ReturnType<typeof fromBinary<typeof ProgressEventSchema>>[]>;
-  /** Per platform name: how often each variant appears in its Packages index. */
+  /** Per platform the coordinator builds, by name: how often each variant appears in its Packages index. */
   binhostCounts(): Promise<Map<string, Map<string, number>>>;
   /**
    * Turns off one enabled flag of a package the node has installed (package.use), asks it for a
@@ -109,6 +109,8 @@ export async function startFleet(o: {
   workersOfFirstPlatform?: number;
   /** More builder roots, by platform name (see extraRoot). */
   extraRoots?: Readonly<Record<string, readonly string[]>>;
+  /** The platforms the coordinator builds (by name; default all): the others' nodes have no binhost. */
+  builderPlatforms?: readonly string[];
   config?: Partial<CoordinatorConfigInput>;
 }): Promise<FleetHarness> {
   const { fleet, dir, log } = o;
@@ -119,7 +121,7 @@ export async function startFleet(o: {
       http: { host: "127.0.0.1", port: 0 },
       api: { host: "127.0.0.1", port: 0 },
       ...o.config,
-      platforms: fleet.platforms.map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1, extraRoots: [...(o.extraRoots?.[p.name] ?? [])] })),
+      platforms: fleet.platforms.filter((p) => o.builderPlatforms?.includes(p.name) ?? true).map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1, extraRoots: [...(o.extraRoots?.[p.name] ?? [])] })),
       portage: simBuilderPortage({ BINFLEET_SIM_SPEED: o.speed }),
     }),
     log.child({ component: "coordinator" }),
@@ -139,10 +141,13 @@ export async function startFleet(o: {
     nc = await connect({ servers: coordinator.natsUrl, ...(coordinator.busCredentials === null ? {} : { user: coordinator.busCredentials.user, pass: coordinator.busCredentials.pass, inboxPrefix: inboxPrefix(coordinator.busCredentials.user) }) });
     jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
-      // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost.
-      for (const key of coordinator.binpkgKeys.get(n.platform)!.trusted) await trustSigningKey(join(n.root, "etc/portage/gnupg"), key);
-      await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
-      await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
+      // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost (a platform without builder has neither).
+      const keys = coordinator.binpkgKeys.get(n.platform)?.trusted;
+      if (keys !== undefined) {
+        for (const key of keys) await trustSigningKey(join(n.root, "etc/portage/gnupg"), key);
+        await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
+        await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
+      }
       // Each node gets its own bus user, limited to its own subjects.
       const { credentials } = await coordinator.enrollNode(n.name, { name: "harness", role: "admin" });
       const agent = await Agent.create(
@@ -199,9 +204,9 @@ export async function startFleet(o: {
     },
     async binhostCounts() {
       const out = new Map<string, Map<string, number>>();
-      for (const p of fleet.platforms) {
+      for (const p of coordinator.config.platforms) {
         const counts = new Map<string, number>();
-        const text = await readFile(join(p.builderRoot, "var/cache/binpkgs/Packages"), "utf8").catch(() => null);
+        const text = await readFile(join(p.root, p.pkgdir, "Packages"), "utf8").catch(() => null);
         if (text !== null) {
           for (const k of heldVariants(p.key, parsePackagesIndex(text))) counts.set(k, (counts.get(k) ?? 0) + 1);
         }

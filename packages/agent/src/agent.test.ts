@@ -146,7 +146,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     assert.equal(agent.status(), "running");
   });
 
-  test("binpkg keys named for another platform are refused and the node's trust is left alone", async () => {
+  test("binpkg keys named for another platform, or with a hostile binhost URL, are refused and change nothing", async () => {
     const id = randomUUID();
     const key = { fingerprint: "A".repeat(40), publicKey: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n" };
     await js.publish(subjects.command(node), command({ case: "trustBinpkgKeys", value: { platformKey: "other-platform-1", keys: [key] } }, { id }));
@@ -154,6 +154,12 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     assert.ok(finished.event.case === "finished" && !finished.event.value.success);
     assert.match(finished.event.case === "finished" ? finished.event.value.error : "", new RegExp(`keys for platform other-platform-1; this node is on ${fleet.platforms[0]!.key}`));
     await assert.rejects(stat(join(tmp, "state/binpkg-keys.json")), "nothing recorded as trusted");
+    // Its own platform, but a binhost URL that would inject a setting into binrepos.conf.
+    const hostile = randomUUID();
+    await js.publish(subjects.command(node), command({ case: "trustBinpkgKeys", value: { platformKey: fleet.platforms[0]!.key, keys: [key], binhostUrl: 'http://binhost.invalid/"\nverify-signature = false' } }, { id: hostile }));
+    const refusedUrl = await until("the hostile URL's outcome", async () => (await progress(hostile)).find((e) => e.event.case === "finished") ?? null);
+    assert.match(refusedUrl.event.case === "finished" ? refusedUrl.event.value.error : "", /invalid binhost URL/);
+    await assert.rejects(stat(join(fleet.nodes[0]!.root, "etc/portage/binrepos.conf/binfleet.conf")), "no binrepos.conf written");
   });
 
   test("an update command runs emerge with the expected argv, updates the vdb and sends a fresh report", async () => {

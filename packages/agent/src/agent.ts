@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type Logger, CommandRejectedError, inboxPrefix, commandConsumer, commandConsumerConfig, streams, subjects, verifySignedCommand } from "@binfleet/shared";
 import { type MessageInitShape } from "@bufbuild/protobuf";
-import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
+import { AgentReportSchema, type Command, HeartbeatSchema, ProgressEventSchema, type TrustBinpkgKeysAction } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import type { AgentConfig } from "./agent-config.js";
-import { type BinpkgKey, BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
+import { isConfigUrl, writeBinreposConf } from "./binhost-config.js";
+import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import { CommandState } from "./command-state.js";
 import { parseEmergeStep } from "./emerge-progress.js";
 import { InvalidRequestError, PortageRunner } from "./portage-runner.js";
@@ -265,7 +266,7 @@ export class Agent {
     // Taken at once, even while an emerge runs: the commands after it may be signed with the new key.
     if (cmd.action.case === "trustKeys") return this.trustKeys(cmd.id, cmd.action.value.keys);
     // Likewise: binaries signed with a new binhost key may be on the binhost before the next command.
-    if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value.keys, cmd.action.value.platformKey);
+    if (cmd.action.case === "trustBinpkgKeys") return this.trustBinpkgKeys(cmd.id, cmd.action.value);
     if (this.busy !== null) {
       await this.refuse(cmd.id, `busy: command ${this.busy} is running`);
       this.log.warn({ commandId: cmd.id, running: this.busy }, "command refused: another emerge is running");
@@ -286,8 +287,9 @@ export class Agent {
     });
   }
 
-  private trustBinpkgKeys(commandId: string, keys: readonly BinpkgKey[], platformKey: string): Promise<void> {
+  private trustBinpkgKeys(commandId: string, { keys, platformKey, binhostUrl }: TrustBinpkgKeysAction): Promise<void> {
     const replace = async (): Promise<object> => {
+      if (binhostUrl !== "" && !isConfigUrl(binhostUrl, ["http:", "https:"])) throw new BinpkgTrustError(`invalid binhost URL '${binhostUrl.slice(0, 80)}'`);
       // Sent to every node the coordinator has not heard from yet too: keys for another platform's binaries are not ours.
       if (platformKey !== "") {
         const own = await this.collector.platform().then(
@@ -298,7 +300,10 @@ export class Agent {
         );
         if (own !== platformKey) throw new BinpkgTrustError(`keys for platform ${platformKey}; this node is on ${own}`);
       }
-      return BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys);
+      const trusted = await BinpkgTrust.forNode(this.config.root, this.config.stateDir).replace(keys);
+      // Its platform got a binhost after it enrolled: Portage on the node uses it from now on.
+      if (binhostUrl !== "") await writeBinreposConf(this.config.root, binhostUrl, `its platform's binhost, as the coordinator said (command ${commandId})`);
+      return { ...trusted, ...(binhostUrl === "" ? {} : { binhost: binhostUrl }) };
     };
     return this.replaceTrust(commandId, "binhost signing keys replaced", "command refused: binpkg keys not trusted", replace, (err) =>
       err instanceof BinpkgTrustError ? err.message : `gpg failed: ${(err as Error).message}`,

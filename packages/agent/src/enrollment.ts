@@ -4,6 +4,7 @@ import { fromJsonString } from "@bufbuild/protobuf";
 import { NODE_ID_PATTERN } from "@binfleet/shared";
 import { type EnrollNodeResponse, EnrollNodeResponseSchema } from "@binfleet/shared/wire";
 import { type AgentConfig, type AgentConfigInput, agentConfig } from "./agent-config.js";
+import { isConfigUrl, writeBinreposConf } from "./binhost-config.js";
 import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
@@ -53,13 +54,7 @@ async function preferDistfilesMirror(root: string, mirror: string): Promise<stri
  * that could end a line, a quoted value or expand in make.conf (a forged bundle must not inject settings).
  */
 function configUrl(value: string, what: string, schemes: readonly string[]): void {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new EnrollmentError(`bundle has an invalid ${what} '${value.slice(0, 80)}'`);
-  }
-  if (!schemes.includes(u.protocol) || /[\s"'`$\\]/.test(value)) throw new EnrollmentError(`bundle has an invalid ${what} '${value.slice(0, 80)}'`);
+  if (!isConfigUrl(value, schemes)) throw new EnrollmentError(`bundle has an invalid ${what} '${value.slice(0, 80)}'`);
 }
 
 /** Reads a bundle from `binfleet enroll` (the FleetControl reply in JSON), refusing anything incomplete. */
@@ -118,9 +113,7 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
   const platform = bundle.platforms.find((p) => p.key === key) ?? null;
   let binreposFile: string | null = null;
   if (platform !== null) {
-    binreposFile = join(config.root, "etc/portage/binrepos.conf/binfleet.conf");
-    await mkdir(dirname(binreposFile), { recursive: true });
-    await writeFile(binreposFile, `# Written by binfleet-agent enroll: this node's binhost (platform ${platform.name}).\n[binfleet]\npriority = 10\nsync-uri = ${platform.binhostUrl}\n`);
+    binreposFile = await writeBinreposConf(config.root, platform.binhostUrl, `enroll, this node's binhost (platform ${platform.name})`);
     // Every key of a rotation in progress; a bundle from before rotations existed names only one.
     const keys = platform.binpkgKeys.length > 0 ? platform.binpkgKeys : platform.binpkgPublicKey === "" ? [] : [{ fingerprint: platform.binpkgFingerprint, publicKey: platform.binpkgPublicKey }];
     if (keys.length > 0) {

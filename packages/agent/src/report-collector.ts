@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type MergeEntry, parseEmergePretend, parseWorld, parseWorldSets, platformFingerprint, readVdb } from "@binfleet/shared";
+import { PLATFORM_VARS, type MergeEntry, type PlatformFingerprint, parseEmergePretend, parseWorld, parseWorldSets, platformFromPortage, readVdb } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, MergeKind, type PlannedPackage } from "@binfleet/shared/wire";
 import type { AgentConfig } from "./agent-config.js";
 import type { PortageRunner } from "./portage-runner.js";
@@ -48,7 +48,6 @@ export function reportContentHash(r: AgentReport): string {
   return createHash("sha256").update(toBinary(AgentReportSchema, stripped)).digest("hex");
 }
 
-const PLATFORM_VARS = ["ARCH", "CHOST", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ACCEPT_KEYWORDS", "BINPKG_FORMAT"] as const;
 
 /** Collects what a node has and needs, from its files and from Portage itself. */
 export class ReportCollector {
@@ -91,19 +90,9 @@ export class ReportCollector {
   }
 
   /** This node's platform: the settings that decide which binaries it can use, and their key. */
-  async platform(): Promise<ReturnType<typeof platformFingerprint> & { repoPath: string }> {
+  async platform(): Promise<PlatformFingerprint & { repoPath: string }> {
     const { vars, repoPath } = await this.portageSettings();
-    const profile = (await readlink(this.path("/etc/portage/make.profile")).catch(() => "")).replace(/^.*\/profiles\//, "");
-    const fp = platformFingerprint({
-      arch: vars["ARCH"] ?? "",
-      chost: vars["CHOST"] ?? "",
-      cflags: vars["CFLAGS"] ?? "",
-      cxxflags: vars["CXXFLAGS"] ?? "",
-      ldflags: vars["LDFLAGS"] ?? "",
-      profile,
-      acceptKeywords: vars["ACCEPT_KEYWORDS"] ?? "",
-      binpkgFormat: vars["BINPKG_FORMAT"] ?? "",
-    });
+    const fp = platformFromPortage(vars, await readlink(this.path("/etc/portage/make.profile")).catch(() => ""));
     return { ...fp, repoPath };
   }
 

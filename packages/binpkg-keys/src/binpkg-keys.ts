@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { execa } from "execa";
 
@@ -27,8 +28,20 @@ export async function signingIdentity(home: string, fingerprint: string): Promis
   return { fingerprint, publicKey };
 }
 
+/**
+ * Why gpg cannot keep its agent's sockets in `home`, or null: a Unix socket path holds at most
+ * 107 bytes, and without /run/user/<uid> gpg puts them in the home itself (S.gpg-agent.browser
+ * being the longest name). Making a key there fails with "No agent running".
+ */
+export function gpgHomeProblem(home: string): string | null {
+  const longest = `${home}/S.gpg-agent.browser`;
+  return Buffer.byteLength(longest) > 107 && !existsSync(`/run/user/${process.getuid?.() ?? 0}`) ? `${home} is too long for gpg-agent's sockets (${Buffer.byteLength(longest)} bytes with S.gpg-agent.browser, at most 107): use a shorter path` : null;
+}
+
 /** A new OpenPGP key for FEATURES=binpkg-signing: Ed25519, no passphrase, no expiry, in `home`. */
 export async function createSigningKey(home: string, uid: string): Promise<SigningIdentity> {
+  const problem = gpgHomeProblem(home);
+  if (problem !== null) throw new Error(problem);
   await mkdir(home, { recursive: true, mode: 0o700 });
   const before = new Set(await listSigningKeys(home));
   // --quick-gen-key refuses a uid that exists unless forced: a rotated key has the same uid.

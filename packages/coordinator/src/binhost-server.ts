@@ -59,10 +59,13 @@ export class BinhostServer {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly byName: Map<string, BinhostPlatform>,
+    private readonly distdirs: string[],
   ) {}
 
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
     const byName = new Map(o.platforms.map((p) => [p.name, p]));
+    const distdirs = [...(o.distdirs ?? [])];
     const listener: RequestListener = (req, res) => {
       const path = (req.url ?? "").split("?")[0];
       if (path === "/healthz") {
@@ -74,7 +77,7 @@ export class BinhostServer {
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
         return;
       }
-      handle(req, res, byName, o.distdirs ?? []).catch((err: unknown) => {
+      handle(req, res, byName, distdirs).catch((err: unknown) => {
         o.log.error({ err, url: req.url }, "binhost request failed");
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
@@ -86,7 +89,13 @@ export class BinhostServer {
       server.listen(o.port, o.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    return new BinhostServer(server, `${o.tls === undefined ? "http" : "https"}://${o.host}:${addr.port}`);
+    return new BinhostServer(server, `${o.tls === undefined ? "http" : "https"}://${o.host}:${addr.port}`, byName, distdirs);
+  }
+
+  /** Serves one more platform (made while running), and its DISTDIR when distfiles are served. */
+  addPlatform(p: BinhostPlatform, distdir: string | null): void {
+    this.byName.set(p.name, p);
+    if (distdir !== null) this.distdirs.push(distdir);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { type BusPermissions, SERVICE_USER_PREFIX, inboxPrefix, streams, subjects } from "@binfleet/shared";
 import { BINPKG_KEYS_BUCKET } from "./binpkg-keyring.js";
 import { BUILDS_BUCKET } from "./build-board.js";
+import { CREATED_PLATFORMS_BUCKET } from "./builder-root.js";
 import { BUILD_LOGS_STREAM, BUILDS_STREAM, buildLogSubject, buildSubject } from "./builder-pool.js";
 import { PLATFORM_PINS_BUCKET } from "./platform-pins.js";
 import { POLICY_BUCKET } from "./policy-store.js";
@@ -41,7 +42,7 @@ const consumeStream = (s: string): string[] => [
 const ownStream = (s: string): string[] => [`$JS.API.STREAM.*.${s}`, `$JS.API.STREAM.MSG.*.${s}`, `$JS.API.CONSUMER.*.${s}`, ...readStream(s), ...consumeStream(s)];
 
 /** Every bucket the coordinator keeps. */
-const COORDINATOR_BUCKETS = [BUILDS_BUCKET, POLICY_BUCKET, ROLLOUTS_BUCKET, BINPKG_KEYS_BUCKET, QUEUED_WORK_BUCKET, PLATFORM_PINS_BUCKET];
+const COORDINATOR_BUCKETS = [BUILDS_BUCKET, POLICY_BUCKET, ROLLOUTS_BUCKET, BINPKG_KEYS_BUCKET, QUEUED_WORK_BUCKET, PLATFORM_PINS_BUCKET, CREATED_PLATFORMS_BUCKET];
 
 /**
  * The coordinator owns binfleet's streams and buckets and speaks on the subjects only it may:

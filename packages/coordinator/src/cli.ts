@@ -6,6 +6,7 @@ import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/pro
 import {
   BuildState,
   CollectGarbageResponseSchema,
+  CreatePlatformResponseSchema,
   DriftResponseSchema,
   EnrollNodeResponseSchema,
   AcceptPlatformResponseSchema, RotateBinpkgKeyResponseSchema, RotateCommandKeyResponseSchema,
@@ -31,6 +32,7 @@ const USAGE = `usage: binfleet [--server HOST:PORT] [--token T | --token-file F]
 
   nodes [--platform P] [--stale]          nodes, their platform, pending binaries/compiles, state
   platforms                               platforms, node counts, binhost URLs, builder state
+  platforms create NAME --from-node NODE  a builder for NODE's platform (none builds it yet), from its reported settings
   plan [--platform P]                     the build list and what nodes would still compile
   approve VARIANT|ATOM… | --all --platform P
   hold ATOM [--platform P] [--reason R]   never build ATOM (nodes keep compiling it)
@@ -177,7 +179,16 @@ async function run(api: Api, metadata: grpc.Metadata, command: string, args: rea
       return 0;
     }
     case "platforms": {
-      opts({});
+      const a = opts({ "from-node": { type: "string" } });
+      if (a.positionals[0] === "create") {
+        const name = a.positionals[1];
+        const from = a.values["from-node"];
+        if (name === undefined || a.positionals.length > 2 || typeof from !== "string") throw new UsageError("platforms create NAME --from-node NODE");
+        const r = await api.createPlatform({ name, fromNode: from }, o);
+        emit(CreatePlatformResponseSchema, r, () => `>>> platform ${r.name} (${r.key}) made from ${from}: builder root ${r.root}, binhost ${r.binhostUrl}\n>>> ${r.nodesTold.length} nodes told their binhost and key; their builds are queued\n`);
+        return 0;
+      }
+      if (a.positionals.length > 0) throw new UsageError("platforms [create NAME --from-node NODE]");
       const r = await api.listPlatforms({}, o);
       emit(ListPlatformsResponseSchema, r, () => table([["PLATFORM", "KEY", "NODES", "BINHOST", "BUILDER"], ...r.platforms.map((p) => [p.name || "-", p.key, String(p.nodeCount), p.binhostUrl || "-", p.builderState])]));
       return 0;

@@ -3,6 +3,30 @@ import { z } from "zod";
 
 const argv = z.array(z.string().min(1)).min(1);
 
+/** A platform the coordinator serves and builds: from the config file, or made by `binfleet platforms create`. */
+export const PlatformConfigSchema = z.object({
+  /** URL path segment of the platform's binhost: /binhost/<name>. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  /** The platform key nodes report (platformFingerprint). */
+  key: z.string().min(1),
+  /** The builder's Portage config root (PORTAGE_CONFIGROOT; BINFLEET_SIM_ROOT with portage-sim). */
+  root: z.string().min(1),
+  /** PKGDIR inside the root. */
+  pkgdir: z.string().default("/var/cache/binpkgs"),
+  /** DISTDIR inside the root. */
+  distdir: z.string().default("/var/cache/distfiles"),
+  /** 0: this process does not build the platform (a builder process elsewhere does). */
+  workers: z.number().int().min(0).default(1),
+  /**
+   * More builder roots for the platform: copies of `root` whose PKGDIR is root's PKGDIR (a
+   * symlink, or the same mount). Each root builds one package at a time.
+   */
+  extraRoots: z.array(z.string().min(1)).default([]),
+  auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
+  /** Overrides policy.requireApproval for this platform. */
+  requireApproval: z.boolean().optional(),
+});
+
 export const CoordinatorConfigSchema = z.object({
   /** Everything the coordinator keeps: signing keys, the embedded broker's store, builder state. */
   stateDir: z.string().min(1),
@@ -46,32 +70,7 @@ export const CoordinatorConfigSchema = z.object({
       distfiles: z.boolean().default(true),
     })
     .default({ host: "127.0.0.1", port: 8080, distfiles: true }),
-  platforms: z
-    .array(
-      z.object({
-        /** URL path segment of the platform's binhost: /binhost/<name>. */
-        name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
-        /** The platform key nodes report (platformFingerprint). */
-        key: z.string().min(1),
-        /** The builder's Portage config root (PORTAGE_CONFIGROOT; BINFLEET_SIM_ROOT with portage-sim). */
-        root: z.string().min(1),
-        /** PKGDIR inside the root. */
-        pkgdir: z.string().default("/var/cache/binpkgs"),
-        /** DISTDIR inside the root. */
-        distdir: z.string().default("/var/cache/distfiles"),
-        /** 0: this process does not build the platform (a builder process elsewhere does). */
-        workers: z.number().int().min(0).default(1),
-        /**
-         * More builder roots for the platform: copies of `root` whose PKGDIR is root's PKGDIR (a
-         * symlink, or the same mount). Each root builds one package at a time.
-         */
-        extraRoots: z.array(z.string().min(1)).default([]),
-        auth: z.object({ user: z.string().min(1), pass: z.string().min(1) }).optional(),
-        /** Overrides policy.requireApproval for this platform. */
-        requireApproval: z.boolean().optional(),
-      }),
-    )
-    .default([]),
+  platforms: z.array(PlatformConfigSchema).default([]),
   portage: z
     .object({
       emerge: argv.default(["/usr/bin/emerge"]),

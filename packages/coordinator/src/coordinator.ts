@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, atomMatches, SERVICE_USER_PREFIX, commandConsumerConfig, formatPackagesIndex, inboxPrefix, parseAtom, parseCpv, parsePackagesIndex, signCommand, streams, subjects } from "@binfleet/shared";
+import { type Atom, type Logger, PLATFORM_VARS, SERVICE_USER_PREFIX, atomMatches, commandConsumerConfig, formatPackagesIndex, inboxPrefix, normalizePlatform, parseAtom, parseCpv, parsePackagesIndex, platformFromPortage, signCommand, streams, subjects } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -14,7 +14,7 @@ import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access
 import { BinhostServer } from "./binhost-server.js";
 import { logBusStatus } from "./bus-status.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
-import { createSigningKey, ensureSigningKey } from "@binfleet/binpkg-keys";
+import { type SigningIdentity, createSigningKey, ensureSigningKey, gpgHomeProblem } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingReadiness, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
 import { BuildEstimates } from "./build-estimates.js";
@@ -26,7 +26,8 @@ import { BUILDS_BUCKET, BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
 import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject, rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { type PlatformConfig, recordKey } from "./builder-worker.js";
-import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
+import { BuilderRootError, CREATED_PLATFORMS_BUCKET, createBuilderRoot } from "./builder-root.js";
+import { type CoordinatorConfig, PlatformConfigSchema, busCaFile } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
@@ -51,6 +52,22 @@ export interface PlanEntry {
   readonly id: string;
   readonly item: BuildItem;
   readonly state: "waiting-approval" | "queued" | "running" | "failed" | "succeeded";
+}
+
+/** The configured platforms and those `binfleet platforms create` made (a configured name or key wins). */
+async function withCreatedPlatforms(config: CoordinatorConfig, kv: KV, log: Logger): Promise<CoordinatorConfig> {
+  const created: PlatformConfig[] = [];
+  for await (const name of await kv.keys()) {
+    const e = await kv.get(name);
+    if (e?.operation !== "PUT") continue;
+    const parsed = PlatformConfigSchema.safeParse(e.json());
+    if (!parsed.success) {
+      log.warn({ platform: name, err: parsed.error.message }, "created platform not understood: ignored");
+      continue;
+    }
+    if (!config.platforms.some((c) => c.name === parsed.data.name || c.key === parsed.data.key)) created.push(parsed.data);
+  }
+  return created.length === 0 ? config : { ...config, platforms: [...config.platforms, ...created] };
 }
 
 /**
@@ -84,7 +101,8 @@ export class Coordinator {
   private readonly counters = { installedBinary: 0, compiledLocally: 0, builds: 0, buildSeconds: 0 };
 
   private constructor(
-    readonly config: CoordinatorConfig,
+    /** The configuration, with the platforms made by `binfleet platforms create` (see `config`). */
+    private current: CoordinatorConfig,
     private readonly log: Logger,
     private readonly embedded: NatsServer | null,
     private readonly busUsers: BusUsers | null,
@@ -104,12 +122,15 @@ export class Coordinator {
     private readonly queuedWork: QueuedWork,
     /** The platform each node is on. */
     private readonly pins: PlatformPins,
+    /** Platforms made by `binfleet platforms create`, by name: served and built like configured ones. */
+    private readonly createdPlatforms: KV,
     private commandKey: CommandSigningKey,
     readonly binhost: BinhostServer,
     private readonly tokens: ApiTokens,
     /** The repository snapshot nodes sync from, when the coordinator serves one. */
     readonly mirror: SnapshotMirror | null,
   ) {
+    const config = current;
     this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
     for (const p of config.platforms) this.trees.set(p.key, new BuilderTree(p.root, portageqIn(config.portage, p.root)));
     this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
@@ -181,6 +202,8 @@ export class Coordinator {
       opened.push(async () => queuedWork.stop());
       const pins = await PlatformPins.open(await kvm.create(PLATFORM_PINS_BUCKET, { history: 1, replicas }), (err) => log.warn({ err: err.message }, "platform pins not stored"));
       opened.push(() => pins.flush());
+      const createdPlatforms = await kvm.create(CREATED_PLATFORMS_BUCKET, { history: 5, replicas });
+      config = await withCreatedPlatforms(config, createdPlatforms, log);
       const key = await loadOrCreateSigningKey(config.stateDir);
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics read it through this late binding.
@@ -200,7 +223,7 @@ export class Coordinator {
         ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
         : null;
       if (mirror !== null) opened.push(() => mirror.stop());
-      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, queuedWork, pins, key, binhost, tokens, mirror);
+      self.c = new Coordinator(config, log, embedded, users, credentials, urls[0]!, nc, jetstream(nc), jsm, builds, policyKv, rolloutKv, binpkgKeys, queuedWork, pins, createdPlatforms, key, binhost, tokens, mirror);
       return self.c;
     } catch (err) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
@@ -211,6 +234,11 @@ export class Coordinator {
   /** What the embedded nats-server printed (empty with an external cluster), refused operations included. */
   busServerLog(): string {
     return this.embedded?.log() ?? "";
+  }
+
+  /** The configuration, with the platforms made by `binfleet platforms create` since. */
+  get config(): CoordinatorConfig {
+    return this.current;
   }
 
   status(): CoordinatorState {
@@ -442,15 +470,7 @@ export class Coordinator {
       }),
     );
     this.closers.push(() => clearTimeout(this.queuedTimer ?? undefined));
-    for (const p of this.config.platforms) {
-      await this.refreshBinhost(p);
-      // Portage verifies binpkg signatures by default: sign everything (builders trust the keys
-      // themselves as they take their first job: Portage verifies each package it puts in PKGDIR).
-      if (this.binpkgKeys.get(p.name) === undefined) {
-        const key = await ensureSigningKey(signingHome(p.root), signingUid(p.name));
-        await this.binpkgKeys.put(p.name, { current: key.fingerprint, trusted: [key] });
-      }
-    }
+    for (const p of this.config.platforms) await this.preparePlatform(p);
     const saved: Rollout[] = [];
     for await (const k of await this.rolloutKv.keys()) {
       const e = await this.rolloutKv.get(k);
@@ -459,9 +479,7 @@ export class Coordinator {
     const heartbeats = this.nc.subscribe("binfleet.heartbeat.*", { callback: (err, m) => void (err === null && this.heartbeat(m.subject, m.data)) });
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
-    this.loops.push(
-      ...startBuilderWorkers({ config: this.config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, signing: signingReadiness(), queued: this.queuedWork, indexes: this.indexes, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
-    );
+    this.startBuilders(this.config);
     await this.rollouts.load(saved);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
     this.closers.push(() => clearInterval(ticker));
@@ -480,6 +498,88 @@ export class Coordinator {
     this.api = await FleetControlServer.start(this, this.log.child({ component: "api" }));
     this.state = "running";
     this.log.info({ platforms: this.config.platforms.map((p) => p.name), binhost: this.binhost.url, api: this.api.address }, "coordinator started");
+  }
+
+  /** Reads a platform's binhost and makes sure it has a signing key. */
+  private async preparePlatform(p: PlatformConfig): Promise<void> {
+    await this.refreshBinhost(p);
+    // Portage verifies binpkg signatures by default: sign everything (builders trust the keys
+    // themselves as they take their first job: Portage verifies each package it puts in PKGDIR).
+    if (this.binpkgKeys.get(p.name) === undefined) {
+      const key = await ensureSigningKey(signingHome(p.root), signingUid(p.name));
+      await this.binpkgKeys.put(p.name, { current: key.fingerprint, trusted: [key] });
+    }
+  }
+
+  /** Builder slots for the given platforms, in this process. */
+  private startBuilders(config: CoordinatorConfig): void {
+    this.loops.push(
+      ...startBuilderWorkers({ config, js: this.js, jsm: this.jsm, builds: this.builds, policy: this.policy, keyring: this.binpkgKeys, signing: this.signing, queued: this.queuedWork, indexes: this.indexes, instance: this.instance, signal: this.stopping.signal, log: this.log, rootLock: this.rootLock }),
+    );
+  }
+
+  /**
+   * Makes a builder for a platform no builder serves, from a node on it (`binfleet platforms
+   * create`): a builder root from the first configured root (the site's configuration) with the
+   * node's settings, checked by asking Portage there for its platform; a signing key; then the
+   * platform is served, built and kept (bucket binfleet-platforms) at once. Its nodes' needs are
+   * queued, and each node is told its binhost and the key to trust (it had none).
+   */
+  async createPlatform(name: string, fromNode: string, caller: Caller): Promise<{ platform: PlatformConfig; nodes: string[] }> {
+    return this.creatingPlatforms(async () => {
+      const n = this.registry.get(fromNode);
+      if (n === undefined || n.platform === undefined) throw new ApiError("not-found", `no report from ${fromNode}`);
+      const served = this.platformByKey.get(n.platformKey);
+      if (served !== undefined) throw new ApiError("failed-precondition", `${fromNode}'s platform ${n.platformKey} is built already, as ${served.name}`);
+      if (this.platform(name) !== null) throw new ApiError("failed-precondition", `a platform ${name} exists`);
+      const template = this.config.platforms[0];
+      if (template === undefined) throw new ApiError("failed-precondition", "no builder root to copy the site's Portage configuration from: configure one platform first");
+      const root = join(this.config.stateDir, "builders", name);
+      const settings = normalizePlatform({ ...n.platform });
+      let key: SigningIdentity;
+      try {
+        const unusable = gpgHomeProblem(signingHome(root));
+        if (unusable !== null) throw new BuilderRootError(unusable);
+        await createBuilderRoot({ template: template.root, dir: root, settings, from: fromNode });
+        // What Portage in the new root says its platform is must be the node's, or its binaries would not fit.
+        const [file, ...prefix] = this.config.portage.portageq;
+        const r = await execa(file!, [...prefix, "envvar", ...PLATFORM_VARS], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: root }, reject: false });
+        const values = r.stdout.split("\n");
+        const made = platformFromPortage(Object.fromEntries(PLATFORM_VARS.map((v, i) => [v, values[i] ?? ""])), await readlink(join(root, "etc/portage/make.profile")));
+        if (made.key !== n.platformKey) throw new BuilderRootError(`Portage in the new root reports platform ${made.key} (${made.name}), not ${n.platformKey}`);
+        key = await ensureSigningKey(signingHome(root), signingUid(name));
+      } catch (err) {
+        await rm(root, { recursive: true, force: true });
+        if (err instanceof BuilderRootError) throw new ApiError("failed-precondition", `cannot make a builder root for ${n.platformKey} from ${fromNode}: ${err.message}`);
+        throw err;
+      }
+      const platform = PlatformConfigSchema.parse({ name, key: n.platformKey, root });
+      await this.binpkgKeys.put(name, { current: key.fingerprint, trusted: [key] });
+      await this.createdPlatforms.put(name, JSON.stringify({ name, key: platform.key, root }));
+      const nodes = await this.addPlatform(platform);
+      this.log.info({ by: caller.name, role: caller.role, platform: name, key: platform.key, root, fromNode, nodes: nodes.length }, "platform created");
+      return { platform, nodes };
+    });
+  }
+
+  /** Serves and builds a platform made while running; returns its nodes, which are told about it. */
+  private async addPlatform(p: PlatformConfig): Promise<string[]> {
+    this.current = { ...this.current, platforms: [...this.current.platforms, p] };
+    this.platformByKey.set(p.key, p);
+    this.trees.set(p.key, new BuilderTree(p.root, portageqIn(this.config.portage, p.root)));
+    this.binhost.addPlatform({ name: p.name, pkgdir: join(p.root, p.pkgdir) }, this.config.http.distfiles ? join(p.root, p.distdir) : null);
+    await this.preparePlatform(p);
+    this.startBuilders({ ...this.config, platforms: [p], builderSlots: 0 });
+    const keys = this.binpkgKeys.get(p.name)!.trusted.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey }));
+    const nodes = this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId).sort();
+    // Planned before without a tree to check against: planned again from nothing, so every
+    // variant they want is added, and queued.
+    for (const node of nodes) this.planner.updateNode({ nodeId: node, platformKey: p.key, wants: [] });
+    for (const node of nodes) {
+      await this.replan(node);
+      await this.sendCommand(node, { case: "trustBinpkgKeys", value: { platformKey: p.key, keys, binhostUrl: this.binhostUrl(p.name) } });
+    }
+    return nodes;
   }
 
   /** Stops taking work, lets running builds finish their step, closes everything in reverse order. */
@@ -905,6 +1005,9 @@ export class Coordinator {
   private readonly enrolling = serialLock();
   /** Binpkg key rotations, one at a time (they take as long as re-signing a PKGDIR). */
   private readonly rotatingBinpkgKeys = serialLock();
+  private readonly creatingPlatforms = serialLock();
+  /** Builder roots made ready to sign, for every builder slot of this process. */
+  private readonly signing = signingReadiness();
   private readonly estimates = new BuildEstimates();
   private readonly indexes = new PkgdirIndexes();
   private queuedTimer: NodeJS.Timeout | null = null;

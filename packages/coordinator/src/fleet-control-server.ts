@@ -338,6 +338,13 @@ export class FleetControlServer {
           return { entries: analyzer.result().slice(0, MAX_ROWS).map((e) => ({ ...e, flags: [...e.flags] })) };
         },
 
+        async createPlatform(req, ctx) {
+          const caller = who(ctx, "admin", "CreatePlatform", { platform: req.name, node: req.fromNode });
+          if (!/^[A-Za-z0-9_.-]{1,64}$/.test(req.name) || req.name.startsWith(".")) throw new ApiError("invalid-argument", `invalid platform name '${req.name.slice(0, 64)}'`);
+          const { platform, nodes } = await c.createPlatform(req.name, nodeId(req.fromNode), caller);
+          return { name: platform.name, key: platform.key, root: platform.root, binhostUrl: c.binhostUrl(platform.name), nodesTold: nodes };
+        },
+
         async enrollBuilder(req, ctx) {
           const caller = who(ctx, "admin", "EnrollBuilder", { builder: req.name });
           const name = nodeId(req.name, "builder name");

@@ -75,6 +75,26 @@ export function platformFingerprint(settings: PlatformSettings): PlatformFingerp
   };
 }
 
+/** The Portage variables a platform is read from (`portageq envvar …`). */
+export const PLATFORM_VARS = ["ARCH", "CHOST", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ACCEPT_KEYWORDS", "BINPKG_FORMAT"] as const;
+
+/**
+ * A root's platform as Portage there sees it: the PLATFORM_VARS values and the target of its
+ * make.profile link. Agents compute their key so; the coordinator checks a builder root it made.
+ */
+export function platformFromPortage(vars: Readonly<Record<string, string>>, profileLink: string): PlatformFingerprint {
+  return platformFingerprint({
+    arch: vars["ARCH"] ?? "",
+    chost: vars["CHOST"] ?? "",
+    cflags: vars["CFLAGS"] ?? "",
+    cxxflags: vars["CXXFLAGS"] ?? "",
+    ldflags: vars["LDFLAGS"] ?? "",
+    profile: profileLink,
+    acceptKeywords: vars["ACCEPT_KEYWORDS"] ?? "",
+    binpkgFormat: vars["BINPKG_FORMAT"] ?? "",
+  });
+}
+
 /** Snapshot ids compare as opaque strings (timestamp.chk contents or a git commit), trimmed. */
 export function isSameSnapshot(a: string, b: string): boolean {
   return a.trim() !== "" && a.trim() === b.trim();

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/fleet_control.proto.
  */
 export const file_binfleet_v1_fleet_control: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiogEKCFBsYW5JdGVtEhIKCnZhcmlhbnRfaWQYASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEgsKA2NwdhgDIAEoCRILCgN1c2UYBCADKAkSFwoPd2FudGVkX2J5X2NvdW50GAUgASgFEhEKCXdhbnRlZF9ieRgGIAMoCRImCgVzdGF0ZRgHIAEoDjIXLmJpbmZsZWV0LnYxLkJ1aWxkU3RhdGUiPAoMTG9jYWxDb21waWxlEg8KB25vZGVfaWQYASABKAkSCwoDY3B2GAIgASgJEg4KBnJlYXNvbhgDIAEoCSImCg5HZXRQbGFuUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkieQoPR2V0UGxhblJlc3BvbnNlEiQKBWl0ZW1zGAEgAygLMhUuYmluZmxlZXQudjEuUGxhbkl0ZW0SMQoObG9jYWxfY29tcGlsZXMYAiADKAsyGS5iaW5mbGVldC52MS5Mb2NhbENvbXBpbGUSDQoFbm9kZXMYAyABKAUiSAoOQXBwcm92ZVJlcXVlc3QSEwoLdmFyaWFudF9pZHMYASADKAkSCwoDYWxsGAIgASgIEhQKDHBsYXRmb3JtX2tleRgDIAEoCSIjCg9BcHByb3ZlUmVzcG9uc2USEAoIYXBwcm92ZWQYASADKAkiQQoLSG9sZFJlcXVlc3QSDAoEYXRvbRgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSDgoGcmVhc29uGAMgASgJIg4KDEhvbGRSZXNwb25zZSIzCg1VbmhvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJIhAKDlVuaG9sZFJlc3BvbnNlIlIKEUxpc3RCdWlsZHNSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRInCgZzdGF0ZXMYAiADKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIlwKDEJ1aWxkU3VtbWFyeRIiCgNqb2IYASABKAsyFS5iaW5mbGVldC52MS5CdWlsZEpvYhIoCgZyZXN1bHQYAiABKAsyGC5iaW5mbGVldC52MS5CdWlsZFJlc3VsdCI/ChJMaXN0QnVpbGRzUmVzcG9uc2USKQoGYnVpbGRzGAEgAygLMhkuYmluZmxlZXQudjEuQnVpbGRTdW1tYXJ5IioKEldhdGNoQnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiPwoTV2F0Y2hCdWlsZHNSZXNwb25zZRIoCgVidWlsZBgBIAEoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSI3ChVTdHJlYW1CdWlsZExvZ1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEg4KBmZvbGxvdxgCIAEoCCInChZTdHJlYW1CdWlsZExvZ1Jlc3BvbnNlEg0KBWxpbmVzGAEgAygJIiMKC1N5bmNSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCSLCAQoMU3luY1Jlc3BvbnNlEhMKC3NuYXBzaG90X2lkGAEgASgJEhMKC25vZGVzX2Fza2VkGAIgASgFEhgKEGZhaWxlZF9wbGF0Zm9ybXMYAyADKAkSGgoSbm9kZXNfbm90X3JlcG9ydGVkGAQgAygJEhgKEHBlbmRpbmdfdmFyaWFudHMYBSABKAUSGAoQd2FpdGluZ19hcHByb3ZhbBgGIAEoBRIeChZmZXRjaF9mYWlsZWRfcGxhdGZvcm1zGAcgAygJIosBCg5Sb2xsb3V0T3B0aW9ucxIUCgxwbGF0Zm9ybV9rZXkYASABKAkSDgoGY2FuYXJ5GAIgASgFEhUKDW1heF9pbl9mbGlnaHQYAyABKAUSGwoTbWF4X2ZhaWx1cmVfcGVyY2VudBgEIAEoARIOCgZ3aW5kb3cYBSABKAkSDwoHZHJ5X3J1bhgGIAEoCCKRAQoLUm9sbG91dE5vZGUSDwoHbm9kZV9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIUCgxiaW5hcnlfY291bnQYAyABKAUSFQoNY29tcGlsZV9jb3VudBgEIAEoBRIWCg5kb3dubG9hZF9ieXRlcxgFIAEoAxINCgVlcnJvchgGIAEoCRIOCgZjYW5hcnkYByABKAgiwwEKB1JvbGxvdXQSCgoCaWQYASABKAkSLAoHb3B0aW9ucxgCIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zEg0KBXN0YXRlGAMgASgJEicKBW5vZGVzGAQgAygLMhguYmluZmxlZXQudjEuUm9sbG91dE5vZGUSGgoSc3RhcnRlZF9hdF91bml4X21zGAUgASgDEg4KBnJlYXNvbhgGIAEoCRIaChJ1cGRhdGVkX2F0X3VuaXhfbXMYByABKAMiQwoTU3RhcnRSb2xsb3V0UmVxdWVzdBIsCgdvcHRpb25zGAEgASgLMhsuYmluZmxlZXQudjEuUm9sbG91dE9wdGlvbnMiPQoUU3RhcnRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiJwoRR2V0Um9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCSI7ChJHZXRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiOwoVQ29udHJvbFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkSDgoGYWN0aW9uGAIgASgJIj8KFkNvbnRyb2xSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiKQoTV2F0Y2hSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJIj0KFFdhdGNoUm9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0Ii8KDkV4cGxhaW5SZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSDAoEYXRvbRgCIAEoCSJTCgtFeHBsYW5hdGlvbhILCgNjcHYYASABKAkSDgoGcmVhc29uGAIgASgJEhcKD2RpZmZlcmluZ19mbGFncxgDIAMoCRIOCgZkZXRhaWwYBCABKAkiaAoPRXhwbGFpblJlc3BvbnNlEi4KDGV4cGxhbmF0aW9ucxgBIAMoCzIYLmJpbmZsZWV0LnYxLkV4cGxhbmF0aW9uEg8KB25vZGVfaWQYAiABKAkSFAoMcGxhdGZvcm1fa2V5GAMgASgJIiQKDERyaWZ0UmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiUwoKRHJpZnRFbnRyeRIKCgJjcBgBIAEoCRINCgVmbGFncxgCIAMoCRISCgpub2RlX2NvdW50GAMgASgFEhYKDmV4dHJhX3ZhcmlhbnRzGAQgASgFIjkKDURyaWZ0UmVzcG9uc2USKAoHZW50cmllcxgBIAMoCzIXLmJpbmZsZWV0LnYxLkRyaWZ0RW50cnkiVQoVQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRIPCgdkcnlfcnVuGAIgASgIEhUKDWtlZXBfdmVyc2lvbnMYAyABKAUiJAoRRW5yb2xsTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSLwAgoSRW5yb2xsTm9kZVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEk4KEGNvb3JkaW5hdG9yX2tleXMYBSADKAsyNC5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2UuQ29vcmRpbmF0b3JLZXlzRW50cnkSMAoJcGxhdGZvcm1zGAYgAygLMh0uYmluZmxlZXQudjEuRW5yb2xsZWRQbGF0Zm9ybRIVCg1yZXBvX3N5bmNfdXJpGAcgASgJEgwKBHJlcG8YCCABKAkSGAoQZGlzdGZpbGVzX21pcnJvchgJIAEoCRITCgtuYXRzX2NhX3BlbRgKIAEoCRo2ChRDb29yZGluYXRvcktleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKFEVucm9sbEJ1aWxkZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkidwoVRW5yb2xsQnVpbGRlclJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEhMKC25hdHNfY2FfcGVtGAUgASgJIqYBChBFbnJvbGxlZFBsYXRmb3JtEgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Jpbmhvc3RfdXJsGAMgASgJEhkKEWJpbnBrZ19wdWJsaWNfa2V5GAQgASgJEhoKEmJpbnBrZ19maW5nZXJwcmludBgFIAEoCRIrCgtiaW5wa2dfa2V5cxgGIAMoCzIWLmJpbmZsZWV0LnYxLkJpbnBrZ0tleSI+ChZDb2xsZWN0R2FyYmFnZVJlc3BvbnNlEg8KB3JlbW92ZWQYASADKAkSEwoLZnJlZWRfYnl0ZXMYAiABKAMiGQoXUm90YXRlQ29tbWFuZEtleVJlcXVlc3QiVwoYUm90YXRlQ29tbWFuZEtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9wcmV2aW91c19rZXlfaWQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCSIuChZSb3RhdGVCaW5wa2dLZXlSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCSKcAQoXUm90YXRlQmlucGtnS2V5UmVzcG9uc2USEwoLZmluZ2VycHJpbnQYASABKAkSHAoUcHJldmlvdXNfZmluZ2VycHJpbnQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCRIQCghyZXNpZ25lZBgEIAEoDRIOCgZmYWlsZWQYBSADKAkSGAoQcHJldmlvdXNfcmV0aXJlZBgGIAEoCCIoChVBY2NlcHRQbGF0Zm9ybVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSJeChZBY2NlcHRQbGF0Zm9ybVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEh0KFXByZXZpb3VzX3BsYXRmb3JtX2tleRgDIAEoCTL6DQoTRmxlZXRDb250cm9sU2VydmljZRJKCglMaXN0Tm9kZXMSHS5iaW5mbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh4uYmluZmxlZXQudjEuTGlzdE5vZGVzUmVzcG9uc2USVgoNTGlzdFBsYXRmb3JtcxIhLmJpbmZsZWV0LnYxLkxpc3RQbGF0Zm9ybXNSZXF1ZXN0GiIuYmluZmxlZXQudjEuTGlzdFBsYXRmb3Jtc1Jlc3BvbnNlEkQKB0dldFBsYW4SGy5iaW5mbGVldC52MS5HZXRQbGFuUmVxdWVzdBocLmJpbmZsZWV0LnYxLkdldFBsYW5SZXNwb25zZRJECgdBcHByb3ZlEhsuYmluZmxlZXQudjEuQXBwcm92ZVJlcXVlc3QaHC5iaW5mbGVldC52MS5BcHByb3ZlUmVzcG9uc2USOwoESG9sZBIYLmJpbmZsZWV0LnYxLkhvbGRSZXF1ZXN0GhkuYmluZmxlZXQudjEuSG9sZFJlc3BvbnNlEkEKBlVuaG9sZBIaLmJpbmZsZWV0LnYxLlVuaG9sZFJlcXVlc3QaGy5iaW5mbGVldC52MS5VbmhvbGRSZXNwb25zZRJNCgpMaXN0QnVpbGRzEh4uYmluZmxlZXQudjEuTGlzdEJ1aWxkc1JlcXVlc3QaHy5iaW5mbGVldC52MS5MaXN0QnVpbGRzUmVzcG9uc2USUgoLV2F0Y2hCdWlsZHMSHy5iaW5mbGVldC52MS5XYXRjaEJ1aWxkc1JlcXVlc3QaIC5iaW5mbGVldC52MS5XYXRjaEJ1aWxkc1Jlc3BvbnNlMAESWwoOU3RyZWFtQnVpbGRMb2cSIi5iaW5mbGVldC52MS5TdHJlYW1CdWlsZExvZ1JlcXVlc3QaIy5iaW5mbGVldC52MS5TdHJlYW1CdWlsZExvZ1Jlc3BvbnNlMAESOwoEU3luYxIYLmJpbmZsZWV0LnYxLlN5bmNSZXF1ZXN0GhkuYmluZmxlZXQudjEuU3luY1Jlc3BvbnNlElMKDFN0YXJ0Um9sbG91dBIgLmJpbmZsZWV0LnYxLlN0YXJ0Um9sbG91dFJlcXVlc3QaIS5iaW5mbGVldC52MS5TdGFydFJvbGxvdXRSZXNwb25zZRJNCgpHZXRSb2xsb3V0Eh4uYmluZmxlZXQudjEuR2V0Um9sbG91dFJlcXVlc3QaHy5iaW5mbGVldC52MS5HZXRSb2xsb3V0UmVzcG9uc2USWQoOQ29udHJvbFJvbGxvdXQSIi5iaW5mbGVldC52MS5Db250cm9sUm9sbG91dFJlcXVlc3QaIy5iaW5mbGVldC52MS5Db250cm9sUm9sbG91dFJlc3BvbnNlElUKDFdhdGNoUm9sbG91dBIgLmJpbmZsZWV0LnYxLldhdGNoUm9sbG91dFJlcXVlc3QaIS5iaW5mbGVldC52MS5XYXRjaFJvbGxvdXRSZXNwb25zZTABEkQKB0V4cGxhaW4SGy5iaW5mbGVldC52MS5FeHBsYWluUmVxdWVzdBocLmJpbmZsZWV0LnYxLkV4cGxhaW5SZXNwb25zZRI+CgVEcmlmdBIZLmJpbmZsZWV0LnYxLkRyaWZ0UmVxdWVzdBoaLmJpbmZsZWV0LnYxLkRyaWZ0UmVzcG9uc2USWQoOQ29sbGVjdEdhcmJhZ2USIi5iaW5mbGVldC52MS5Db2xsZWN0R2FyYmFnZVJlcXVlc3QaIy5iaW5mbGVldC52MS5Db2xsZWN0R2FyYmFnZVJlc3BvbnNlEk0KCkVucm9sbE5vZGUSHi5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVxdWVzdBofLmJpbmZsZWV0LnYxLkVucm9sbE5vZGVSZXNwb25zZRJWCg1FbnJvbGxCdWlsZGVyEiEuYmluZmxlZXQudjEuRW5yb2xsQnVpbGRlclJlcXVlc3QaIi5iaW5mbGVldC52MS5FbnJvbGxCdWlsZGVyUmVzcG9uc2USXwoQUm90YXRlQ29tbWFuZEtleRIkLmJpbmZsZWV0LnYxLlJvdGF0ZUNvbW1hbmRLZXlSZXF1ZXN0GiUuYmluZmxlZXQudjEuUm90YXRlQ29tbWFuZEtleVJlc3BvbnNlElwKD1JvdGF0ZUJpbnBrZ0tleRIjLmJpbmZsZWV0LnYxLlJvdGF0ZUJpbnBrZ0tleVJlcXVlc3QaJC5iaW5mbGVldC52MS5Sb3RhdGVCaW5wa2dLZXlSZXNwb25zZRJZCg5BY2NlcHRQbGF0Zm9ybRIiLmJpbmZsZWV0LnYxLkFjY2VwdFBsYXRmb3JtUmVxdWVzdBojLmJpbmZsZWV0LnYxLkFjY2VwdFBsYXRmb3JtUmVzcG9uc2ViBnByb3RvMw", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
+  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiOAoVQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZnJvbV9ub2RlGAIgASgJImoKFkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USDAoEbmFtZRgBIAEoCRILCgNrZXkYAiABKAkSDAoEcm9vdBgDIAEoCRITCgtiaW5ob3N0X3VybBgEIAEoCRISCgpub2Rlc190b2xkGAUgAygJIqIBCghQbGFuSXRlbRISCgp2YXJpYW50X2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEhcKD3dhbnRlZF9ieV9jb3VudBgFIAEoBRIRCgl3YW50ZWRfYnkYBiADKAkSJgoFc3RhdGUYByABKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIjwKDExvY2FsQ29tcGlsZRIPCgdub2RlX2lkGAEgASgJEgsKA2NwdhgCIAEoCRIOCgZyZWFzb24YAyABKAkiJgoOR2V0UGxhblJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJInkKD0dldFBsYW5SZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLmJpbmZsZWV0LnYxLlBsYW5JdGVtEjEKDmxvY2FsX2NvbXBpbGVzGAIgAygLMhkuYmluZmxlZXQudjEuTG9jYWxDb21waWxlEg0KBW5vZGVzGAMgASgFIkgKDkFwcHJvdmVSZXF1ZXN0EhMKC3ZhcmlhbnRfaWRzGAEgAygJEgsKA2FsbBgCIAEoCBIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiIwoPQXBwcm92ZVJlc3BvbnNlEhAKCGFwcHJvdmVkGAEgAygJIkEKC0hvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCSIOCgxIb2xkUmVzcG9uc2UiMwoNVW5ob2xkUmVxdWVzdBIMCgRhdG9tGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCSIQCg5VbmhvbGRSZXNwb25zZSJSChFMaXN0QnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSJwoGc3RhdGVzGAIgAygOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZSJcCgxCdWlsZFN1bW1hcnkSIgoDam9iGAEgASgLMhUuYmluZmxlZXQudjEuQnVpbGRKb2ISKAoGcmVzdWx0GAIgASgLMhguYmluZmxlZXQudjEuQnVpbGRSZXN1bHQiPwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEikKBmJ1aWxkcxgBIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSIqChJXYXRjaEJ1aWxkc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIj8KE1dhdGNoQnVpbGRzUmVzcG9uc2USKAoFYnVpbGQYASABKAsyGS5iaW5mbGVldC52MS5CdWlsZFN1bW1hcnkiNwoVU3RyZWFtQnVpbGRMb2dSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiJwoWU3RyZWFtQnVpbGRMb2dSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIjCgtTeW5jUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiwgEKDFN5bmNSZXNwb25zZRITCgtzbmFwc2hvdF9pZBgBIAEoCRITCgtub2Rlc19hc2tlZBgCIAEoBRIYChBmYWlsZWRfcGxhdGZvcm1zGAMgAygJEhoKEm5vZGVzX25vdF9yZXBvcnRlZBgEIAMoCRIYChBwZW5kaW5nX3ZhcmlhbnRzGAUgASgFEhgKEHdhaXRpbmdfYXBwcm92YWwYBiABKAUSHgoWZmV0Y2hfZmFpbGVkX3BsYXRmb3JtcxgHIAMoCSKLAQoOUm9sbG91dE9wdGlvbnMSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg4KBmNhbmFyeRgCIAEoBRIVCg1tYXhfaW5fZmxpZ2h0GAMgASgFEhsKE21heF9mYWlsdXJlX3BlcmNlbnQYBCABKAESDgoGd2luZG93GAUgASgJEg8KB2RyeV9ydW4YBiABKAgikQEKC1JvbGxvdXROb2RlEg8KB25vZGVfaWQYASABKAkSDQoFc3RhdGUYAiABKAkSFAoMYmluYXJ5X2NvdW50GAMgASgFEhUKDWNvbXBpbGVfY291bnQYBCABKAUSFgoOZG93bmxvYWRfYnl0ZXMYBSABKAMSDQoFZXJyb3IYBiABKAkSDgoGY2FuYXJ5GAcgASgIIsMBCgdSb2xsb3V0EgoKAmlkGAEgASgJEiwKB29wdGlvbnMYAiABKAsyGy5iaW5mbGVldC52MS5Sb2xsb3V0T3B0aW9ucxINCgVzdGF0ZRgDIAEoCRInCgVub2RlcxgEIAMoCzIYLmJpbmZsZWV0LnYxLlJvbGxvdXROb2RlEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgFIAEoAxIOCgZyZWFzb24YBiABKAkSGgoSdXBkYXRlZF9hdF91bml4X21zGAcgASgDIkMKE1N0YXJ0Um9sbG91dFJlcXVlc3QSLAoHb3B0aW9ucxgBIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zIj0KFFN0YXJ0Um9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IicKEUdldFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkiOwoSR2V0Um9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IjsKFUNvbnRyb2xSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJEg4KBmFjdGlvbhgCIAEoCSI/ChZDb250cm9sUm9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IikKE1dhdGNoUm9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCSI9ChRXYXRjaFJvbGxvdXRSZXNwb25zZRIlCgdyb2xsb3V0GAEgASgLMhQuYmluZmxlZXQudjEuUm9sbG91dCIvCg5FeHBsYWluUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEgwKBGF0b20YAiABKAkiUwoLRXhwbGFuYXRpb24SCwoDY3B2GAEgASgJEg4KBnJlYXNvbhgCIAEoCRIXCg9kaWZmZXJpbmdfZmxhZ3MYAyADKAkSDgoGZGV0YWlsGAQgASgJImgKD0V4cGxhaW5SZXNwb25zZRIuCgxleHBsYW5hdGlvbnMYASADKAsyGC5iaW5mbGVldC52MS5FeHBsYW5hdGlvbhIPCgdub2RlX2lkGAIgASgJEhQKDHBsYXRmb3JtX2tleRgDIAEoCSIkCgxEcmlmdFJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIlMKCkRyaWZ0RW50cnkSCgoCY3AYASABKAkSDQoFZmxhZ3MYAiADKAkSEgoKbm9kZV9jb3VudBgDIAEoBRIWCg5leHRyYV92YXJpYW50cxgEIAEoBSI5Cg1EcmlmdFJlc3BvbnNlEigKB2VudHJpZXMYASADKAsyFy5iaW5mbGVldC52MS5EcmlmdEVudHJ5IlUKFUNvbGxlY3RHYXJiYWdlUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSDwoHZHJ5X3J1bhgCIAEoCBIVCg1rZWVwX3ZlcnNpb25zGAMgASgFIiQKEUVucm9sbE5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAki8AIKEkVucm9sbE5vZGVSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhEKCW5hdHNfdXJscxgCIAMoCRIRCgluYXRzX3VzZXIYAyABKAkSFQoNbmF0c19wYXNzd29yZBgEIAEoCRJOChBjb29yZGluYXRvcl9rZXlzGAUgAygLMjQuYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlc3BvbnNlLkNvb3JkaW5hdG9yS2V5c0VudHJ5EjAKCXBsYXRmb3JtcxgGIAMoCzIdLmJpbmZsZWV0LnYxLkVucm9sbGVkUGxhdGZvcm0SFQoNcmVwb19zeW5jX3VyaRgHIAEoCRIMCgRyZXBvGAggASgJEhgKEGRpc3RmaWxlc19taXJyb3IYCSABKAkSEwoLbmF0c19jYV9wZW0YCiABKAkaNgoUQ29vcmRpbmF0b3JLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChRFbnJvbGxCdWlsZGVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIncKFUVucm9sbEJ1aWxkZXJSZXNwb25zZRIMCgRuYW1lGAEgASgJEhEKCW5hdHNfdXJscxgCIAMoCRIRCgluYXRzX3VzZXIYAyABKAkSFQoNbmF0c19wYXNzd29yZBgEIAEoCRITCgtuYXRzX2NhX3BlbRgFIAEoCSKmAQoQRW5yb2xsZWRQbGF0Zm9ybRILCgNrZXkYASABKAkSDAoEbmFtZRgCIAEoCRITCgtiaW5ob3N0X3VybBgDIAEoCRIZChFiaW5wa2dfcHVibGljX2tleRgEIAEoCRIaChJiaW5wa2dfZmluZ2VycHJpbnQYBSABKAkSKwoLYmlucGtnX2tleXMYBiADKAsyFi5iaW5mbGVldC52MS5CaW5wa2dLZXkiPgoWQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRIPCgdyZW1vdmVkGAEgAygJEhMKC2ZyZWVkX2J5dGVzGAIgASgDIhkKF1JvdGF0ZUNvbW1hbmRLZXlSZXF1ZXN0IlcKGFJvdGF0ZUNvbW1hbmRLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSFwoPcHJldmlvdXNfa2V5X2lkGAIgASgJEhIKCm5vZGVzX3RvbGQYAyADKAkiLgoWUm90YXRlQmlucGtnS2V5UmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkinAEKF1JvdGF0ZUJpbnBrZ0tleVJlc3BvbnNlEhMKC2ZpbmdlcnByaW50GAEgASgJEhwKFHByZXZpb3VzX2ZpbmdlcnByaW50GAIgASgJEhIKCm5vZGVzX3RvbGQYAyADKAkSEAoIcmVzaWduZWQYBCABKA0SDgoGZmFpbGVkGAUgAygJEhgKEHByZXZpb3VzX3JldGlyZWQYBiABKAgiKAoVQWNjZXB0UGxhdGZvcm1SZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkiXgoWQWNjZXB0UGxhdGZvcm1SZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRIdChVwcmV2aW91c19wbGF0Zm9ybV9rZXkYAyABKAky1Q4KE0ZsZWV0Q29udHJvbFNlcnZpY2USSgoJTGlzdE5vZGVzEh0uYmluZmxlZXQudjEuTGlzdE5vZGVzUmVxdWVzdBoeLmJpbmZsZWV0LnYxLkxpc3ROb2Rlc1Jlc3BvbnNlElYKDUxpc3RQbGF0Zm9ybXMSIS5iaW5mbGVldC52MS5MaXN0UGxhdGZvcm1zUmVxdWVzdBoiLmJpbmZsZWV0LnYxLkxpc3RQbGF0Zm9ybXNSZXNwb25zZRJZCg5DcmVhdGVQbGF0Zm9ybRIiLmJpbmZsZWV0LnYxLkNyZWF0ZVBsYXRmb3JtUmVxdWVzdBojLmJpbmZsZWV0LnYxLkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USRAoHR2V0UGxhbhIbLmJpbmZsZWV0LnYxLkdldFBsYW5SZXF1ZXN0GhwuYmluZmxlZXQudjEuR2V0UGxhblJlc3BvbnNlEkQKB0FwcHJvdmUSGy5iaW5mbGVldC52MS5BcHByb3ZlUmVxdWVzdBocLmJpbmZsZWV0LnYxLkFwcHJvdmVSZXNwb25zZRI7CgRIb2xkEhguYmluZmxlZXQudjEuSG9sZFJlcXVlc3QaGS5iaW5mbGVldC52MS5Ib2xkUmVzcG9uc2USQQoGVW5ob2xkEhouYmluZmxlZXQudjEuVW5ob2xkUmVxdWVzdBobLmJpbmZsZWV0LnYxLlVuaG9sZFJlc3BvbnNlEk0KCkxpc3RCdWlsZHMSHi5iaW5mbGVldC52MS5MaXN0QnVpbGRzUmVxdWVzdBofLmJpbmZsZWV0LnYxLkxpc3RCdWlsZHNSZXNwb25zZRJSCgtXYXRjaEJ1aWxkcxIfLmJpbmZsZWV0LnYxLldhdGNoQnVpbGRzUmVxdWVzdBogLmJpbmZsZWV0LnYxLldhdGNoQnVpbGRzUmVzcG9uc2UwARJbCg5TdHJlYW1CdWlsZExvZxIiLmJpbmZsZWV0LnYxLlN0cmVhbUJ1aWxkTG9nUmVxdWVzdBojLmJpbmZsZWV0LnYxLlN0cmVhbUJ1aWxkTG9nUmVzcG9uc2UwARI7CgRTeW5jEhguYmluZmxlZXQudjEuU3luY1JlcXVlc3QaGS5iaW5mbGVldC52MS5TeW5jUmVzcG9uc2USUwoMU3RhcnRSb2xsb3V0EiAuYmluZmxlZXQudjEuU3RhcnRSb2xsb3V0UmVxdWVzdBohLmJpbmZsZWV0LnYxLlN0YXJ0Um9sbG91dFJlc3BvbnNlEk0KCkdldFJvbGxvdXQSHi5iaW5mbGVldC52MS5HZXRSb2xsb3V0UmVxdWVzdBofLmJpbmZsZWV0LnYxLkdldFJvbGxvdXRSZXNwb25zZRJZCg5Db250cm9sUm9sbG91dBIiLmJpbmZsZWV0LnYxLkNvbnRyb2xSb2xsb3V0UmVxdWVzdBojLmJpbmZsZWV0LnYxLkNvbnRyb2xSb2xsb3V0UmVzcG9uc2USVQoMV2F0Y2hSb2xsb3V0EiAuYmluZmxlZXQudjEuV2F0Y2hSb2xsb3V0UmVxdWVzdBohLmJpbmZsZWV0LnYxLldhdGNoUm9sbG91dFJlc3BvbnNlMAESRAoHRXhwbGFpbhIbLmJpbmZsZWV0LnYxLkV4cGxhaW5SZXF1ZXN0GhwuYmluZmxlZXQudjEuRXhwbGFpblJlc3BvbnNlEj4KBURyaWZ0EhkuYmluZmxlZXQudjEuRHJpZnRSZXF1ZXN0GhouYmluZmxlZXQudjEuRHJpZnRSZXNwb25zZRJZCg5Db2xsZWN0R2FyYmFnZRIiLmJpbmZsZWV0LnYxLkNvbGxlY3RHYXJiYWdlUmVxdWVzdBojLmJpbmZsZWV0LnYxLkNvbGxlY3RHYXJiYWdlUmVzcG9uc2USTQoKRW5yb2xsTm9kZRIeLmJpbmZsZWV0LnYxLkVucm9sbE5vZGVSZXF1ZXN0Gh8uYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlc3BvbnNlElYKDUVucm9sbEJ1aWxkZXISIS5iaW5mbGVldC52MS5FbnJvbGxCdWlsZGVyUmVxdWVzdBoiLmJpbmZsZWV0LnYxLkVucm9sbEJ1aWxkZXJSZXNwb25zZRJfChBSb3RhdGVDb21tYW5kS2V5EiQuYmluZmxlZXQudjEuUm90YXRlQ29tbWFuZEtleVJlcXVlc3QaJS5iaW5mbGVldC52MS5Sb3RhdGVDb21tYW5kS2V5UmVzcG9uc2USXAoPUm90YXRlQmlucGtnS2V5EiMuYmluZmxlZXQudjEuUm90YXRlQmlucGtnS2V5UmVxdWVzdBokLmJpbmZsZWV0LnYxLlJvdGF0ZUJpbnBrZ0tleVJlc3BvbnNlElkKDkFjY2VwdFBsYXRmb3JtEiIuYmluZmxlZXQudjEuQWNjZXB0UGxhdGZvcm1SZXF1ZXN0GiMuYmluZmxlZXQudjEuQWNjZXB0UGxhdGZvcm1SZXNwb25zZWIGcHJvdG8z", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
 
 /**
  * @generated from message binfleet.v1.NodeSummary
@@ -196,6 +196,74 @@ export const ListPlatformsResponseSchema: GenMessage<ListPlatformsResponse> = /*
   messageDesc(file_binfleet_v1_fleet_control, 5);
 
 /**
+ * A builder for a platform no builder serves, made from a node on it: a builder root with the
+ * node's settings (the first configured root's site configuration), served and built at once.
+ *
+ * @generated from message binfleet.v1.CreatePlatformRequest
+ */
+export type CreatePlatformRequest = Message<"binfleet.v1.CreatePlatformRequest"> & {
+  /**
+   * the binhost path segment, /binhost/<name>
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string from_node = 2;
+   */
+  fromNode: string;
+};
+
+/**
+ * Describes the message binfleet.v1.CreatePlatformRequest.
+ * Use `create(CreatePlatformRequestSchema)` to create a new message.
+ */
+export const CreatePlatformRequestSchema: GenMessage<CreatePlatformRequest> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 6);
+
+/**
+ * @generated from message binfleet.v1.CreatePlatformResponse
+ */
+export type CreatePlatformResponse = Message<"binfleet.v1.CreatePlatformResponse"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * the builder root made on the binhost
+   *
+   * @generated from field: string root = 3;
+   */
+  root: string;
+
+  /**
+   * @generated from field: string binhost_url = 4;
+   */
+  binhostUrl: string;
+
+  /**
+   * the platform's nodes, told their binhost and key
+   *
+   * @generated from field: repeated string nodes_told = 5;
+   */
+  nodesTold: string[];
+};
+
+/**
+ * Describes the message binfleet.v1.CreatePlatformResponse.
+ * Use `create(CreatePlatformResponseSchema)` to create a new message.
+ */
+export const CreatePlatformResponseSchema: GenMessage<CreatePlatformResponse> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 7);
+
+/**
  * @generated from message binfleet.v1.PlanItem
  */
 export type PlanItem = Message<"binfleet.v1.PlanItem"> & {
@@ -244,7 +312,7 @@ export type PlanItem = Message<"binfleet.v1.PlanItem"> & {
  * Use `create(PlanItemSchema)` to create a new message.
  */
 export const PlanItemSchema: GenMessage<PlanItem> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 6);
+  messageDesc(file_binfleet_v1_fleet_control, 8);
 
 /**
  * A package some node would still compile, and why binfleet does not build it.
@@ -273,7 +341,7 @@ export type LocalCompile = Message<"binfleet.v1.LocalCompile"> & {
  * Use `create(LocalCompileSchema)` to create a new message.
  */
 export const LocalCompileSchema: GenMessage<LocalCompile> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 7);
+  messageDesc(file_binfleet_v1_fleet_control, 9);
 
 /**
  * @generated from message binfleet.v1.GetPlanRequest
@@ -290,7 +358,7 @@ export type GetPlanRequest = Message<"binfleet.v1.GetPlanRequest"> & {
  * Use `create(GetPlanRequestSchema)` to create a new message.
  */
 export const GetPlanRequestSchema: GenMessage<GetPlanRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 8);
+  messageDesc(file_binfleet_v1_fleet_control, 10);
 
 /**
  * @generated from message binfleet.v1.GetPlanResponse
@@ -319,7 +387,7 @@ export type GetPlanResponse = Message<"binfleet.v1.GetPlanResponse"> & {
  * Use `create(GetPlanResponseSchema)` to create a new message.
  */
 export const GetPlanResponseSchema: GenMessage<GetPlanResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 9);
+  messageDesc(file_binfleet_v1_fleet_control, 11);
 
 /**
  * @generated from message binfleet.v1.ApproveRequest
@@ -346,7 +414,7 @@ export type ApproveRequest = Message<"binfleet.v1.ApproveRequest"> & {
  * Use `create(ApproveRequestSchema)` to create a new message.
  */
 export const ApproveRequestSchema: GenMessage<ApproveRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 10);
+  messageDesc(file_binfleet_v1_fleet_control, 12);
 
 /**
  * @generated from message binfleet.v1.ApproveResponse
@@ -363,7 +431,7 @@ export type ApproveResponse = Message<"binfleet.v1.ApproveResponse"> & {
  * Use `create(ApproveResponseSchema)` to create a new message.
  */
 export const ApproveResponseSchema: GenMessage<ApproveResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 11);
+  messageDesc(file_binfleet_v1_fleet_control, 13);
 
 /**
  * @generated from message binfleet.v1.HoldRequest
@@ -392,7 +460,7 @@ export type HoldRequest = Message<"binfleet.v1.HoldRequest"> & {
  * Use `create(HoldRequestSchema)` to create a new message.
  */
 export const HoldRequestSchema: GenMessage<HoldRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 12);
+  messageDesc(file_binfleet_v1_fleet_control, 14);
 
 /**
  * @generated from message binfleet.v1.HoldResponse
@@ -405,7 +473,7 @@ export type HoldResponse = Message<"binfleet.v1.HoldResponse"> & {
  * Use `create(HoldResponseSchema)` to create a new message.
  */
 export const HoldResponseSchema: GenMessage<HoldResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 13);
+  messageDesc(file_binfleet_v1_fleet_control, 15);
 
 /**
  * @generated from message binfleet.v1.UnholdRequest
@@ -427,7 +495,7 @@ export type UnholdRequest = Message<"binfleet.v1.UnholdRequest"> & {
  * Use `create(UnholdRequestSchema)` to create a new message.
  */
 export const UnholdRequestSchema: GenMessage<UnholdRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 14);
+  messageDesc(file_binfleet_v1_fleet_control, 16);
 
 /**
  * @generated from message binfleet.v1.UnholdResponse
@@ -440,7 +508,7 @@ export type UnholdResponse = Message<"binfleet.v1.UnholdResponse"> & {
  * Use `create(UnholdResponseSchema)` to create a new message.
  */
 export const UnholdResponseSchema: GenMessage<UnholdResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 15);
+  messageDesc(file_binfleet_v1_fleet_control, 17);
 
 /**
  * @generated from message binfleet.v1.ListBuildsRequest
@@ -462,7 +530,7 @@ export type ListBuildsRequest = Message<"binfleet.v1.ListBuildsRequest"> & {
  * Use `create(ListBuildsRequestSchema)` to create a new message.
  */
 export const ListBuildsRequestSchema: GenMessage<ListBuildsRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 16);
+  messageDesc(file_binfleet_v1_fleet_control, 18);
 
 /**
  * @generated from message binfleet.v1.BuildSummary
@@ -484,7 +552,7 @@ export type BuildSummary = Message<"binfleet.v1.BuildSummary"> & {
  * Use `create(BuildSummarySchema)` to create a new message.
  */
 export const BuildSummarySchema: GenMessage<BuildSummary> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 17);
+  messageDesc(file_binfleet_v1_fleet_control, 19);
 
 /**
  * @generated from message binfleet.v1.ListBuildsResponse
@@ -501,7 +569,7 @@ export type ListBuildsResponse = Message<"binfleet.v1.ListBuildsResponse"> & {
  * Use `create(ListBuildsResponseSchema)` to create a new message.
  */
 export const ListBuildsResponseSchema: GenMessage<ListBuildsResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 18);
+  messageDesc(file_binfleet_v1_fleet_control, 20);
 
 /**
  * @generated from message binfleet.v1.WatchBuildsRequest
@@ -518,7 +586,7 @@ export type WatchBuildsRequest = Message<"binfleet.v1.WatchBuildsRequest"> & {
  * Use `create(WatchBuildsRequestSchema)` to create a new message.
  */
 export const WatchBuildsRequestSchema: GenMessage<WatchBuildsRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 19);
+  messageDesc(file_binfleet_v1_fleet_control, 21);
 
 /**
  * @generated from message binfleet.v1.WatchBuildsResponse
@@ -535,7 +603,7 @@ export type WatchBuildsResponse = Message<"binfleet.v1.WatchBuildsResponse"> & {
  * Use `create(WatchBuildsResponseSchema)` to create a new message.
  */
 export const WatchBuildsResponseSchema: GenMessage<WatchBuildsResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 20);
+  messageDesc(file_binfleet_v1_fleet_control, 22);
 
 /**
  * @generated from message binfleet.v1.StreamBuildLogRequest
@@ -557,7 +625,7 @@ export type StreamBuildLogRequest = Message<"binfleet.v1.StreamBuildLogRequest">
  * Use `create(StreamBuildLogRequestSchema)` to create a new message.
  */
 export const StreamBuildLogRequestSchema: GenMessage<StreamBuildLogRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 21);
+  messageDesc(file_binfleet_v1_fleet_control, 23);
 
 /**
  * @generated from message binfleet.v1.StreamBuildLogResponse
@@ -574,7 +642,7 @@ export type StreamBuildLogResponse = Message<"binfleet.v1.StreamBuildLogResponse
  * Use `create(StreamBuildLogResponseSchema)` to create a new message.
  */
 export const StreamBuildLogResponseSchema: GenMessage<StreamBuildLogResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 22);
+  messageDesc(file_binfleet_v1_fleet_control, 24);
 
 /**
  * @generated from message binfleet.v1.SyncRequest
@@ -591,7 +659,7 @@ export type SyncRequest = Message<"binfleet.v1.SyncRequest"> & {
  * Use `create(SyncRequestSchema)` to create a new message.
  */
 export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 23);
+  messageDesc(file_binfleet_v1_fleet_control, 25);
 
 /**
  * @generated from message binfleet.v1.SyncResponse
@@ -646,7 +714,7 @@ export type SyncResponse = Message<"binfleet.v1.SyncResponse"> & {
  * Use `create(SyncResponseSchema)` to create a new message.
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 24);
+  messageDesc(file_binfleet_v1_fleet_control, 26);
 
 /**
  * @generated from message binfleet.v1.RolloutOptions
@@ -690,7 +758,7 @@ export type RolloutOptions = Message<"binfleet.v1.RolloutOptions"> & {
  * Use `create(RolloutOptionsSchema)` to create a new message.
  */
 export const RolloutOptionsSchema: GenMessage<RolloutOptions> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 25);
+  messageDesc(file_binfleet_v1_fleet_control, 27);
 
 /**
  * @generated from message binfleet.v1.RolloutNode
@@ -739,7 +807,7 @@ export type RolloutNode = Message<"binfleet.v1.RolloutNode"> & {
  * Use `create(RolloutNodeSchema)` to create a new message.
  */
 export const RolloutNodeSchema: GenMessage<RolloutNode> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 26);
+  messageDesc(file_binfleet_v1_fleet_control, 28);
 
 /**
  * @generated from message binfleet.v1.Rollout
@@ -790,7 +858,7 @@ export type Rollout = Message<"binfleet.v1.Rollout"> & {
  * Use `create(RolloutSchema)` to create a new message.
  */
 export const RolloutSchema: GenMessage<Rollout> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 27);
+  messageDesc(file_binfleet_v1_fleet_control, 29);
 
 /**
  * @generated from message binfleet.v1.StartRolloutRequest
@@ -807,7 +875,7 @@ export type StartRolloutRequest = Message<"binfleet.v1.StartRolloutRequest"> & {
  * Use `create(StartRolloutRequestSchema)` to create a new message.
  */
 export const StartRolloutRequestSchema: GenMessage<StartRolloutRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 28);
+  messageDesc(file_binfleet_v1_fleet_control, 30);
 
 /**
  * @generated from message binfleet.v1.StartRolloutResponse
@@ -824,7 +892,7 @@ export type StartRolloutResponse = Message<"binfleet.v1.StartRolloutResponse"> &
  * Use `create(StartRolloutResponseSchema)` to create a new message.
  */
 export const StartRolloutResponseSchema: GenMessage<StartRolloutResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 29);
+  messageDesc(file_binfleet_v1_fleet_control, 31);
 
 /**
  * @generated from message binfleet.v1.GetRolloutRequest
@@ -843,7 +911,7 @@ export type GetRolloutRequest = Message<"binfleet.v1.GetRolloutRequest"> & {
  * Use `create(GetRolloutRequestSchema)` to create a new message.
  */
 export const GetRolloutRequestSchema: GenMessage<GetRolloutRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 30);
+  messageDesc(file_binfleet_v1_fleet_control, 32);
 
 /**
  * @generated from message binfleet.v1.GetRolloutResponse
@@ -860,7 +928,7 @@ export type GetRolloutResponse = Message<"binfleet.v1.GetRolloutResponse"> & {
  * Use `create(GetRolloutResponseSchema)` to create a new message.
  */
 export const GetRolloutResponseSchema: GenMessage<GetRolloutResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 31);
+  messageDesc(file_binfleet_v1_fleet_control, 33);
 
 /**
  * @generated from message binfleet.v1.ControlRolloutRequest
@@ -884,7 +952,7 @@ export type ControlRolloutRequest = Message<"binfleet.v1.ControlRolloutRequest">
  * Use `create(ControlRolloutRequestSchema)` to create a new message.
  */
 export const ControlRolloutRequestSchema: GenMessage<ControlRolloutRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 32);
+  messageDesc(file_binfleet_v1_fleet_control, 34);
 
 /**
  * @generated from message binfleet.v1.ControlRolloutResponse
@@ -901,7 +969,7 @@ export type ControlRolloutResponse = Message<"binfleet.v1.ControlRolloutResponse
  * Use `create(ControlRolloutResponseSchema)` to create a new message.
  */
 export const ControlRolloutResponseSchema: GenMessage<ControlRolloutResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 33);
+  messageDesc(file_binfleet_v1_fleet_control, 35);
 
 /**
  * @generated from message binfleet.v1.WatchRolloutRequest
@@ -918,7 +986,7 @@ export type WatchRolloutRequest = Message<"binfleet.v1.WatchRolloutRequest"> & {
  * Use `create(WatchRolloutRequestSchema)` to create a new message.
  */
 export const WatchRolloutRequestSchema: GenMessage<WatchRolloutRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 34);
+  messageDesc(file_binfleet_v1_fleet_control, 36);
 
 /**
  * @generated from message binfleet.v1.WatchRolloutResponse
@@ -935,7 +1003,7 @@ export type WatchRolloutResponse = Message<"binfleet.v1.WatchRolloutResponse"> &
  * Use `create(WatchRolloutResponseSchema)` to create a new message.
  */
 export const WatchRolloutResponseSchema: GenMessage<WatchRolloutResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 35);
+  messageDesc(file_binfleet_v1_fleet_control, 37);
 
 /**
  * @generated from message binfleet.v1.ExplainRequest
@@ -957,7 +1025,7 @@ export type ExplainRequest = Message<"binfleet.v1.ExplainRequest"> & {
  * Use `create(ExplainRequestSchema)` to create a new message.
  */
 export const ExplainRequestSchema: GenMessage<ExplainRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 36);
+  messageDesc(file_binfleet_v1_fleet_control, 38);
 
 /**
  * @generated from message binfleet.v1.Explanation
@@ -994,7 +1062,7 @@ export type Explanation = Message<"binfleet.v1.Explanation"> & {
  * Use `create(ExplanationSchema)` to create a new message.
  */
 export const ExplanationSchema: GenMessage<Explanation> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 37);
+  messageDesc(file_binfleet_v1_fleet_control, 39);
 
 /**
  * @generated from message binfleet.v1.ExplainResponse
@@ -1021,7 +1089,7 @@ export type ExplainResponse = Message<"binfleet.v1.ExplainResponse"> & {
  * Use `create(ExplainResponseSchema)` to create a new message.
  */
 export const ExplainResponseSchema: GenMessage<ExplainResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 38);
+  messageDesc(file_binfleet_v1_fleet_control, 40);
 
 /**
  * @generated from message binfleet.v1.DriftRequest
@@ -1038,7 +1106,7 @@ export type DriftRequest = Message<"binfleet.v1.DriftRequest"> & {
  * Use `create(DriftRequestSchema)` to create a new message.
  */
 export const DriftRequestSchema: GenMessage<DriftRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 39);
+  messageDesc(file_binfleet_v1_fleet_control, 41);
 
 /**
  * @generated from message binfleet.v1.DriftEntry
@@ -1070,7 +1138,7 @@ export type DriftEntry = Message<"binfleet.v1.DriftEntry"> & {
  * Use `create(DriftEntrySchema)` to create a new message.
  */
 export const DriftEntrySchema: GenMessage<DriftEntry> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 40);
+  messageDesc(file_binfleet_v1_fleet_control, 42);
 
 /**
  * @generated from message binfleet.v1.DriftResponse
@@ -1087,7 +1155,7 @@ export type DriftResponse = Message<"binfleet.v1.DriftResponse"> & {
  * Use `create(DriftResponseSchema)` to create a new message.
  */
 export const DriftResponseSchema: GenMessage<DriftResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 41);
+  messageDesc(file_binfleet_v1_fleet_control, 43);
 
 /**
  * @generated from message binfleet.v1.CollectGarbageRequest
@@ -1114,7 +1182,7 @@ export type CollectGarbageRequest = Message<"binfleet.v1.CollectGarbageRequest">
  * Use `create(CollectGarbageRequestSchema)` to create a new message.
  */
 export const CollectGarbageRequestSchema: GenMessage<CollectGarbageRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 42);
+  messageDesc(file_binfleet_v1_fleet_control, 44);
 
 /**
  * @generated from message binfleet.v1.EnrollNodeRequest
@@ -1131,7 +1199,7 @@ export type EnrollNodeRequest = Message<"binfleet.v1.EnrollNodeRequest"> & {
  * Use `create(EnrollNodeRequestSchema)` to create a new message.
  */
 export const EnrollNodeRequestSchema: GenMessage<EnrollNodeRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 43);
+  messageDesc(file_binfleet_v1_fleet_control, 45);
 
 /**
  * Everything a node needs to join: its own bus credentials, the keys its agent trusts for
@@ -1206,7 +1274,7 @@ export type EnrollNodeResponse = Message<"binfleet.v1.EnrollNodeResponse"> & {
  * Use `create(EnrollNodeResponseSchema)` to create a new message.
  */
 export const EnrollNodeResponseSchema: GenMessage<EnrollNodeResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 44);
+  messageDesc(file_binfleet_v1_fleet_control, 46);
 
 /**
  * @generated from message binfleet.v1.EnrollBuilderRequest
@@ -1225,7 +1293,7 @@ export type EnrollBuilderRequest = Message<"binfleet.v1.EnrollBuilderRequest"> &
  * Use `create(EnrollBuilderRequestSchema)` to create a new message.
  */
 export const EnrollBuilderRequestSchema: GenMessage<EnrollBuilderRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 45);
+  messageDesc(file_binfleet_v1_fleet_control, 47);
 
 /**
  * A builder process's own bus user (`binfleet-coordinator builder` on a build host): it may take
@@ -1267,7 +1335,7 @@ export type EnrollBuilderResponse = Message<"binfleet.v1.EnrollBuilderResponse">
  * Use `create(EnrollBuilderResponseSchema)` to create a new message.
  */
 export const EnrollBuilderResponseSchema: GenMessage<EnrollBuilderResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 46);
+  messageDesc(file_binfleet_v1_fleet_control, 48);
 
 /**
  * @generated from message binfleet.v1.EnrolledPlatform
@@ -1313,7 +1381,7 @@ export type EnrolledPlatform = Message<"binfleet.v1.EnrolledPlatform"> & {
  * Use `create(EnrolledPlatformSchema)` to create a new message.
  */
 export const EnrolledPlatformSchema: GenMessage<EnrolledPlatform> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 47);
+  messageDesc(file_binfleet_v1_fleet_control, 49);
 
 /**
  * @generated from message binfleet.v1.CollectGarbageResponse
@@ -1335,7 +1403,7 @@ export type CollectGarbageResponse = Message<"binfleet.v1.CollectGarbageResponse
  * Use `create(CollectGarbageResponseSchema)` to create a new message.
  */
 export const CollectGarbageResponseSchema: GenMessage<CollectGarbageResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 48);
+  messageDesc(file_binfleet_v1_fleet_control, 50);
 
 /**
  * @generated from message binfleet.v1.RotateCommandKeyRequest
@@ -1348,7 +1416,7 @@ export type RotateCommandKeyRequest = Message<"binfleet.v1.RotateCommandKeyReque
  * Use `create(RotateCommandKeyRequestSchema)` to create a new message.
  */
 export const RotateCommandKeyRequestSchema: GenMessage<RotateCommandKeyRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 49);
+  messageDesc(file_binfleet_v1_fleet_control, 51);
 
 /**
  * The coordinator signs with a new command key; every known node was sent, in order, a command
@@ -1378,7 +1446,7 @@ export type RotateCommandKeyResponse = Message<"binfleet.v1.RotateCommandKeyResp
  * Use `create(RotateCommandKeyResponseSchema)` to create a new message.
  */
 export const RotateCommandKeyResponseSchema: GenMessage<RotateCommandKeyResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 50);
+  messageDesc(file_binfleet_v1_fleet_control, 52);
 
 /**
  * @generated from message binfleet.v1.RotateBinpkgKeyRequest
@@ -1397,7 +1465,7 @@ export type RotateBinpkgKeyRequest = Message<"binfleet.v1.RotateBinpkgKeyRequest
  * Use `create(RotateBinpkgKeyRequestSchema)` to create a new message.
  */
 export const RotateBinpkgKeyRequestSchema: GenMessage<RotateBinpkgKeyRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 51);
+  messageDesc(file_binfleet_v1_fleet_control, 53);
 
 /**
  * The platform's builders sign with a new key. Its nodes were told to trust old and new keys,
@@ -1445,7 +1513,7 @@ export type RotateBinpkgKeyResponse = Message<"binfleet.v1.RotateBinpkgKeyRespon
  * Use `create(RotateBinpkgKeyResponseSchema)` to create a new message.
  */
 export const RotateBinpkgKeyResponseSchema: GenMessage<RotateBinpkgKeyResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 52);
+  messageDesc(file_binfleet_v1_fleet_control, 54);
 
 /**
  * @generated from message binfleet.v1.AcceptPlatformRequest
@@ -1462,7 +1530,7 @@ export type AcceptPlatformRequest = Message<"binfleet.v1.AcceptPlatformRequest">
  * Use `create(AcceptPlatformRequestSchema)` to create a new message.
  */
 export const AcceptPlatformRequestSchema: GenMessage<AcceptPlatformRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 53);
+  messageDesc(file_binfleet_v1_fleet_control, 55);
 
 /**
  * A node is pinned to the platform of its first report: reports for another platform are refused
@@ -1492,7 +1560,7 @@ export type AcceptPlatformResponse = Message<"binfleet.v1.AcceptPlatformResponse
  * Use `create(AcceptPlatformResponseSchema)` to create a new message.
  */
 export const AcceptPlatformResponseSchema: GenMessage<AcceptPlatformResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 54);
+  messageDesc(file_binfleet_v1_fleet_control, 56);
 
 /**
  * The ops API the `binfleet` CLI speaks. Every call carries a bearer token
@@ -1517,6 +1585,14 @@ export const FleetControlService: GenService<{
     methodKind: "unary";
     input: typeof ListPlatformsRequestSchema;
     output: typeof ListPlatformsResponseSchema;
+  },
+  /**
+   * @generated from rpc binfleet.v1.FleetControlService.CreatePlatform
+   */
+  createPlatform: {
+    methodKind: "unary";
+    input: typeof CreatePlatformRequestSchema;
+    output: typeof CreatePlatformResponseSchema;
   },
   /**
    * @generated from rpc binfleet.v1.FleetControlService.GetPlan
