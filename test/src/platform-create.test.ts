@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -41,6 +41,14 @@ describe("a platform no builder serves: binfleet platforms create makes one from
     const refused = await cli("platforms", "create", "again", "--from-node", fleet.nodes.find((n) => n.platform === fleet.platforms[0]!.name)!.name);
     assert.equal(refused.exitCode, 1);
     assert.match(refused.stderr, /is built already, as /);
+
+    // A directory of that name, the admin's: left alone.
+    await mkdir(join(tmp, "coordinator/builders/taken"), { recursive: true });
+    await writeFile(join(tmp, "coordinator/builders/taken/notes"), "mine");
+    const taken = await cli("platforms", "create", "taken", "--from-node", onSecond[0]!.name);
+    assert.equal(taken.exitCode, 1);
+    assert.match(taken.stderr, /exists and is not empty/);
+    assert.equal(await readFile(join(tmp, "coordinator/builders/taken/notes"), "utf8"), "mine");
 
     const r = await cli("--json", "platforms", "create", "second-new", "--from-node", onSecond[0]!.name);
     assert.equal(r.exitCode, 0, r.stderr);

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -535,6 +535,8 @@ export class Coordinator {
       const template = this.config.platforms[0];
       if (template === undefined) throw new ApiError("failed-precondition", "no builder root to copy the site's Portage configuration from: configure one platform first");
       const root = join(this.config.stateDir, "builders", name);
+      // Checked before anything is made: a failure below removes the root, which must be ours.
+      if ((await readdir(root).catch(() => [])).length > 0) throw new ApiError("failed-precondition", `${root} exists and is not empty`);
       const settings = normalizePlatform({ ...n.platform });
       let key: SigningIdentity;
       try {
