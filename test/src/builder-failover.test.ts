@@ -9,7 +9,7 @@ import { type BuildRecord, adminTokenFile, heldVariants } from "@binfleet/coordi
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, binOf, extraRoot, pretend, sim, simBuilderPortage, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, binOf, extraRoot, pretend, simBuilderPortage, startFleet } from "./fleet-harness.js";
 
 const spawnBuilder = (config: string) =>
   // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.

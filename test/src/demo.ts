@@ -28,8 +28,6 @@ const indent = (text: string, max = Number.POSITIVE_INFINITY): string => {
   return shown.join("\n");
 };
 
-const simBin = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
-
 /**
  * A status line: rewritten in place on a terminal; in logs and pipes a new line when it changes,
  * at most every 5 s. null ends it (printing the last state).

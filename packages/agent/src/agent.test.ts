@@ -4,7 +4,6 @@ import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { createRequire } from "node:module";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";

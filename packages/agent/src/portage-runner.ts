@@ -1,4 +1,4 @@
-import { type Atom, PortageFormatError, parseAtom } from "@binfleet/shared";
+import { type Atom, PortageFormatError, parseAtom, parsePortageqEnvvar } from "@binfleet/shared";
 import { execa } from "execa";
 import type { AgentConfig } from "./agent-config.js";
 
@@ -86,8 +86,7 @@ export class PortageRunner {
   /** `portageq envvar NAME…` → values (empty string for unset). */
   async envvars(names: readonly string[]): Promise<Record<string, string>> {
     const r = await this.run([...this.config.portage.portageq, "envvar", ...names]);
-    const values = r.stdout.split("\n");
-    return Object.fromEntries(names.map((n, i) => [n, values[i] ?? ""]));
+    return parsePortageqEnvvar(names, r.stdout);
   }
 
   async repoPath(repo: string): Promise<string> {

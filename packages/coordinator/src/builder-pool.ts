@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
@@ -8,7 +6,6 @@ import type { BinpkgKeyring, SigningReadiness } from "./binpkg-keyring.js";
 import { CompileClaims } from "./compile-claims.js";
 import { BuilderWorker, type PlatformConfig, recordKey } from "./builder-worker.js";
 import type { CoordinatorConfig } from "./coordinator-config.js";
-import { heldVariants } from "./node-needs.js";
 import type { PkgdirIndexes } from "./pkgdir-index.js";
 import type { PolicyStore } from "./policy-store.js";
 import { type QueuedWork, pickPlatform } from "./queued-work.js";

@@ -13,7 +13,7 @@ import { BINPKG_KEYS_BUCKET } from "./binpkg-keyring.js";
 import { BUILDS_BUCKET } from "./build-board.js";
 import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject } from "./builder-pool.js";
 import { Coordinator } from "./coordinator.js";
-import { coordinatorConfig } from "./coordinator-config.js";
+import { type CoordinatorConfigInput, coordinatorConfig } from "./coordinator-config.js";
 import { POLICY_BUCKET } from "./policy-store.js";
 import { printBusAuthorization } from "./main.js";
 
@@ -24,6 +24,16 @@ const violation = (nc: NatsConnection): Promise<boolean> =>
     return false;
   })();
 
+/** A started coordinator without platforms on loopback ports it picks (the embedded bus by default), logging nowhere. */
+async function startCoordinator(stateDir: string, nats: CoordinatorConfigInput["nats"] = { urls: [], embeddedPort: 0 }): Promise<Coordinator> {
+  const c = await Coordinator.create(
+    coordinatorConfig({ stateDir, nats, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
+    createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+  );
+  await c.start();
+  return c;
+}
+
 describe("the embedded bus: each node has its own user and can speak only for itself", () => {
   let tmp: string;
   let c: Coordinator;
@@ -32,11 +42,7 @@ describe("the embedded bus: each node has its own user and can speak only for it
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-users-"));
-    c = await Coordinator.create(
-      coordinatorConfig({ stateDir: tmp, nats: { urls: [], embeddedPort: 0 }, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
-      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
-    );
-    await c.start();
+    c = await startCoordinator(tmp);
     const creds = (await c.enrollNode("node-a", admin)).credentials;
     await c.enrollNode("node-b", admin);
     a = await connect({ servers: c.natsUrl, user: creds.user, pass: creds.pass, inboxPrefix: inboxPrefix("node-a") });
@@ -100,11 +106,7 @@ describe("the embedded bus: the coordinator and builders are scoped too", () => 
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-scopes-"));
-    c = await Coordinator.create(
-      coordinatorConfig({ stateDir: tmp, nats: { urls: [], embeddedPort: 0 }, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
-      createLogger({ name: "test", level: "error", destination: new PassThrough() }),
-    );
-    await c.start();
+    c = await startCoordinator(tmp);
     await c.enrollNode("node-a", admin);
     const { credentials } = await c.enrollBuilder("b1", admin);
     assert.equal(credentials.user, "binfleet-builder-b1");
@@ -181,11 +183,7 @@ describe("an external cluster configured with `binfleet-coordinator bus-authoriz
     let c: Coordinator | null = null;
     const conns: NatsConnection[] = [];
     try {
-      c = await Coordinator.create(
-        coordinatorConfig({ stateDir: tmp, nats: { urls: [server.url], user: "binfleet-coordinator", pass: pass("binfleet-coordinator") }, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
-        createLogger({ name: "test", level: "error", destination: new PassThrough() }),
-      );
-      await c.start();
+      c = await startCoordinator(tmp, { urls: [server.url], user: "binfleet-coordinator", pass: pass("binfleet-coordinator") });
       const b = await connect({ servers: server.url, user: "binfleet-builder-b1", pass: pass("binfleet-builder-b1"), inboxPrefix: inboxPrefix("binfleet-builder-b1") });
       conns.push(b);
       assert.ok((await (await new Kvm(b).open(BUILDS_BUCKET)).put("lease-1", "{}")) > 0, "the builder holds a lease");

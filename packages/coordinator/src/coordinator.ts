@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFile, readdir, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Atom, type Logger, PLATFORM_VARS, SERVICE_USER_PREFIX, atomMatches, commandConsumerConfig, formatPackagesIndex, inboxPrefix, normalizePlatform, parseAtom, parseCpv, parsePackagesIndex, platformFromPortage, signCommand, streams, subjects } from "@binfleet/shared";
+import { type Atom, type Logger, PLATFORM_VARS, SERVICE_USER_PREFIX, atomMatches, commandConsumerConfig, formatPackagesIndex, inboxPrefix, normalizePlatform, parseAtom, parseCpv, parsePackagesIndex, parsePortageqEnvvar, platformFromPortage, signCommand, streams, subjects } from "@binfleet/shared";
 import { type AgentReport, BuildJobSchema, type CommandSchema, HeartbeatSchema, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, RetentionPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { execa } from "execa";
@@ -14,7 +14,7 @@ import { ApiError, ApiTokens, type Caller, ensureAdminToken } from "./api-access
 import { BinhostServer } from "./binhost-server.js";
 import { logBusStatus } from "./bus-status.js";
 import { type BusCredentials, BusUsers } from "./bus-users.js";
-import { type SigningIdentity, createSigningKey, ensureSigningKey, gpgHomeProblem } from "@binfleet/binpkg-keys";
+import { createSigningKey, ensureSigningKey, gpgHomeProblem } from "@binfleet/binpkg-keys";
 import { BINPKG_KEYS_BUCKET, BinpkgKeyring, signingHome, signingReadiness, signingUid } from "./binpkg-keyring.js";
 import { resignPkgdir } from "./binpkg-resign.js";
 import { BuildEstimates } from "./build-estimates.js";
@@ -30,6 +30,7 @@ import { BuilderRootError, CREATED_PLATFORMS_BUCKET, createBuilderRoot } from ".
 import { type CoordinatorConfig, PlatformConfigSchema, busCaFile } from "./coordinator-config.js";
 import { FleetControlServer } from "./fleet-control-server.js";
 import { consumeUntilAborted } from "./jetstream-loop.js";
+import { readBucket } from "./kv-follow.js";
 import { NightlyJob, type PendingUpdatesReport, type PlatformPending } from "./nightly-job.js";
 import { installedVariantKey } from "./node-needs.js";
 import { NodeRegistry } from "./node-registry.js";
@@ -57,10 +58,8 @@ export interface PlanEntry {
 /** The configured platforms and those `binfleet platforms create` made (a configured name or key wins). */
 async function withCreatedPlatforms(config: CoordinatorConfig, kv: KV, log: Logger): Promise<CoordinatorConfig> {
   const created: PlatformConfig[] = [];
-  for await (const name of await kv.keys()) {
-    const e = await kv.get(name);
-    if (e?.operation !== "PUT") continue;
-    const parsed = PlatformConfigSchema.safeParse(e.json());
+  for (const [name, value] of await readBucket(kv)) {
+    const parsed = PlatformConfigSchema.safeParse(value);
     if (!parsed.success) {
       log.warn({ platform: name, err: parsed.error.message }, "created platform not understood: ignored");
       continue;
@@ -130,10 +129,9 @@ export class Coordinator {
     /** The repository snapshot nodes sync from, when the coordinator serves one. */
     readonly mirror: SnapshotMirror | null,
   ) {
-    const config = current;
-    this.platformByKey = new Map(config.platforms.map((p) => [p.key, p]));
-    for (const p of config.platforms) this.trees.set(p.key, new BuilderTree(p.root, portageqIn(config.portage, p.root)));
-    this.registry = new NodeRegistry(config.staleAfterSeconds * 1000);
+    this.platformByKey = new Map(current.platforms.map((p) => [p.key, p]));
+    for (const p of current.platforms) this.trees.set(p.key, new BuilderTree(p.root, portageqIn(current.portage, p.root)));
+    this.registry = new NodeRegistry(current.staleAfterSeconds * 1000);
     this.board = new BuildBoard(log);
     this.rollouts = new RolloutManager(
       {
@@ -147,7 +145,7 @@ export class Coordinator {
         now: () => Date.now(),
       },
       log.child({ component: "rollouts" }),
-      config.rolloutNodeTimeoutSeconds * 1000,
+      current.rolloutNodeTimeoutSeconds * 1000,
     );
   }
 
@@ -339,7 +337,7 @@ export class Coordinator {
         const reported = new Set(this.registry.all().map((n) => n.nodeId));
         const nodes = [...this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId), ...(this.busUsers?.nodes() ?? []).filter((n) => !reported.has(n))];
         for (const node of nodes.sort()) {
-          await this.sendCommand(node, { case: "trustBinpkgKeys", value: { platformKey: p.key, keys: keys.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey })) } });
+          await this.tellBinpkgKeys(node, p, keys);
           told.add(node);
         }
       };
@@ -471,11 +469,7 @@ export class Coordinator {
     );
     this.closers.push(() => clearTimeout(this.queuedTimer ?? undefined));
     for (const p of this.config.platforms) await this.preparePlatform(p);
-    const saved: Rollout[] = [];
-    for await (const k of await this.rolloutKv.keys()) {
-      const e = await this.rolloutKv.get(k);
-      if (e?.operation === "PUT") saved.push(e.json<Rollout>());
-    }
+    const saved = [...(await readBucket(this.rolloutKv)).values()] as Rollout[];
     const heartbeats = this.nc.subscribe("binfleet.heartbeat.*", { callback: (err, m) => void (err === null && this.heartbeat(m.subject, m.data)) });
     this.closers.push(() => heartbeats.unsubscribe());
     this.loops.push(this.ingestLoop(), this.progressLoop());
@@ -503,12 +497,23 @@ export class Coordinator {
   /** Reads a platform's binhost and makes sure it has a signing key. */
   private async preparePlatform(p: PlatformConfig): Promise<void> {
     await this.refreshBinhost(p);
-    // Portage verifies binpkg signatures by default: sign everything (builders trust the keys
-    // themselves as they take their first job: Portage verifies each package it puts in PKGDIR).
-    if (this.binpkgKeys.get(p.name) === undefined) {
-      const key = await ensureSigningKey(signingHome(p.root), signingUid(p.name));
-      await this.binpkgKeys.put(p.name, { current: key.fingerprint, trusted: [key] });
-    }
+    await this.ensureSigningKey(p.name, p.root);
+  }
+
+  /**
+   * Portage verifies binpkg signatures by default: a platform's builds are signed with a key of its
+   * builder root, recorded in the keyring (builders trust the keys themselves as they take their
+   * first job: Portage verifies each package it puts in PKGDIR).
+   */
+  private async ensureSigningKey(platform: string, root: string): Promise<void> {
+    if (this.binpkgKeys.get(platform) !== undefined) return;
+    const key = await ensureSigningKey(signingHome(root), signingUid(platform));
+    await this.binpkgKeys.put(platform, { current: key.fingerprint, trusted: [key] });
+  }
+
+  /** Tells a node which binhost keys to trust for a platform (and, when given, its binhost URL). */
+  private tellBinpkgKeys(node: string, p: PlatformConfig, keys: readonly { fingerprint: string; publicKey: string }[], binhostUrl = ""): Promise<void> {
+    return this.sendCommand(node, { case: "trustBinpkgKeys", value: { platformKey: p.key, keys: keys.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey })), binhostUrl } });
   }
 
   /** Builder slots for the given platforms, in this process. */
@@ -535,28 +540,25 @@ export class Coordinator {
       const template = this.config.platforms[0];
       if (template === undefined) throw new ApiError("failed-precondition", "no builder root to copy the site's Portage configuration from: configure one platform first");
       const root = join(this.config.stateDir, "builders", name);
-      // Checked before anything is made: a failure below removes the root, which must be ours.
-      if ((await readdir(root).catch(() => [])).length > 0) throw new ApiError("failed-precondition", `${root} exists and is not empty`);
-      const settings = normalizePlatform({ ...n.platform });
-      let key: SigningIdentity;
+      const unusable = gpgHomeProblem(signingHome(root));
+      const refused = (why: string) => new ApiError("failed-precondition", `cannot make a builder root for ${n.platformKey} from ${fromNode}: ${why}`);
+      if (unusable !== null) throw refused(unusable);
       try {
-        const unusable = gpgHomeProblem(signingHome(root));
-        if (unusable !== null) throw new BuilderRootError(unusable);
-        await createBuilderRoot({ template: template.root, dir: root, settings, from: fromNode });
+        await createBuilderRoot({ template: template.root, dir: root, settings: normalizePlatform({ ...n.platform }), from: fromNode });
+      } catch (err) {
+        throw err instanceof BuilderRootError ? refused(err.message) : err;
+      }
+      try {
         // What Portage in the new root says its platform is must be the node's, or its binaries would not fit.
-        const [file, ...prefix] = this.config.portage.portageq;
-        const r = await execa(file!, [...prefix, "envvar", ...PLATFORM_VARS], { env: { ...this.config.portage.env, [this.config.portage.rootVariable]: root }, reject: false });
-        const values = r.stdout.split("\n");
-        const made = platformFromPortage(Object.fromEntries(PLATFORM_VARS.map((v, i) => [v, values[i] ?? ""])), await readlink(join(root, "etc/portage/make.profile")));
-        if (made.key !== n.platformKey) throw new BuilderRootError(`Portage in the new root reports platform ${made.key} (${made.name}), not ${n.platformKey}`);
-        key = await ensureSigningKey(signingHome(root), signingUid(name));
+        const r = await portageqIn(this.config.portage, root)(["envvar", ...PLATFORM_VARS]);
+        const made = platformFromPortage(parsePortageqEnvvar(PLATFORM_VARS, r.stdout), await readlink(join(root, "etc/portage/make.profile")));
+        if (made.key !== n.platformKey) throw refused(`Portage in the new root reports platform ${made.key} (${made.name}), not ${n.platformKey}`);
+        await this.ensureSigningKey(name, root);
       } catch (err) {
         await rm(root, { recursive: true, force: true });
-        if (err instanceof BuilderRootError) throw new ApiError("failed-precondition", `cannot make a builder root for ${n.platformKey} from ${fromNode}: ${err.message}`);
         throw err;
       }
       const platform = PlatformConfigSchema.parse({ name, key: n.platformKey, root });
-      await this.binpkgKeys.put(name, { current: key.fingerprint, trusted: [key] });
       await this.createdPlatforms.put(name, JSON.stringify({ name, key: platform.key, root }));
       const nodes = await this.addPlatform(platform);
       this.log.info({ by: caller.name, role: caller.role, platform: name, key: platform.key, root, fromNode, nodes: nodes.length }, "platform created");
@@ -572,14 +574,14 @@ export class Coordinator {
     this.binhost.addPlatform({ name: p.name, pkgdir: join(p.root, p.pkgdir) }, this.config.http.distfiles ? join(p.root, p.distdir) : null);
     await this.preparePlatform(p);
     this.startBuilders({ ...this.config, platforms: [p], builderSlots: 0 });
-    const keys = this.binpkgKeys.get(p.name)!.trusted.map((k) => ({ fingerprint: k.fingerprint, publicKey: k.publicKey }));
+    const keys = this.binpkgKeys.get(p.name)!.trusted;
     const nodes = this.registry.all().filter((n) => n.platformKey === p.key).map((n) => n.nodeId).sort();
     // Planned before without a tree to check against: planned again from nothing, so every
     // variant they want is added, and queued.
     for (const node of nodes) this.planner.updateNode({ nodeId: node, platformKey: p.key, wants: [] });
     for (const node of nodes) {
       await this.replan(node);
-      await this.sendCommand(node, { case: "trustBinpkgKeys", value: { platformKey: p.key, keys, binhostUrl: this.binhostUrl(p.name) } });
+      await this.tellBinpkgKeys(node, p, keys, this.binhostUrl(p.name));
     }
     return nodes;
   }

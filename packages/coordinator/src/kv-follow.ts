@@ -1,5 +1,15 @@
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 
+/** Every current value of a bucket (deleted keys left out), each as parsed JSON, by key. */
+export async function readBucket(kv: KV): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  for await (const k of await kv.keys()) {
+    const e = await kv.get(k);
+    if (e?.operation === "PUT") out.set(k, e.json<unknown>());
+  }
+  return out;
+}
+
 /**
  * Follows a KV bucket: `onEntry` sees every current value, then every change as it is made.
  * Resolves once the current values are in, with the function that stops following.

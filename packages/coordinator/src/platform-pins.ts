@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
+import { readBucket } from "./kv-follow.js";
 
 export const PLATFORM_PINS_BUCKET = "binfleet-platform-pins";
 
@@ -30,11 +31,10 @@ export class PlatformPins {
 
   static async open(kv: KV, onError: (err: Error) => void): Promise<PlatformPins> {
     const pins = new PlatformPins(kv, onError);
-    for await (const k of await kv.keys()) {
-      const e = await kv.get(k);
-      const shard = e?.operation === "PUT" ? ShardSchema.safeParse(e.json<unknown>()) : null;
+    for (const [k, value] of await readBucket(kv)) {
+      const shard = ShardSchema.safeParse(value);
       // An unreadable shard pins nobody: its nodes are pinned again by their next report.
-      if (shard?.success === true) pins.shards.set(k, new Map(Object.entries(shard.data)));
+      if (shard.success) pins.shards.set(k, new Map(Object.entries(shard.data)));
     }
     return pins;
   }

@@ -76,7 +76,6 @@ function depAtom(rng: Random, dep: CatalogEntry): string {
 export function generateTree(seed: number): GeneratedTree {
   const rng = new Random(seed ^ 0x5eed7ee);
   const entries = catalog();
-  const byTier = [0, 1, 2, 3].map((t) => entries.filter((e) => e.tier === t));
   const ebuilds: GeneratedEbuild[] = [];
   for (const entry of entries) {
     const python = entry.cp.startsWith("dev-python/");

@@ -78,6 +78,12 @@ export function platformFingerprint(settings: PlatformSettings): PlatformFingerp
 /** The Portage variables a platform is read from (`portageq envvar …`). */
 export const PLATFORM_VARS = ["ARCH", "CHOST", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ACCEPT_KEYWORDS", "BINPKG_FORMAT"] as const;
 
+/** `portageq envvar NAME…` output (one value per line, in the order asked) → values; unset ones are "". */
+export function parsePortageqEnvvar(names: readonly string[], stdout: string): Record<string, string> {
+  const values = stdout.split("\n");
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? ""]));
+}
+
 /**
  * A root's platform as Portage there sees it: the PLATFORM_VARS values and the target of its
  * make.profile link. Agents compute their key so; the coordinator checks a builder root it made.

@@ -17,5 +17,5 @@ export { parseVdbEntry, parseContents, readVdbEntry, readVdbEntryFiles, readVdb 
 export type { WorldFile } from "./world.js";
 export { parseWorld, parseWorldSets, formatWorld } from "./world.js";
 export type { PlatformSettings, PlatformFingerprint } from "./platform-key.js";
-export { PLATFORM_VARS, isSameSnapshot, normalizePlatform, platformFingerprint, platformFromPortage } from "./platform-key.js";
+export { PLATFORM_VARS, isSameSnapshot, normalizePlatform, parsePortageqEnvvar, platformFingerprint, platformFromPortage } from "./platform-key.js";
 export { parseMakeConf } from "./make-conf.js";
