@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BuildEstimates, pickPlatform } from "@binfleet/coordinator";
+import { BuildEstimates, pickPlatform } from "@binfleet/coordinator/internal";
 import { generateFleet, runTool, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { parseEmergePretend } from "@binfleet/shared";
 import { type Figure, figure } from "./measure.js";

@@ -1,3 +1,4 @@
+import { streams, subjects } from "@binfleet/bus";
 // The bus at fleet scale: fan-out of signed update commands to 10,000 agents, and report ingest.
 import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -5,9 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Coordinator, coordinatorConfig } from "@binfleet/coordinator";
+import { Coordinator, coordinatorConfig } from "@binfleet/coordinator/internal";
 import { startNatsServer } from "@binfleet/nats-server";
-import { createLogger, signCommand, streams, subjects, verifySignedCommand } from "@binfleet/shared";
+import { signCommand, verifySignedCommand } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -119,7 +121,7 @@ export async function busFigures(): Promise<Figure[]> {
     try {
       await coordinator.start();
       t = performance.now();
-      for (let i = 0; i < REPORTS; i++) await coordinator.ingest(subjects.report(`node-${i}`), reports[i]!);
+      for (let i = 0; i < REPORTS; i++) await coordinator.fleet.ingest(subjects.report(`node-${i}`), reports[i]!);
       const ingestRate = (REPORTS * 1000) / (performance.now() - t);
       out.push(figure("ingest.coordinator", ingestRate, "reports/s", jsRate, "validate + record + incremental re-plan per report; baseline: the JetStream publish rate above"));
     } finally {

@@ -1,5 +1,5 @@
 // Planning at fleet scale (issue: coordinator): 10,000 nodes × 1,500 installed packages on 20 platforms.
-import { BuildPlanner, type NodeNeeds, variantKey } from "@binfleet/coordinator";
+import { BuildPlanner, type NodeNeeds, variantKey } from "@binfleet/coordinator/internal";
 import { type Figure, figure } from "./measure.js";
 
 const NODES = 10_000;

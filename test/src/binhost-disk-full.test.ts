@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { buildOnFullDisk } from "./binhost-disk-full.js";
 
 test("the binhost's disk fills during builds: they fail with ENOSPC, Packages stays valid and lists only whole files, nothing half-written is served", async (t) => {

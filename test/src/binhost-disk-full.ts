@@ -5,7 +5,7 @@ import { execa } from "execa";
 import { generateFleet } from "@binfleet/portage-sim";
 import { type Logger, field, parsePackagesIndex } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
-import { heldVariants } from "@binfleet/coordinator";
+import { heldVariants } from "@binfleet/coordinator/internal";
 import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
 
 export interface DiskFullResult {
@@ -53,7 +53,7 @@ export async function buildOnFullDisk(o: { dir: string; log: Logger }): Promise<
     const platformKey = fleet.platforms[0]!.key;
     const forSpace = () => c.board.all().filter((r) => r.state === "failed" && `${r.error}\n${r.logTail.join("\n")}`.includes("No space left on device"));
     await until("a build failing for lack of space", async () => (forSpace().length > 0 ? true : null), 180_000, 250);
-    await until("the builds settled", async () => (c.board.all().every((r) => r.state !== "running") && c.planner.buildList(platformKey).every((i) => c.board.get(i.key) !== undefined) ? true : null), 180_000, 500);
+    await until("the builds settled", async () => (c.board.all().every((r) => r.state !== "running") && c.queue.planner.buildList(platformKey).every((i) => c.board.get(i.key) !== undefined) ? true : null), 180_000, 500);
     const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8"));
     const badEntries: string[] = [];
     for (const s of index.packages) {
@@ -62,7 +62,7 @@ export async function buildOnFullDisk(o: { dir: string; log: Logger }): Promise<
     }
     const listed = new Set(index.packages.map((s) => field(s, "PATH")!));
     const stray = (await files(pkgdir)).filter((f) => f !== "Packages" && f !== "Packages.gz" && !listed.has(f));
-    const served = parsePackagesIndex(await (await fetch(`${c.binhostUrl(fleet.platforms[0]!.name)}/Packages`)).text());
+    const served = parsePackagesIndex(await (await fetch(`${c.platforms.binhostUrl(fleet.platforms[0]!.name)}/Packages`)).text());
     const variants = heldVariants(platformKey, index);
     const plan = (await pretend(fleet.nodes[0]!.root)).plan.entries;
     return {

@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { adminTokenFile, variantKey } from "@binfleet/coordinator";
+import { adminTokenFile, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet, runTool } from "@binfleet/portage-sim";
-import { createLogger, field, parsePackagesIndex } from "@binfleet/shared";
+import { field, parsePackagesIndex } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, binOf, pretend, simEmerge, startFleet } from "./fleet-harness.js";
 
@@ -42,7 +43,7 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     signingHome = join(fleet.platforms[0]!.builderRoot, "etc/portage/gnupg-signing");
     h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "e2e", level: "error", destination: new PassThrough() }), speed: "0" });
     for (const n of fleet.nodes) await until(`${n.name} current`, async () => (await pretend(n.root)).plan.total?.packages === 0, 300_000, 250);
-    oldKey = h.coordinator.binpkgKeys.current(fleet.platforms[0]!.name)!;
+    oldKey = h.coordinator.keyring.current(fleet.platforms[0]!.name)!;
     const first = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages[0]!;
     oldCopy = { path: field(first, "PATH")!, cpv: field(first, "CPV")!, data: await readFile(join(pkgdir, field(first, "PATH")!)) };
   });
@@ -58,8 +59,8 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     const before = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages;
     for (const s of before) assert.equal(await signerOf(join(pkgdir, field(s, "PATH")!), signingHome), oldKey, `${field(s, "CPV")} signed with the first key`);
     // A node enrolled but not heard from yet: its bundle named the first key, and the coordinator cannot know its platform.
-    await h.coordinator.enrollNode("node-late", { name: "test", role: "admin" });
-    const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate-binpkg", platform.name], { reject: false });
+    await h.coordinator.enrollment.enrollNode("node-late", { name: "test", role: "admin" });
+    const cli = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate-binpkg", platform.name], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr + cli.stdout);
     const r = JSON.parse(cli.stdout) as { fingerprint: string; previousFingerprint: string; nodesTold: string[]; resigned: number; failed?: string[]; previousRetired: boolean };
     newKey = r.fingerprint;
@@ -69,8 +70,8 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     assert.equal(r.resigned, before.length);
     assert.deepEqual(r.failed ?? [], []);
     assert.equal(r.previousRetired, true);
-    assert.equal(h.coordinator.binpkgKeys.current(platform.name), newKey);
-    assert.deepEqual(h.coordinator.binpkgKeys.get(platform.name)!.trusted.map((k) => k.fingerprint), [newKey], "new enrollments trust the new key alone");
+    assert.equal(h.coordinator.keyring.current(platform.name), newKey);
+    assert.deepEqual(h.coordinator.keyring.get(platform.name)!.trusted.map((k) => k.fingerprint), [newKey], "new enrollments trust the new key alone");
 
     const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages;
     assert.deepEqual(index.map((s) => field(s, "PATH")), before.map((s) => field(s, "PATH")), "the same binaries, none lost or added");

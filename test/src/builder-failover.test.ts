@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type BuildRecord, adminTokenFile, heldVariants } from "@binfleet/coordinator";
+import { type BuildRecord, adminTokenFile, heldVariants } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger, parsePackagesIndex } from "@binfleet/shared";
+import { parsePackagesIndex } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, binOf, extraRoot, pretend, simBuilderPortage, startFleet } from "./fleet-harness.js";
 
@@ -30,7 +31,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     const root = await extraRoot(p, name);
     // Its own bus user: `binfleet enroll-builder NAME --out FILE` writes the "nats" part of its config.
     const enrolled = join(tmp, `${name}-nats.json`);
-    const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll-builder", name, "--out", enrolled], { reject: false });
+    const cli = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll-builder", name, "--out", enrolled], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     const { nats } = JSON.parse(await readFile(enrolled, "utf8")) as { nats: { user: string } };
     assert.equal(nats.user, `binfleet-builder-${name}`);

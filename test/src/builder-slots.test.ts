@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { pino } from "pino";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, extraRoot, pretend, startFleet } from "./fleet-harness.js";
 

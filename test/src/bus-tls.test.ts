@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
+import { type Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { until } from "@binfleet/shared/testing";
 import { connect } from "@nats-io/transport-node";
@@ -40,7 +40,7 @@ describe("TLS on the bus: the embedded nats-server speaks TLS only, enrollment h
   test("an enrolled agent connects over TLS and reports; plain and wrongly verified connections are refused", async () => {
     const node = fleet.nodes[0]!;
     const bundle = join(tmp, "bundle.json");
-    const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
+    const cli = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     assert.match(JSON.parse(await readFile(bundle, "utf8")).natsCaPem, /^-----BEGIN CERTIFICATE-----/);
     const configFile = join(tmp, "etc-binfleet/agent.json");
@@ -53,7 +53,7 @@ describe("TLS on the bus: the embedded nats-server speaks TLS only, enrollment h
 
     const agent = execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", configFile], { reject: false });
     try {
-      await until("the node's report over TLS", async () => c.registry.get(node.name) ?? null, 60_000, 250);
+      await until("the node's report over TLS", async () => c.fleet.registry.get(node.name) ?? null, 60_000, 250);
     } finally {
       agent.kill("SIGTERM");
       await agent;

@@ -1,3 +1,4 @@
+import { inboxPrefix, streams, subjects } from "@binfleet/bus";
 // npm run chaos: hostile input against every parser and validator at a trust boundary, forged
 // traffic against the bus permissions, and reports across a broker restart. Last line: one
 // JSON object with hostileInputs, crashes, lostReports, duplicateBuilds, unauthorizedAccepted.
@@ -6,21 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { Coordinator, ReportRejectedError, coordinatorConfig, validateReport } from "@binfleet/coordinator";
+import { Coordinator, ReportRejectedError, coordinatorConfig, validateReport } from "@binfleet/coordinator/internal";
 import { startNatsServer } from "@binfleet/nats-server";
-import {
-  CommandRejectedError,
-  PortageFormatError,
-  createLogger,
-  inboxPrefix,
-  parseAtom,
-  parseEmergePretend,
-  parsePackagesIndex,
-  signCommand,
-  streams,
-  subjects,
-  verifySignedCommand,
-} from "@binfleet/shared";
+import { CommandRejectedError, PortageFormatError, parseAtom, parseEmergePretend, parsePackagesIndex, signCommand, verifySignedCommand } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -135,9 +125,9 @@ async function main(): Promise<number> {
   try {
     await coordinator.start();
     const admin = { name: "chaos", role: "admin" } as const;
-    const a = (await coordinator.enrollNode("node-a", admin)).credentials;
-    await coordinator.enrollNode("node-b", admin);
-    const b = (await coordinator.enrollBuilder("b1", admin)).credentials;
+    const a = await coordinator.enrollment.enrollNode("node-a", admin);
+    await coordinator.enrollment.enrollNode("node-b", admin);
+    const b = await coordinator.enrollment.enrollBuilder("b1", admin);
     const FORGED = 200;
     const forgers = [
       { who: "node-a as node-b, on commands and on the build queue", creds: a, targets: [subjects.report("node-b"), subjects.progress("node-b"), subjects.command("node-b"), subjects.command("node-a"), "binfleet.build.amd64"] },

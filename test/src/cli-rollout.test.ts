@@ -8,9 +8,9 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { pino } from "pino";
-import { adminTokenFile, variantKey } from "@binfleet/coordinator";
+import { adminTokenFile, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
 import { type FleetHarness, pretend, startFleet, binOf } from "./fleet-harness.js";
@@ -18,7 +18,7 @@ import { type FleetHarness, pretend, startFleet, binOf } from "./fleet-harness.j
 const log = () =>
   createLogger({ name: "e2e-cli", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
 
-const binfleetBin = binOf("@binfleet/coordinator", "binfleet.js");
+const binfleetBin = binOf("@binfleet/cli", "binfleet.js");
 
 describe("the binfleet CLI drives plan → approve → builds → rollouts against a live fleet", () => {
   let tmp: string;
@@ -101,7 +101,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     assert.equal(webhookBodies[0]!["platforms"][0].buildList, r.pendingVariants);
     // Run again with nothing new upstream: every node is on the builders' snapshot and is left alone.
     const again = await json("sync");
-    assert.equal(again.nodesAsked, 0, JSON.stringify(h.coordinator.registry.all().map((n) => [n.nodeId, n.snapshotId, n.platformKey])));
+    assert.equal(again.nodesAsked, 0, JSON.stringify(h.coordinator.fleet.registry.all().map((n) => [n.nodeId, n.snapshotId, n.platformKey])));
     assert.equal(again.pendingVariants, r.pendingVariants);
   });
 
@@ -184,7 +184,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     const cp = target.cpv.replace(/-[0-9].*$/, "");
     await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
     await writeFile(join(node.root, "etc/portage/package.use/zz-explain-test"), `${cp} ${on ? "-" : ""}${flag}\n`);
-    await h.coordinator.sendCommand(node.name, { case: "report", value: {} });
+    await h.coordinator.commands.send(node.name, { case: "report", value: {} });
     const e = await until("the node's new wish reaches the coordinator", async () => {
       const x = await json("explain", node.name, cp);
       return x.explanations[0]?.reason === "use-differs" ? x : null;

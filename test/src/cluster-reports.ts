@@ -1,9 +1,10 @@
+import { streams, subjects } from "@binfleet/bus";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Coordinator, coordinatorConfig } from "@binfleet/coordinator";
+import { Coordinator, coordinatorConfig } from "@binfleet/coordinator/internal";
 import { type NatsServer, startNatsCluster } from "@binfleet/nats-server";
-import { type Logger, streams, subjects } from "@binfleet/shared";
+import { type Logger } from "@binfleet/shared";
 import { freePort, reportPlatform, until } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -99,8 +100,8 @@ export async function reportThroughClusterKill(o: { agents: number; dir: string;
       }
     }, 60_000, 500);
     const c = coordinator;
-    await until("the coordinator's view of every report", async () => (c.registry.all().length >= o.agents ? true : null), 60_000, 250).catch(() => null);
-    return { agents: o.agents, stored, registered: c.registry.all().length, retries, killed: "n2" };
+    await until("the coordinator's view of every report", async () => (c.fleet.registry.all().length >= o.agents ? true : null), 60_000, 250).catch(() => null);
+    return { agents: o.agents, stored, registered: c.fleet.registry.all().length, retries, killed: "n2" };
   } finally {
     await coordinator?.shutdown();
     for (const nc of conns.reverse()) await nc.close().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,10 +8,11 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { Agent, agentConfig } from "@binfleet/agent";
-import { type BuildRecord, type CoordinatorConfigInput, adminTokenFile, heldVariants, loadOrCreateSigningKey, recordKey } from "@binfleet/coordinator";
+import { type BuildRecord, type CoordinatorConfigInput, adminTokenFile, heldVariants, loadOrCreateSigningKey, recordKey } from "@binfleet/coordinator/internal";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger, parsePackagesIndex, streams, subjects } from "@binfleet/shared";
+import { parsePackagesIndex } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { ProgressEventSchema } from "@binfleet/shared/wire";
 import { fromBinary } from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
@@ -139,7 +141,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
 
   test("kill -9 mid-rollout, restart: the rollout resumes and no node is updated twice; a node offline throughout is updated when it returns", async () => {
     const cli = async (...args: string[]): Promise<unknown> => {
-      const r = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
+      const r = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
       assert.equal(r.exitCode, 0, r.stderr);
       return JSON.parse(r.stdout.trim().split("\n").pop()!);
     };

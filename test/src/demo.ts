@@ -7,7 +7,8 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import * as grpc from "@grpc/grpc-js";
-import { type CoordinatorConfigInput, adminTokenFile, createClient } from "@binfleet/coordinator";
+import { createClient } from "@binfleet/api";
+import { type CoordinatorConfigInput, adminTokenFile } from "@binfleet/coordinator";
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
@@ -146,7 +147,7 @@ async function main(): Promise<number> {
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
     phaseDone("coordinator");
     const cli = async (...args: string[]): Promise<string> => {
-      const r = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(stateDir), ...args], { reject: false });
+      const r = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(stateDir), ...args], { reject: false });
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
       return r.stdout;
     };

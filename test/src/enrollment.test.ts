@@ -1,3 +1,4 @@
+import { inboxPrefix, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { createPrivateKey } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -5,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
+import { type Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { inboxPrefix, signCommand, subjects } from "@binfleet/shared";
+import { signCommand } from "@binfleet/shared";
 import { until } from "@binfleet/shared/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -35,7 +36,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
   test("the bundle sets up the node: agent config, its own binrepos.conf, the trusted binpkg key; the agent then reports", async () => {
     const node = fleet.nodes[0]!;
     const bundle = join(tmp, "bundle.json");
-    const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
+    const cli = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     // The node's local settings, as an admin (or the package) leaves them before enrolling.
     const configFile = join(tmp, "agent.json");
@@ -43,9 +44,9 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const enrolled = await execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(enrolled.exitCode, 0, enrolled.stderr);
     const binrepos = await readFile(join(node.root, "etc/portage/binrepos.conf/binfleet.conf"), "utf8");
-    assert.match(binrepos, new RegExp(`sync-uri = ${c.binhostUrl(node.platform).replace(/[.]/g, "\\.")}\\n`));
+    assert.match(binrepos, new RegExp(`sync-uri = ${c.platforms.binhostUrl(node.platform).replace(/[.]/g, "\\.")}\\n`));
     const keys = await execa("gpg", ["--homedir", join(node.root, "etc/portage/gnupg"), "--batch", "--with-colons", "--list-keys"]);
-    assert.ok(keys.stdout.includes(c.binpkgKeys.current(node.platform)!), "the binhost's signing key is in Portage's keyring");
+    assert.ok(keys.stdout.includes(c.keyring.current(node.platform)!), "the binhost's signing key is in Portage's keyring");
     const config = JSON.parse(await readFile(configFile, "utf8"));
     assert.equal(config.nodeId, node.name);
     assert.equal(config.nats.user, node.name);
@@ -59,7 +60,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
 
     const agent = execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", configFile], { reject: false });
     try {
-      await until("the enrolled node's report", async () => c.registry.get(node.name) ?? null, 60_000, 250);
+      await until("the enrolled node's report", async () => c.fleet.registry.get(node.name) ?? null, 60_000, 250);
     } finally {
       agent.kill("SIGTERM");
       await agent;
@@ -73,19 +74,19 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     agent.all?.on("data", (d: Buffer) => void (output += d.toString()));
     try {
       await until("the agent running", async () => (output.includes('"msg":"agent started"') ? true : null), 60_000, 100);
-      const before = c.signingKey;
-      const cli = await execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate"], { reject: false });
+      const before = c.commands.signingKey;
+      const cli = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate"], { reject: false });
       assert.equal(cli.exitCode, 0, cli.stderr);
       const r = JSON.parse(cli.stdout) as { keyId: string; previousKeyId: string; nodesTold: string[] };
       assert.equal(r.previousKeyId, before.keyId);
       assert.notEqual(r.keyId, before.keyId);
       assert.deepEqual(r.nodesTold, [node.name]);
-      assert.equal(c.signingKey.keyId, r.keyId, "new enrollments get the new key");
+      assert.equal(c.commands.signingKey.keyId, r.keyId, "new enrollments get the new key");
 
       // A command signed with the new key is taken: the node reports again.
-      const since = c.registry.get(node.name)!.receivedAt;
-      await c.sendCommand(node.name, { case: "report", value: {} });
-      await until("a report asked for with the new key", async () => (c.registry.get(node.name)!.receivedAt > since ? true : null), 60_000, 250);
+      const since = c.fleet.registry.get(node.name)!.receivedAt;
+      await c.commands.send(node.name, { case: "report", value: {} });
+      await until("a report asked for with the new key", async () => (c.fleet.registry.get(node.name)!.receivedAt > since ? true : null), 60_000, 250);
       const trusted = JSON.parse(await readFile(join(tmp, "agent-state/trusted-keys.json"), "utf8")) as { keys: Record<string, string> };
       assert.deepEqual(Object.keys(trusted.keys), [r.keyId], "the old key is retired on the node");
 

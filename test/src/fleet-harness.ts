@@ -1,3 +1,4 @@
+import { inboxPrefix, streams, subjects } from "@binfleet/bus";
 // The fleet as a product for tests and the demo: a generated portage-sim fleet, a coordinator with
 // its embedded nats-server and signing binhost, and one agent per node. teardown() logs, never throws.
 import { cp, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
@@ -7,9 +8,10 @@ import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
-import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator";
+import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, createLogger, inboxPrefix, parseEmergePretend, parsePackagesIndex, streams, subjects } from "@binfleet/shared";
+import { type Logger, parseEmergePretend, parsePackagesIndex } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, type Command, CommandSchema, ProgressEventSchema, SignedCommandSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, type StoredMsg, jetstreamManager } from "@nats-io/jetstream";
@@ -142,19 +144,19 @@ export async function startFleet(o: {
     jsm = await jetstreamManager(nc);
     for (const n of fleet.nodes) {
       // What enrollment does: trust the platform's binpkg key and point binrepos.conf at the binhost (a platform without builder has neither).
-      const keys = coordinator.binpkgKeys.get(n.platform)?.trusted;
+      const keys = coordinator.keyring.get(n.platform)?.trusted;
       if (keys !== undefined) {
         for (const key of keys) await trustSigningKey(join(n.root, "etc/portage/gnupg"), key);
         await mkdir(join(n.root, "etc/portage/binrepos.conf"), { recursive: true });
-        await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.binhostUrl(n.platform)}\n`);
+        await writeFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), `[binfleet]\npriority = 10\nsync-uri = ${coordinator.platforms.binhostUrl(n.platform)}\n`);
       }
       // Each node gets its own bus user, limited to its own subjects.
-      const { credentials } = await coordinator.enrollNode(n.name, { name: "harness", role: "admin" });
+      const credentials = await coordinator.enrollment.enrollNode(n.name, { name: "harness", role: "admin" });
       const agent = await Agent.create(
         agentConfig({
           nodeId: n.name,
           nats: { urls: [coordinator.natsUrl], user: credentials.user, pass: credentials.pass },
-          coordinatorKeys: { [coordinator.signingKey.keyId]: coordinator.signingKey.publicKeyBase64 },
+          coordinatorKeys: { [coordinator.commands.signingKey.keyId]: coordinator.commands.signingKey.publicKeyBase64 },
           root: n.root,
           stateDir: join(dir, "agents", n.name),
           portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed } },
@@ -222,7 +224,7 @@ export async function startFleet(o: {
       const flag = target.iuse.map((f) => f.replace(/^[+-]/, "")).find((f) => target.use.includes(f))!;
       await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
       await writeFile(join(node.root, "etc/portage/package.use/zz-e2e"), `${target.cpv.replace(/-[0-9].*$/, "")} -${flag}\n`);
-      await coordinator.sendCommand(node.name, { case: "report", value: {} });
+      await coordinator.commands.send(node.name, { case: "report", value: {} });
       const iuse = new Set(target.iuse.map((f) => f.replace(/^[+-]/, "")));
       const wanted = variantKey({ platformKey: platform.key, cpv: target.cpv, use: target.use.filter((f) => iuse.has(f) && f !== flag).sort() });
       await until(`${node.name} current again`, async () => {

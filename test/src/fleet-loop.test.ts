@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
-import { variantKey } from "@binfleet/coordinator";
+import { variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger, field, parsePackagesIndex } from "@binfleet/shared";
+import { field, parsePackagesIndex } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
 import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
@@ -73,7 +74,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
     assert.ok(finished.length >= fleet.nodes.length, `${finished.length} updates finished`);
     // The nodes' reports after their update reach the coordinator a moment after emerge ends.
     const metrics = await until("every node current in /metrics", async () => {
-      const text = await (await fetch(`${h.coordinator.binhost.url}/metrics`)).text();
+      const text = await (await fetch(`${h.coordinator.httpUrl}/metrics`)).text();
       return fleet.platforms.every((p) => text.includes(`binfleet_nodes{platform="${p.key}",state="current"} 2`)) ? text : null;
     }, 60_000);
     assert.doesNotMatch(metrics, /^binfleet_build_list\{/m, "nothing left to build");
@@ -82,11 +83,11 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
   test("a second round of reports builds nothing: everything is already on the binhost", async () => {
     const before = await h.binhostCounts();
     const builtBefore = h.coordinator.metrics().match(/^binfleet_builds_succeeded_total (\d+)$/m)![1];
-    for (const n of fleet.nodes) await h.coordinator.sendCommand(n.name, { case: "report", value: {} });
+    for (const n of fleet.nodes) await h.coordinator.commands.send(n.name, { case: "report", value: {} });
     // Every node's fresh report is in when the registry shows a report received after the request.
     const asked = Date.now();
-    await until("fresh reports from every node", async () => fleet.nodes.every((n) => (h.coordinator.registry.get(n.name)?.receivedAt ?? 0) >= asked) || null, 60_000, 250);
-    for (const p of fleet.platforms) assert.deepEqual(h.coordinator.planner.buildList(p.key), [], `${p.name}: nothing to build`);
+    await until("fresh reports from every node", async () => fleet.nodes.every((n) => (h.coordinator.fleet.registry.get(n.name)?.receivedAt ?? 0) >= asked) || null, 60_000, 250);
+    for (const p of fleet.platforms) assert.deepEqual(h.coordinator.queue.planner.buildList(p.key), [], `${p.name}: nothing to build`);
     assert.equal(h.coordinator.metrics().match(/^binfleet_builds_succeeded_total (\d+)$/m)![1], builtBefore, "no build ran");
     assert.deepEqual(await h.binhostCounts(), before);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { reportThroughClusterKill } from "./cluster-reports.js";
 
 describe("a 3-server nats cluster loses a server while agents report", () => {

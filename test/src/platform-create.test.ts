@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { Coordinator, adminTokenFile } from "@binfleet/coordinator";
+import { Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, binOf, pretend, startFleet } from "./fleet-harness.js";
 
@@ -17,7 +17,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
   let h: FleetHarness;
   const log = createLogger({ name: "e2e", level: "error", destination: new PassThrough() });
   const cli = (...args: string[]) =>
-    execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), ...args], { reject: false });
+    execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), ...args], { reject: false });
 
   before(async () => {
     // Short: the new builder root, and its gpg-agent sockets, live under it.
@@ -26,7 +26,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
     // A builder root for the first platform only (left idle: this test is about the second), whose
     // nodes compile everything.
     h = await startFleet({ fleet, dir: tmp, log, speed: "0", builderPlatforms: [fleet.platforms[0]!.name], workersOfFirstPlatform: 0 });
-    for (const n of fleet.nodes) await until(`${n.name} reported`, async () => h.coordinator.registry.get(n.name) ?? null, 120_000, 250);
+    for (const n of fleet.nodes) await until(`${n.name} reported`, async () => h.coordinator.fleet.registry.get(n.name) ?? null, 120_000, 250);
   });
 
   after(async () => {
@@ -73,7 +73,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
     const again = await Coordinator.create({ ...configured, platforms: configured.platforms.filter((p) => p.name !== "second-new") }, log);
     try {
       assert.deepEqual(again.config.platforms.map((p) => p.name), [fleet.platforms[0]!.name, "second-new"]);
-      assert.equal(again.platform("second-new")?.key, fleet.platforms[1]!.key);
+      assert.equal(again.platforms.find("second-new")?.key, fleet.platforms[1]!.key);
     } finally {
       await again.shutdown();
     }

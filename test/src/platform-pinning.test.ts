@@ -1,3 +1,4 @@
+import { subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -5,9 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { execa } from "execa";
-import { type Coordinator, adminTokenFile } from "@binfleet/coordinator";
+import { type Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { subjects } from "@binfleet/shared";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { binOf, startQuietCoordinator } from "./fleet-harness.js";
@@ -22,7 +22,7 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
 
   const report = (platform: ReturnType<typeof reportPlatform>, cpv: string, nodeId = "node-a"): Uint8Array =>
     toBinary(AgentReportSchema, create(AgentReportSchema, { nodeId, generatedAtUnixMs: BigInt(++generatedAt), platform, plan: [{ kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] }] }));
-  const cli = (...args: string[]) => execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
+  const cli = (...args: string[]) => execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-pin-"));
@@ -39,12 +39,12 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
   });
 
   test("the first report pins the node; a report for another platform is refused and adds nothing", async () => {
-    await c.ingest(subjects.report("node-a"), report(onBuilder, "dev-libs/first-1.0"));
-    assert.equal(c.registry.get("node-a")?.platformKey, onBuilder.key);
-    await c.ingest(subjects.report("node-a"), report(elsewhere, "dev-libs/smuggled-1.0"));
-    assert.equal(c.registry.get("node-a")!.platformKey, onBuilder.key, "still on its platform");
-    assert.deepEqual(c.registry.get("node-a")!.pending.map((p) => p.cpv), ["dev-libs/first-1.0"], "the refused report changed nothing");
-    assert.deepEqual(c.planner.buildList(elsewhere.key), [], "no variant for the other platform");
+    await c.fleet.ingest(subjects.report("node-a"), report(onBuilder, "dev-libs/first-1.0"));
+    assert.equal(c.fleet.registry.get("node-a")?.platformKey, onBuilder.key);
+    await c.fleet.ingest(subjects.report("node-a"), report(elsewhere, "dev-libs/smuggled-1.0"));
+    assert.equal(c.fleet.registry.get("node-a")!.platformKey, onBuilder.key, "still on its platform");
+    assert.deepEqual(c.fleet.registry.get("node-a")!.pending.map((p) => p.cpv), ["dev-libs/first-1.0"], "the refused report changed nothing");
+    assert.deepEqual(c.queue.planner.buildList(elsewhere.key), [], "no variant for the other platform");
     const nodes = await cli("nodes");
     assert.equal(nodes.exitCode, 0, nodes.stderr);
     const row = (JSON.parse(nodes.stdout) as { nodes: { nodeId: string; state: string; changedPlatformKey: string }[] }).nodes.find((n) => n.nodeId === "node-a")!;
@@ -55,22 +55,22 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
     const r = await cli("accept-platform", "node-a");
     assert.equal(r.exitCode, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { nodeId: "node-a", platformKey: elsewhere.key, previousPlatformKey: onBuilder.key });
-    await c.ingest(subjects.report("node-a"), report(elsewhere, "dev-libs/after-1.0"));
-    assert.equal(c.registry.get("node-a")!.platformKey, elsewhere.key);
-    assert.equal(c.platformChange("node-a"), undefined);
+    await c.fleet.ingest(subjects.report("node-a"), report(elsewhere, "dev-libs/after-1.0"));
+    assert.equal(c.fleet.registry.get("node-a")!.platformKey, elsewhere.key);
+    assert.equal(c.fleet.platformChange("node-a"), undefined);
     const again = await cli("accept-platform", "node-a");
     assert.notEqual(again.exitCode, 0, "nothing to accept");
     assert.match(again.stderr, /reports no other platform than the one it is on/);
   });
 
   test("pins outlive a coordinator restart: an accepted change, and a first report's pin", async () => {
-    await c.ingest(subjects.report("node-b"), report(onBuilder, "dev-libs/first-1.0", "node-b"));
+    await c.fleet.ingest(subjects.report("node-b"), report(onBuilder, "dev-libs/first-1.0", "node-b"));
     await c.shutdown();
     c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!);
-    await c.ingest(subjects.report("node-a"), report(onBuilder, "dev-libs/back-1.0"));
-    assert.equal(c.platformChange("node-a"), onBuilder.key);
-    assert.notEqual(c.registry.get("node-a")?.platformKey, onBuilder.key);
-    await c.ingest(subjects.report("node-b"), report(elsewhere, "dev-libs/smuggled-1.0", "node-b"));
-    assert.equal(c.platformChange("node-b"), elsewhere.key, "pinned by its first report, before the restart");
+    await c.fleet.ingest(subjects.report("node-a"), report(onBuilder, "dev-libs/back-1.0"));
+    assert.equal(c.fleet.platformChange("node-a"), onBuilder.key);
+    assert.notEqual(c.fleet.registry.get("node-a")?.platformKey, onBuilder.key);
+    await c.fleet.ingest(subjects.report("node-b"), report(elsewhere, "dev-libs/smuggled-1.0", "node-b"));
+    assert.equal(c.fleet.platformChange("node-b"), elsewhere.key, "pinned by its first report, before the restart");
   });
 });

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { SnapshotMirror } from "@binfleet/coordinator";
+import { SnapshotMirror } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { simEmerge } from "./fleet-harness.js";
-import { createLogger } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { freePort } from "@binfleet/shared/testing";
 
 /** Every file of a tree with its content hash: equal maps mean byte-identical trees. */

@@ -1,12 +1,12 @@
+import { inboxPrefix, streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { type Coordinator, explainNode } from "@binfleet/coordinator";
+import { type Coordinator, explainNode } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
-import { inboxPrefix, streams, subjects } from "@binfleet/shared";
 import { freePort, until } from "@binfleet/shared/testing";
 import { AgentReportSchema, CommandSchema, MergeKind, SignedCommandSchema } from "@binfleet/shared/wire";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -54,9 +54,9 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
     );
 
   test("a report on an old snapshot plans nothing, explains why, and brings a signed sync to the node", async () => {
-    await c.ingest(subjects.report("node-x"), report("Mon, 01 Jan 2024 00:00:00 +0000", Date.now()));
-    assert.deepEqual(c.planner.buildList(fleet.platforms[0]!.key), []);
-    const n = c.registry.get("node-x")!;
+    await c.fleet.ingest(subjects.report("node-x"), report("Mon, 01 Jan 2024 00:00:00 +0000", Date.now()));
+    assert.deepEqual(c.queue.planner.buildList(fleet.platforms[0]!.key), []);
+    const n = c.fleet.registry.get("node-x")!;
     const why = explainNode(n, { hasBuilder: () => true, holdFor: () => null, binhostUses: () => [], buildStatus: () => "", builderSnapshot: () => c.mirror!.snapshotId }, null);
     assert.equal(why[0]!.reason, "snapshot-behind");
     const nc = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass, inboxPrefix: inboxPrefix(c.busCredentials!.user) });
@@ -72,8 +72,8 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
   });
 
   test("once the node is on the current snapshot its needs enter the build list, except what the builders' tree lacks", async () => {
-    await c.ingest(subjects.report("node-x"), report(current, Date.now() + 1));
-    const list = c.planner.buildList(fleet.platforms[0]!.key);
+    await c.fleet.ingest(subjects.report("node-x"), report(current, Date.now() + 1));
+    const list = c.queue.planner.buildList(fleet.platforms[0]!.key);
     assert.deepEqual(list.map((i) => i.variant.cpv), [cpv]);
     assert.equal((await readFile(join(tmp, "coordinator/mirror/current/metadata/timestamp.chk"), "utf8")).trim(), current);
   });

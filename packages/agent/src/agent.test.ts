@@ -1,3 +1,4 @@
+import { streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
@@ -7,7 +8,8 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createRequire } from "node:module";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createLogger, publicKeyToBase64, readVdb, signCommand, streams, subjects } from "@binfleet/shared";
+import { publicKeyToBase64, readVdb, signCommand } from "@binfleet/shared";
+import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";

@@ -1,5 +1,6 @@
-import { createLogger, runDaemon } from "@binfleet/shared";
+import { createLogger, runDaemon } from "@binfleet/daemon";
 import { toJson } from "@bufbuild/protobuf";
+import { BINFLEET_VERSION } from "@binfleet/shared";
 import { AgentReportSchema } from "@binfleet/shared/wire";
 import { readFile } from "node:fs/promises";
 import { Agent } from "./agent.js";
@@ -8,10 +9,11 @@ import { loadAgentConfig } from "./agent-config.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
 
-const USAGE = `usage: binfleet-agent run [--config /etc/binfleet/agent.json]
+export const AGENT_USAGE = `usage: binfleet-agent run [--config /etc/binfleet/agent.json]
        binfleet-agent report [--config FILE]   print the report this node would send, as JSON
        binfleet-agent enroll --bundle FILE [--config FILE]
-                                               join the fleet with a bundle from \`binfleet enroll NODE\``;
+                                               join the fleet with a bundle from \`binfleet enroll NODE\`
+       binfleet-agent --version`;
 
 function configPath(argv: readonly string[]): string {
   const i = argv.indexOf("--config");
@@ -20,6 +22,14 @@ function configPath(argv: readonly string[]): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === "--version") {
+    process.stdout.write(`binfleet-agent ${BINFLEET_VERSION}\n`);
+    return 0;
+  }
+  if (cmd === "--help" || cmd === "-h" || cmd === "help" || rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return 0;
+  }
   const log = createLogger({ name: "binfleet-agent" });
   if (cmd === "report") {
     return runDaemon("binfleet-agent", log, async () => {
@@ -33,7 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const i = rest.indexOf("--bundle");
     const bundle = i >= 0 ? rest[i + 1] : undefined;
     if (bundle === undefined) {
-      process.stderr.write(`${USAGE}\n`);
+      process.stderr.write(`${AGENT_USAGE}\n`);
       return 2;
     }
     try {
@@ -48,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (cmd !== "run") {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`${AGENT_USAGE}\n`);
     return 2;
   }
   return runDaemon("binfleet-agent", log, async () => {

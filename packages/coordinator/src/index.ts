@@ -1,32 +1,9 @@
-// Public surface of @binfleet/coordinator.
-export type { BuildItem, NodeNeeds, Variant } from "./build-planner.js";
-export { BuildPlanner, variantKey } from "./build-planner.js";
-export { binhostVariants, heldVariants, installedVariantKey } from "./node-needs.js";
-export type { BinhostPlatform, BinhostServerOptions } from "./binhost-server.js";
-export { BinhostServer } from "./binhost-server.js";
+// Public surface of @binfleet/coordinator: the daemon, its configuration and its program entry.
+// Tests and benches reach the parts through "@binfleet/coordinator/internal".
 export type { CoordinatorState } from "./coordinator.js";
 export { Coordinator } from "./coordinator.js";
-export type { CoordinatorConfig, CoordinatorConfigInput } from "./coordinator-config.js";
-export { CoordinatorConfigSchema, coordinatorConfig, loadCoordinatorConfig } from "./coordinator-config.js";
-export type { BuildRecord } from "./builder-worker.js";
-export { recordKey } from "./builder-worker.js";
-export { ReportRejectedError, validateReport } from "./report-validation.js";
-export type { Caller, Role } from "./api-access.js";
-export { ApiError, ApiTokens, adminTokenFile } from "./api-access.js";
-export type { CallContext, Client, Handlers } from "./grpc-bridge.js";
-export { addService, createClient } from "./grpc-bridge.js";
-export { main as binfleetCli } from "./cli.js";
-export type { Explanation, ExplanationReason } from "./explain.js";
-export { explainNode, useDifference } from "./explain.js";
-export type { DriftEntry } from "./use-drift.js";
-export { UseDriftAnalyzer } from "./use-drift.js";
-export type { Rollout, RolloutNode, RolloutOptions, RolloutState } from "./rollout-manager.js";
-export { RolloutError, RolloutManager } from "./rollout-manager.js";
-export type { MaintenanceWindow } from "./maintenance-window.js";
-export { parseMaintenanceWindow } from "./maintenance-window.js";
-export type { CommandSigningKey } from "./signing-key.js";
-export { loadOrCreateSigningKey } from "./signing-key.js";
-export { SnapshotMirror } from "./snapshot-mirror.js";
-export { BuildEstimates } from "./build-estimates.js";
-export type { Queued } from "./queued-work.js";
-export { pickPlatform } from "./queued-work.js";
+export type { CoordinatorConfig, CoordinatorConfigInput, PlatformConfig } from "./config/coordinator-config.js";
+export { CoordinatorConfigSchema, coordinatorConfig, loadCoordinatorConfig } from "./config/coordinator-config.js";
+export { BuilderProcess } from "./builders/builder-process.js";
+export { adminTokenFile } from "./api/admin-token.js";
+export { main } from "./main.js";

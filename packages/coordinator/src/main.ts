@@ -1,21 +1,30 @@
 import { parseArgs } from "node:util";
-import { NODE_ID_PATTERN, SERVICE_USER_PREFIX, createLogger, runDaemon } from "@binfleet/shared";
-import { COORDINATOR_USER } from "./bus-permissions.js";
-import { busAuthorization, secret } from "./bus-users.js";
-import { BuilderProcess } from "./builder-process.js";
+import { COORDINATOR_USER, SERVICE_USER_PREFIX } from "@binfleet/bus";
+import { createLogger, runDaemon } from "@binfleet/daemon";
+import { BINFLEET_VERSION, NODE_ID_PATTERN } from "@binfleet/shared";
+import { BuilderProcess } from "./builders/builder-process.js";
+import { loadCoordinatorConfig } from "./config/coordinator-config.js";
 import { Coordinator } from "./coordinator.js";
-import { loadCoordinatorConfig } from "./coordinator-config.js";
+import { busAuthorization, secret } from "./enrollment/bus-users.js";
 
-const USAGE = `usage: binfleet-coordinator run [--config /etc/binfleet/coordinator.json]
+export const COORDINATOR_USAGE = `usage: binfleet-coordinator run [--config /etc/binfleet/coordinator.json]
        binfleet-coordinator builder [--config FILE]   builder workers only (a build host, or more builders beside the coordinator)
        binfleet-coordinator bus-authorization [--builder NAME]… [--node NODE]…
-                                    an external cluster's users with binfleet's permissions and fresh passwords`;
+                                    an external cluster's users with binfleet's permissions and fresh passwords
+       binfleet-coordinator --version`;
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 /**
  * Prints nats-server's `authorization` block for an external cluster: the coordinator, the named
  * builders and nodes, each with the permissions the embedded server gives it and a new password.
  */
-export function printBusAuthorization(args: readonly string[], io: { out(text: string): void; err(text: string): void }): number {
+export function printBusAuthorization(args: readonly string[], io: Io): number {
   const { values } = parseArgs({ args: [...args], options: { builder: { type: "string", multiple: true, default: [] }, node: { type: "string", multiple: true, default: [] } } });
   const bad = [...values.builder, ...values.node].find((n) => !NODE_ID_PATTERN.test(n)) ?? values.node.find((n) => n.startsWith(SERVICE_USER_PREFIX));
   if (bad !== undefined) {
@@ -27,11 +36,19 @@ export function printBusAuthorization(args: readonly string[], io: { out(text: s
   return 0;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === "bus-authorization") return printBusAuthorization(rest, { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) });
+  if (cmd === "--version") {
+    io.out(`binfleet-coordinator ${BINFLEET_VERSION}\n`);
+    return 0;
+  }
+  if (cmd === "--help" || cmd === "-h" || cmd === "help" || rest.includes("--help") || rest.includes("-h")) {
+    io.out(`${COORDINATOR_USAGE}\n`);
+    return 0;
+  }
+  if (cmd === "bus-authorization") return printBusAuthorization(rest, io);
   if (cmd !== "run" && cmd !== "builder") {
-    process.stderr.write(`${USAGE}\n`);
+    io.err(`${COORDINATOR_USAGE}\n`);
     return 2;
   }
   const i = rest.indexOf("--config");
@@ -40,7 +57,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (cmd === "builder") return runDaemon("binfleet-builder", log, async () => BuilderProcess.create(await loadCoordinatorConfig(file), log));
   return runDaemon("binfleet-coordinator", log, async () => {
     const coordinator = await Coordinator.create(await loadCoordinatorConfig(file), log);
-    await coordinator.start();
+    try {
+      await coordinator.start();
+    } catch (err) {
+      await coordinator.shutdown();
+      throw err;
+    }
     return coordinator;
   });
 }

@@ -32,6 +32,11 @@ export interface NatsServer {
   dispose(): Promise<void>;
   /** What the server printed, for failure messages. */
   log(): string;
+  /**
+   * Calls `listener` when the process ends without stop, kill or dispose (it crashed, or something
+   * else killed it): a process that embeds the server cannot work on without it.
+   */
+  onUnexpectedExit(listener: (why: string) => void): void;
 }
 
 
@@ -45,6 +50,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let child: ReturnType<typeof spawn> | null = null;
   let port = options.port ?? -1;
   let extra = options.config ?? "";
+  const exitListeners: ((why: string) => void)[] = [];
   const configText = (): string =>
     [
       "host: 127.0.0.1",
@@ -59,8 +65,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const launch = async (): Promise<void> => {
     // The file may hold credentials: readable by the owner only.
     await writeFile(conf, configText(), { mode: 0o600 });
-    child = spawn();
-    child.all?.on("data", (d: Buffer) => (output += d.toString()));
+    const launched = spawn();
+    child = launched;
+    launched.all?.on("data", (d: Buffer) => (output += d.toString()));
+    void launched.then((r) => {
+      // Stopped on purpose: stop() cleared `child` first.
+      if (child !== launched) return;
+      child = null;
+      const why = `nats-server exited (${r.signal ?? `code ${r.exitCode}`}): ${output.trim().split("\n").slice(-3).join(" | ")}`;
+      for (const l of exitListeners) l(why);
+    });
     const deadline = Date.now() + 15_000;
     if (port === -1) {
       while (Date.now() < deadline) {
@@ -113,6 +127,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
     log: () => output,
+    onUnexpectedExit: (listener) => void exitListeners.push(listener),
   };
 }
 

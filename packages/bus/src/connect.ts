@@ -1,0 +1,52 @@
+import type { Logger } from "@binfleet/shared";
+import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { inboxPrefix } from "./names.js";
+import { logBusStatus } from "./bus-status.js";
+
+/** A bus user and its password. */
+export interface BusCredentials {
+  readonly user: string;
+  readonly pass: string;
+}
+
+export interface BusConnectOptions {
+  readonly servers: readonly string[];
+  /** Shown in the server's connection list: who this is. */
+  readonly name: string;
+  readonly credentials?: BusCredentials | null;
+  /** A token instead of a user (external clusters configured so). */
+  readonly token?: string;
+  /** PEM file of the CA the bus's TLS certificate verifies against; set: TLS only. */
+  readonly caFile?: string;
+  /**
+   * Wait for the bus when it is not up yet (an external cluster, an agent started before the
+   * coordinator). Off for a server known to be up, whose refusal (a bad certificate) is an error now.
+   */
+  readonly waitOnFirstConnect: boolean;
+  /** Inbox prefix when no credentials name the user (an agent's is its node id). */
+  readonly inboxUser?: string;
+  readonly log: Logger;
+  /** Called when the connection is back after an outage (resend what waited). */
+  readonly onReconnect?: () => void;
+}
+
+/**
+ * Connects to the bus the way every binfleet process does: reconnecting forever, replies to the
+ * user's own inbox (which its permissions allow), and what the bus says about the connection logged.
+ */
+export async function connectBus(o: BusConnectOptions): Promise<NatsConnection> {
+  const user = o.credentials?.user ?? o.inboxUser;
+  const nc = await connect({
+    servers: [...o.servers],
+    name: o.name,
+    waitOnFirstConnect: o.waitOnFirstConnect,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    ...(user === undefined ? {} : { inboxPrefix: inboxPrefix(user) }),
+    ...(o.credentials == null ? {} : { user: o.credentials.user, pass: o.credentials.pass }),
+    ...(o.token === undefined ? {} : { token: o.token }),
+    ...(o.caFile === undefined ? {} : { tls: { caFile: o.caFile } }),
+  });
+  void logBusStatus(nc, o.log, o.onReconnect);
+  return nc;
+}

@@ -1,0 +1,5 @@
+// Public surface of @binfleet/cli: the `binfleet` command line, and its command descriptions (man pages, completion).
+export type { Command, Io, OptionSpec } from "./command.js";
+export { COMMANDS } from "./commands/index.js";
+export { main } from "./main.js";
+export { ENVIRONMENT, EXIT_STATUS, GLOBAL_OPTIONS, commandUsage, globalUsage } from "./usage.js";

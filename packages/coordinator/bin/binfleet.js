@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-// binfleet: the ops CLI. Kept in git with its exec bit so npm can link it before the first build.
-import { main } from "../dist/cli.js";
-
-process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,206 @@
+import { buckets, commandConsumerConfig, consumers, inboxPrefix, streams, subjects } from "@binfleet/bus";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { createLogger } from "@binfleet/daemon";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { startNatsServer } from "@binfleet/nats-server";
+import { Kvm } from "@nats-io/kv";
+import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { Coordinator } from "../coordinator.js";
+import { type CoordinatorConfigInput, coordinatorConfig } from "../config/coordinator-config.js";
+import { printBusAuthorization } from "../main.js";
+
+/** Resolves true once the server reports a permission violation on the connection (asynchronous, for core NATS). */
+const violation = (nc: NatsConnection): Promise<boolean> =>
+  (async () => {
+    for await (const s of nc.status()) if (s.type === "error" && /Permissions Violation/i.test(String(s.error))) return true;
+    return false;
+  })();
+
+/** A started coordinator without platforms on loopback ports it picks (the embedded bus by default), logging nowhere. */
+async function startCoordinator(stateDir: string, nats: CoordinatorConfigInput["nats"] = { urls: [], embeddedPort: 0 }): Promise<Coordinator> {
+  const c = await Coordinator.create(
+    coordinatorConfig({ stateDir, nats, http: { host: "127.0.0.1", port: 0 }, api: { host: "127.0.0.1", port: 0 } }),
+    createLogger({ name: "test", level: "error", destination: new PassThrough() }),
+  );
+  await c.start();
+  return c;
+}
+
+describe("the embedded bus: each node has its own user and can speak only for itself", () => {
+  let tmp: string;
+  let c: Coordinator;
+  let a: NatsConnection;
+  const admin = { name: "test", role: "admin" } as const;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-users-"));
+    c = await startCoordinator(tmp);
+    const creds = await c.enrollment.enrollNode("node-a", admin);
+    await c.enrollment.enrollNode("node-b", admin);
+    a = await connect({ servers: c.natsUrl, user: creds.user, pass: creds.pass, inboxPrefix: inboxPrefix("node-a") });
+  });
+
+  after(async () => {
+    await a?.close();
+    await c?.shutdown();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("strangers and wrong passwords are refused", async () => {
+    await assert.rejects(connect({ servers: c.natsUrl, reconnect: false }), /Authorization Violation/i);
+    await assert.rejects(connect({ servers: c.natsUrl, user: "node-a", pass: "guess", reconnect: false }), /Authorization Violation/i);
+  });
+
+  test("a node publishes its own report and reads its own command consumer", async () => {
+    const js = jetstream(a, { timeout: 3000 });
+    const ack = await js.publish(subjects.report("node-a"), new Uint8Array([1]), { msgID: "own-report" });
+    assert.equal(ack.stream, streams.reports.name);
+    const jsm = await jetstreamManager(a, { timeout: 3000 });
+    const info = await jsm.consumers.info(streams.commands.name, consumers.command("node-a"));
+    assert.equal(info.config.filter_subject, subjects.command("node-a"), "created at enrollment with the node's own filter");
+  });
+
+  test("it cannot publish another node's report, read its commands, or widen its own consumer", async () => {
+    const js = jetstream(a, { timeout: 2000 });
+    await assert.rejects(js.publish(subjects.report("node-b"), new Uint8Array([1])), "another node's report");
+    const jsm = await jetstreamManager(a, { timeout: 2000 });
+    await assert.rejects(jsm.consumers.info(streams.commands.name, consumers.command("node-b")), "another node's consumer");
+    await assert.rejects(
+      jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig("node-a"), durable_name: "agent-node-a-wide", filter_subject: "binfleet.cmd.>", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }),
+      "a consumer over every node's commands",
+    );
+    // A core subscription to another node's commands is refused by the server (reported asynchronously).
+    const denied = violation(a);
+    a.subscribe(subjects.command("node-b"));
+    assert.equal(await denied, true);
+    // Nothing from node-a reached node-b's report subject.
+    const admin = await connect({ servers: c.natsUrl, user: c.busCredentials!.user, pass: c.busCredentials!.pass, inboxPrefix: inboxPrefix(c.busCredentials!.user) });
+    const m = await (await jetstreamManager(admin)).streams.getMessage(streams.reports.name, { last_by_subj: subjects.report("node-b") }).catch(() => null);
+    assert.equal(m, null);
+    await admin.close();
+    // The server logs what it refused: the other tests' "no violation" checks rely on it.
+    assert.match(c.busServerLog(), /Violation/);
+  });
+
+  test("node ids that would be binfleet's own users are refused at enrollment", async () => {
+    await assert.rejects(c.enrollment.enrollNode("binfleet-coordinator", admin), /reserved/);
+    await assert.rejects(c.enrollment.enrollNode("binfleet-builder-local", admin), /reserved/);
+  });
+});
+
+describe("the embedded bus: the coordinator and builders are scoped too", () => {
+  let tmp: string;
+  let c: Coordinator;
+  let b: NatsConnection;
+  let coord: NatsConnection;
+  const admin = { name: "test", role: "admin" } as const;
+  const bytes = new Uint8Array([1]);
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-scopes-"));
+    c = await startCoordinator(tmp);
+    await c.enrollment.enrollNode("node-a", admin);
+    const credentials = await c.enrollment.enrollBuilder("b1", admin);
+    assert.equal(credentials.user, "binfleet-builder-b1");
+    assert.deepEqual(await c.enrollment.enrollBuilder("b1", admin), credentials, "enrolling again gives the same user");
+    b = await connect({ servers: c.natsUrl, user: credentials.user, pass: credentials.pass, inboxPrefix: inboxPrefix(credentials.user) });
+    const own = c.busCredentials!;
+    coord = await connect({ servers: c.natsUrl, user: own.user, pass: own.pass, inboxPrefix: inboxPrefix(own.user) });
+  });
+
+  after(async () => {
+    await b?.close();
+    await coord?.close();
+    await c?.shutdown();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("a builder takes a job, holds its lease, streams its log and reads policy", async () => {
+    const js = jetstream(coord, { timeout: 3000 });
+    await js.publish(subjects.build("p1"), bytes, { msgID: "job-1" });
+    const bjs = jetstream(b, { timeout: 3000 });
+    const bjsm = await jetstreamManager(b, { timeout: 3000 });
+    await bjsm.consumers.add(streams.builds.name, { durable_name: "builders-p1", filter_subject: subjects.build("p1"), ack_policy: AckPolicy.Explicit });
+    const m = await (await bjs.consumers.get(streams.builds.name, "builders-p1")).next({ expires: 2000 });
+    assert.ok(m !== null, "the job is delivered");
+    assert.equal(await m.ackAck(), true);
+    const kvm = new Kvm(b);
+    assert.ok((await (await kvm.open(buckets.builds)).put("lease-1", "{}")) > 0);
+    assert.equal(await (await kvm.open(buckets.policy)).get("nothing"), null);
+    assert.equal((await bjs.publish(subjects.buildLog("ab12"), bytes)).stream, streams.buildLogs.name);
+  });
+
+  test("a builder cannot queue builds, speak for a node, send commands, change policy or keys, or drop a stream", async () => {
+    const bjs = jetstream(b, { timeout: 1000 });
+    await assert.rejects(bjs.publish(subjects.build("p1"), bytes), "queue a build");
+    await assert.rejects(bjs.publish(subjects.report("node-a"), bytes), "a node's report");
+    await assert.rejects(bjs.publish(subjects.command("node-a"), bytes), "a command");
+    const kvm = new Kvm(b);
+    await assert.rejects(async () => (await kvm.open(buckets.policy)).put("approval.x", "{}"), "an approval");
+    await assert.rejects(async () => (await kvm.open(buckets.binpkgKeys)).put("p1", "{}"), "a signing key");
+    const bjsm = await jetstreamManager(b, { timeout: 1000 });
+    await assert.rejects(bjsm.streams.delete(streams.builds.name), "the build queue deleted");
+    await assert.rejects(bjsm.consumers.info(streams.commands.name, consumers.command("node-a")), "a node's commands");
+    const jsm = await jetstreamManager(coord);
+    assert.equal((await jsm.streams.info(streams.reports.name)).state.messages, 0);
+    assert.equal((await jsm.streams.info(streams.commands.name)).state.messages, 0);
+    assert.equal((await jsm.streams.info(streams.builds.name)).state.messages, 0, "only the test's own job, taken");
+  });
+
+  test("the coordinator cannot speak for a node: no report, heartbeat or progress in its name", async () => {
+    const js = jetstream(coord, { timeout: 1000 });
+    await assert.rejects(js.publish(subjects.report("node-a"), bytes), "a node's report");
+    await assert.rejects(js.publish(subjects.progress("node-a"), bytes), "a node's progress");
+    const denied = violation(coord);
+    coord.publish(subjects.heartbeat("node-a"), bytes);
+    assert.equal(await denied, true, "a node's heartbeat");
+    assert.equal((await (await jetstreamManager(coord)).streams.info(streams.reports.name)).state.messages, 0);
+  });
+});
+
+describe("an external cluster configured with `binfleet-coordinator bus-authorization`", () => {
+  test("the coordinator runs under its printed user, the builder's and node's users are scoped as on the embedded server", async () => {
+    let printed = "";
+    const code = printBusAuthorization(["--builder", "b1", "--node", "node-001"], { out: (t) => void (printed += t), err: assert.fail });
+    assert.equal(code, 0);
+    let refused = "";
+    assert.equal(printBusAuthorization(["--node", "binfleet-coordinator"], { out: assert.fail, err: (t) => void (refused += t) }), 2, "a node posing as the coordinator");
+    assert.match(refused, /not a usable builder or node name/);
+    const { users } = JSON.parse(printed.replace(/^authorization: /, "")) as { users: { user: string; password: string }[] };
+    assert.deepEqual(users.map((u) => u.user), ["binfleet-coordinator", "binfleet-builder-b1", "node-001"]);
+    const pass = (user: string): string => users.find((u) => u.user === user)!.password;
+
+    const server = await startNatsServer({ config: printed });
+    const tmp = await mkdtemp(join(tmpdir(), "binfleet-bus-external-"));
+    let c: Coordinator | null = null;
+    const conns: NatsConnection[] = [];
+    try {
+      c = await startCoordinator(tmp, { urls: [server.url], user: "binfleet-coordinator", pass: pass("binfleet-coordinator") });
+      const b = await connect({ servers: server.url, user: "binfleet-builder-b1", pass: pass("binfleet-builder-b1"), inboxPrefix: inboxPrefix("binfleet-builder-b1") });
+      conns.push(b);
+      assert.ok((await (await new Kvm(b).open(buckets.builds)).put("lease-1", "{}")) > 0, "the builder holds a lease");
+      // Enrollment names the node's user (its password is the cluster admin's) and makes its command consumer.
+      const enrolled = await c.enrollment.enrollNode("node-001", { name: "test", role: "admin" });
+      assert.deepEqual(enrolled, { user: "node-001", pass: "" });
+      await assert.rejects(c.enrollment.enrollBuilder("b2", { name: "test", role: "admin" }), /external cluster: add the builder's user/);
+      await assert.rejects(jetstream(b, { timeout: 1000 }).publish(subjects.report("node-001"), new Uint8Array([1])), "the builder speaks for a node");
+      const n = await connect({ servers: server.url, user: "node-001", pass: pass("node-001"), inboxPrefix: inboxPrefix("node-001") });
+      conns.push(n);
+      assert.equal((await jetstream(n, { timeout: 3000 }).publish(subjects.report("node-001"), new Uint8Array([1]))).stream, streams.reports.name);
+      const consumer = await (await jetstreamManager(n, { timeout: 3000 })).consumers.info(streams.commands.name, consumers.command("node-001"));
+      assert.equal(consumer.config.filter_subject, subjects.command("node-001"), "its command consumer, made at enrollment");
+      assert.doesNotMatch(server.log(), /Violation - User "binfleet-coordinator"/, "the coordinator started within its permissions");
+      assert.match(server.log(), /Violation - User "binfleet-builder-b1"/, "the server logs what it refused");
+    } finally {
+      for (const nc of conns.reverse()) await nc.close();
+      await c?.shutdown();
+      await server.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,6 @@
+/**
+ * binfleet's release version, printed by every program's --version. Kept here, not read from a
+ * package.json at run time, because the installed programs are single-file bundles; a test holds it
+ * equal to the repository's package.json.
+ */
+export const BINFLEET_VERSION = "0.1.0";
