@@ -1,15 +1,37 @@
 #!/usr/bin/env bash
 # npm test: install what is missing, build (protobuf generation + tsc -b), run every test with node --test.
+# npm run test:unit: build, then only the unit tests (no processes started): a quick answer.
+#
+# Unit tests are packages' `*.test.ts` files (and the repository structure test). Integration
+# tests start real processes: packages' `*.integration.test.ts` files and everything in test/.
+# Those run several files at once, except files marked `// test: serial` (they depend on timing:
+# leases running out, a server killed), which run one at a time afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+mode="${1:-all}"
+if [ "$mode" = "all" ]; then bash scripts/ensure-deps.sh; fi
 npm run --silent build
 if [ ! -d ../shared/fixtures ] && [ -z "${BINFLEET_FIXTURES:-}" ]; then
   echo "note: ../shared/fixtures not found beside the clone: fixture conformance cases will be skipped" >&2
 fi
-mapfile -t files < <(find packages/*/dist test/dist -name '*.test.js' 2>/dev/null | sort)
-if [ ${#files[@]} -eq 0 ]; then
+# A compiled test whose source is gone (renamed, removed) is left over in dist: not run.
+with_source() { while read -r f; do src="${f/\/dist\//\/src\/}"; [ -f "${src%.js}.ts" ] && echo "$f"; done; }
+mapfile -t unit < <( { find packages/*/dist -name '*.test.js' ! -name '*.integration.test.js'; echo test/dist/repository-structure.test.js; } | with_source | sort)
+if [ "$mode" = "unit" ]; then
+  exec node --test --test-reporter=spec --test-concurrency=4 "${unit[@]}"
+fi
+mapfile -t integration < <( { find packages/*/dist -name '*.integration.test.js'; find test/dist -name '*.test.js' ! -name 'repository-structure.test.js'; } | with_source | sort)
+serial=()
+parallel=()
+for f in "${integration[@]}"; do
+  src="${f/\/dist\//\/src\/}"
+  if grep -q '^// test: serial' "${src%.js}.ts" 2>/dev/null; then serial+=("$f"); else parallel+=("$f"); fi
+done
+if [ $((${#unit[@]} + ${#integration[@]})) -eq 0 ]; then
   echo "no test files found under packages/*/dist or test/dist" >&2
   exit 1
 fi
-exec node --test --test-reporter=spec "${files[@]}"
+status=0
+node --test --test-reporter=spec --test-concurrency="${BINFLEET_TEST_CONCURRENCY:-3}" "${unit[@]}" "${parallel[@]}" || status=$?
+if [ ${#serial[@]} -gt 0 ]; then node --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi
+exit "$status"

@@ -1,3 +1,4 @@
+// test: serial (a builder is killed mid-build; its lease must run out)
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -55,7 +56,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-failover-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, lag: 0.1, out: join(tmp, "fleet") });
     // The coordinator builds nothing itself here: the two builder processes do.
     h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "test", level: "error", destination: new PassThrough() }), speed: "0", workersOfFirstPlatform: 0, config: { buildLeaseSeconds: 3 } });
   });

@@ -1,3 +1,4 @@
+// test: serial (the coordinator is killed mid-build and mid-rollout; leases run out)
 import { streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { createWriteStream } from "node:fs";
@@ -55,7 +56,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-crash-"));
-    fleet = await generateFleet({ nodes: 3, platforms: 1, seed: 5, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 3, platforms: 1, seed: 5, lag: 0.1, out: join(tmp, "fleet") });
     apiPort = await freePort();
     nats = await startNatsServer({ dir: join(tmp, "nats") });
     nc = await connect({ servers: nats.url });

@@ -1,3 +1,4 @@
+// test: serial (a server of the cluster is killed while agents report)
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -49,6 +49,11 @@ export interface FleetOptions {
   readonly binhostUrl?: string;
   /** repos.conf sync-uri; none when absent. */
   readonly syncUri?: string;
+  /**
+   * Share of the tree's packages whose newest version a platform's nodes have not installed yet
+   * (default 0.35): what they would update. Tests that need only a few updates per node pass less.
+   */
+  readonly lag?: number;
 }
 
 export interface FleetManifest {
@@ -198,7 +203,7 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
     await writeRoot({ dir: builderDir, platform: p, makeConfExtra: ['FEATURES="buildpkg binpkg-multi-instance"', 'PKGDIR="/var/cache/binpkgs"'], packageUse: [], world: [], binhostUrl: undefined, syncUri: opts.syncUri }, repoDir);
     const builderConfig = await loadPortageConfig(new SimRoot(builderDir), {});
     for (const cp of new Set(tree.entries.map((e) => e.cp))) {
-      if (!prng.chance(0.35)) continue;
+      if (!prng.chance(opts.lag ?? 0.35)) continue;
       const visible = (await repo.versions(cp)).filter((e) => isVisible(e, builderConfig));
       const newest = visible[visible.length - 1];
       // Hold back the newest version only where its slot has an older one to install instead.

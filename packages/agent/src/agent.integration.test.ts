@@ -1,7 +1,7 @@
-import { streams, subjects } from "@binfleet/bus";
+import { consumers, streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
-import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -144,6 +144,28 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     for (const m of [new Uint8Array([0xde, 0xad, 0xbe, 0xef]), wrongSchema, new Uint8Array(10_000).fill(7)]) await js.publish(subjects.command(node), m);
     const got = await until("three refusals", async () => (refusals().length >= before + 3 ? refusals().slice(before) : null));
     assert.deepEqual(got.map((l) => l["reason"]).sort(), ["malformed", "too-large", "unknown-key"]);
+    assert.equal(agent.status(), "running");
+  });
+
+  test("a command whose handler fails is answered finished{success:false} and acked: the next command runs at once", async () => {
+    // The command state cannot be written (a directory stands where its file goes): accepting the command fails.
+    const stateFile = join(tmp, "state/commands.json");
+    await rm(stateFile, { force: true });
+    await mkdir(stateFile);
+    const id = randomUUID();
+    await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id }));
+    const finished = await until("the failed command's outcome", async () => (await progress(id)).find((e) => e.event.case === "finished") ?? null);
+    assert.ok(finished.event.case === "finished" && !finished.event.value.success);
+    assert.match(finished.event.case === "finished" ? finished.event.value.error : "", /failed to carry it out/);
+    const info = await until("the command acked", async () => {
+      const i = await jsm.consumers.info(streams.commands.name, consumers.command(node));
+      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : null;
+    });
+    assert.equal(info.num_redelivered, 0, "not redelivered");
+    await rm(stateFile, { recursive: true });
+    const next = randomUUID();
+    await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id: next }));
+    await until("the next command accepted", async () => logs.some((l) => l["msg"] === "command accepted" && l["commandId"] === next));
     assert.equal(agent.status(), "running");
   });
 
