@@ -61,3 +61,20 @@ export function reportPlatform(settings: Partial<PlatformSettings>): PlatformSet
   const full: PlatformSettings = { arch: "", chost: "", cflags: "", cxxflags: "", ldflags: "", profile: "", acceptKeywords: "", binpkgFormat: "gpkg", ...settings };
   return { ...full, key: platformFingerprint(full).key };
 }
+
+/**
+ * A GLSA document with every element Portage's glsa module requires: `affected` (the
+ * `<package>` elements) and `extra` go inside `<glsa>`; `doctype` replaces the DOCTYPE line.
+ */
+export function glsaXml(affected: string, options: { id?: string; extra?: string; doctype?: string } = {}): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+${options.doctype ?? `<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd">`}
+<glsa id="${options.id ?? "209901-01"}">
+  <title>t</title><synopsis>s</synopsis><product type="ebuild">p</product>
+  <announced>2026-01-01</announced><revised count="2">2026-01-02</revised><bug>1</bug><bug>2</bug>
+  <affected>${affected}</affected>${options.extra ?? ""}
+  <description><p>d</p></description><impact type="low"><p>i</p></impact>
+  <workaround><p>w</p></workaround><resolution><p>r</p><code>emerge</code></resolution>
+  <references><uri link="https://x.org/1">CVE-1</uri><uri>CVE-2</uri></references>
+</glsa>`;
+}

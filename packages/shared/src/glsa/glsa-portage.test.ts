@@ -8,7 +8,7 @@ import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { main } from "../bin/binfleet-portage.js";
-import { fixturesRoot, noPortage, portageTarball, repoRoot } from "../testing.js";
+import { fixturesRoot, glsaXml, noPortage, portageTarball, repoRoot } from "../testing.js";
 import { parseGlsa } from "./glsa.js";
 import { evaluateGlsa } from "./glsa-evaluate.js";
 import { PackageSet, type SlottedPackage } from "./package-set.js";
@@ -72,19 +72,6 @@ const RANGE_SLOTS = [null, null, null, "0", "1", "*", "0/1", " 1 "];
 const PKG_SLOTS = ["0", "0", "0", "1", "2", "0/1"];
 const ARCHES = ["*", "*", "*", "amd64", "x86 amd64", "x86", "arm64 ppc64"];
 
-function glsaXml(id: string, packages: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd">
-<glsa id="${id}">
-  <title>generated</title><synopsis>generated</synopsis><product type="ebuild">x</product>
-  <announced>2026-01-01</announced><revised count="1">2026-01-01</revised><bug>1</bug><access>remote</access>
-  <affected>${packages}</affected>
-  <background><p>b</p></background><description><p>d</p></description><impact type="high"><p>i</p></impact>
-  <workaround><p>w</p></workaround><resolution><p>r</p></resolution>
-  <references><uri link="https://example.org/CVE-1">CVE-1</uri></references>
-</glsa>`;
-}
-
 function generatedAdvisory(r: Rng, id: string): string {
   const range = (tag: string): string => {
     const op = r.pick(OPS);
@@ -107,7 +94,7 @@ function generatedAdvisory(r: Rng, id: string): string {
     const lines = r.chance(0.5) ? realistic() : [...Array.from({ length: r.int(4) }, () => range("unaffected")), ...Array.from({ length: 1 + r.int(3) }, () => range("vulnerable"))];
     packages.push(`<package name="${r.pick(NAMES)}" auto="${r.chance(0.8) ? "yes" : "no"}" arch="${r.pick(ARCHES)}">${lines.join("")}</package>`);
   }
-  return glsaXml(id, packages.join(""));
+  return glsaXml(packages.join(""), { id });
 }
 
 function randomSet(r: Rng, versions: ReadonlyMap<string, readonly string[]>, slots: ReadonlyMap<string, readonly string[]>, max: number): SlottedPackage[] {
@@ -223,11 +210,11 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
   test("corner cases where Portage raises, and -r0", async (t) => {
     const file = join(dir, "glsa-209902-01.xml");
     const pkg = (lines: string): string => `<package name="app-misc/foo" auto="yes" arch="*">${lines}</package>`;
-    await writeFile(file, glsaXml("209902-01", pkg('<unaffected range="ge">1.2</unaffected><vulnerable range="lt">1.2</vulnerable>')));
+    await writeFile(file, glsaXml(pkg('<unaffected range="ge">1.2</unaffected><vulnerable range="lt">1.2</vulnerable>'), { id: "209902-01" }));
     const lead = join(dir, "glsa-209902-02.xml");
-    await writeFile(lead, glsaXml("209902-02", pkg('<unaffected range="rge">1.0-r01</unaffected><vulnerable range="lt">2</vulnerable>')));
+    await writeFile(lead, glsaXml(pkg('<unaffected range="rge">1.0-r01</unaffected><vulnerable range="lt">2</vulnerable>'), { id: "209902-02" }));
     const slotted = join(dir, "glsa-209902-03.xml");
-    await writeFile(slotted, glsaXml("209902-03", pkg('<unaffected range="rge" slot="0">1.0-r1</unaffected><vulnerable range="lt">2</vulnerable>')));
+    await writeFile(slotted, glsaXml(pkg('<unaffected range="rge" slot="0">1.0-r1</unaffected><vulnerable range="lt">2</vulnerable>'), { id: "209902-03" }));
     const foo = (v: string, slot = "0"): SlottedPackage => ({ cpv: `app-misc/foo-${v}`, slot });
     const at = (f: string, installed: SlottedPackage[], available: SlottedPackage[]): Case => ({ file: f, arch: "amd64", installed, available });
     const tally = await compare(t, [
