@@ -89,7 +89,9 @@ function compileRange(name: string, r: GlsaRange): CompiledRange {
 /**
  * Evaluates an advisory for one system. Throws {@link GlsaEvaluationError} exactly where
  * Portage's glsa module raises instead of answering: a revision range with a slot (or a
- * revision with a leading zero, which it hands to Python's eval) once it matches something.
+ * revision with a leading zero, which it hands to Python's eval) once it matches something,
+ * or an upgrade only spelled "-r0". An advisory not made by `parseGlsa` (JSON revived,
+ * say) whose ranges no atom can hold throws PortageFormatError.
  */
 export function evaluateGlsa(advisory: GlsaAdvisory, system: GlsaSystem): GlsaVerdict {
   const ctx: Ctx = { id: advisory.id, system };
