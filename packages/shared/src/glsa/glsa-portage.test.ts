@@ -207,7 +207,7 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
     assertTelling(await compare(t, cases));
   });
 
-  test("corner cases where Portage raises, and -r0", async (t) => {
+  test("corner cases: where Portage raises, -r0, undeclared entities", async (t) => {
     const file = join(dir, "glsa-209902-01.xml");
     const pkg = (lines: string): string => `<package name="app-misc/foo" auto="yes" arch="*">${lines}</package>`;
     await writeFile(file, glsaXml(pkg('<unaffected range="ge">1.2</unaffected><vulnerable range="lt">1.2</vulnerable>'), { id: "209902-01" }));
@@ -215,6 +215,9 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
     await writeFile(lead, glsaXml(pkg('<unaffected range="rge">1.0-r01</unaffected><vulnerable range="lt">2</vulnerable>'), { id: "209902-02" }));
     const slotted = join(dir, "glsa-209902-03.xml");
     await writeFile(slotted, glsaXml(pkg('<unaffected range="rge" slot="0">1.0-r1</unaffected><vulnerable range="lt">2</vulnerable>'), { id: "209902-03" }));
+    // Undeclared entities: expat (Portage) skips them under an external DTD, and so do we.
+    const entities = join(dir, "glsa-209902-04.xml");
+    await writeFile(entities, glsaXml(pkg('<unaffected range="ge">1.&nbsp;2</unaffected><vulnerable range="lt">1.2&zwj;</vulnerable>'), { id: "209902-04", extra: "<background><p>a&nbsp;b</p></background>" }));
     const foo = (v: string, slot = "0"): SlottedPackage => ({ cpv: `app-misc/foo-${v}`, slot });
     const at = (f: string, installed: SlottedPackage[], available: SlottedPackage[]): Case => ({ file: f, arch: "amd64", installed, available });
     const tally = await compare(t, [
@@ -227,8 +230,9 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
       at(slotted, [foo("1.0-r2")], []),
       at(slotted, [foo("1.1")], [foo("1.0-r1")]),
       at(slotted, [foo("1.1", "1")], [foo("1.0-r1", "1")]),
+      at(entities, [foo("1.1")], [foo("1.2")]),
     ]);
-    assert.deepEqual(tally, { cases: 9, vulnerable: 4, withUpgrade: 2, portageErrors: 4 });
+    assert.deepEqual(tally, { cases: 10, vulnerable: 5, withUpgrade: 3, portageErrors: 4 });
   });
 
   test("generated advisories: every range form, slots, several unaffected branches, arch lists", async (t) => {

@@ -9,6 +9,12 @@
 // limits below bound the work. fast-xml-parser builds objects that lose the document order
 // of mixed content, is lenient unless its separate validator runs, and parses DOCTYPE
 // entity declarations itself (the source of its past entity-expansion advisories).
+//
+// One leniency, Portage's: in a document whose DOCTYPE names an external DTD (as every GLSA
+// does) a reference to an entity nobody declared (`&nbsp;`) reads as nothing, as expat, so
+// minidom and Portage's glsa module, skips it (XML 1.0 §4.4.3: a processor that does not
+// read the external subset may). Nothing is expanded or fetched; without a DOCTYPE, or with
+// standalone="yes", it is an error, as there.
 import { SaxesParser } from "saxes";
 import { GlsaFormatError, clip } from "../errors.js";
 
@@ -85,6 +91,7 @@ export function readXml(input: string | Uint8Array, limits: XmlLimits): XmlDocum
     const m = DOCTYPE_RE.exec(body);
     if (m === null) fail("DOCTYPE declarations are not read: only <!DOCTYPE name SYSTEM \"uri\"> without an internal subset is accepted", "doctype");
     found.doctype = { name: m[1]!, publicId: m[3] === undefined ? null : m[3].slice(1, -1), systemId: unquote(m[2] ?? m[4]) };
+    if (found.doctype.systemId !== null && parser.xmlDecl.standalone !== "yes") parser.ENTITIES = skippingUndeclared(parser.ENTITIES);
   });
   parser.on("opentag", (tag) => {
     if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`, "too-deep");
@@ -103,6 +110,16 @@ export function readXml(input: string | Uint8Array, limits: XmlLimits): XmlDocum
   parser.write(text).close();
   if (found.root === null) return fail("no root element", "not-well-formed");
   return { doctype: found.doctype, root: found.root };
+}
+
+// An XML Name (the ASCII letters and the non-ASCII ranges that matter here): what an entity reference can name.
+const XML_NAME_RE = /^[A-Za-z_:\u00C0-\uFFFF][-.0-9A-Za-z_:\u00B7\u00C0-\uFFFF]*$/;
+
+/** saxes's entity table, answering "" for a well-formed name it does not hold. */
+function skippingUndeclared(entities: Record<string, string>): Record<string, string> {
+  return new Proxy(entities, {
+    get: (table, name) => (typeof name === "string" && !(name in table) && XML_NAME_RE.test(name) ? "" : Reflect.get(table, name)),
+  });
 }
 
 function unquote(s: string | undefined): string | null {
