@@ -78,3 +78,36 @@ ${options.doctype ?? `<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd"
   <references><uri link="https://x.org/1">CVE-1</uri><uri>CVE-2</uri></references>
 </glsa>`;
 }
+
+/** Seeded pseudo-random choices (mulberry32), so generated test cases are the same on every run. */
+export interface SeededRandom {
+  /** An integer in [0, n). */
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+  chance(p: number): boolean;
+  /** Up to `max` distinct members of `xs`. */
+  subset<T>(xs: readonly T[], max: number): T[];
+}
+
+export function seededRandom(seed: number): SeededRandom {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  return {
+    int,
+    pick,
+    chance: (p) => next() < p,
+    subset: <T>(xs: readonly T[], max: number): T[] => {
+      const out = new Set<T>();
+      for (let i = 0, n = int(max + 1); i < n && xs.length > 0; i++) out.add(pick(xs));
+      return [...out];
+    },
+  };
+}

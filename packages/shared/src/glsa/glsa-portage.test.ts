@@ -8,7 +8,7 @@ import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { main } from "../bin/binfleet-portage.js";
-import { fixturesRoot, glsaXml, noPortage, portageTarball, repoRoot } from "../testing.js";
+import { type SeededRandom, fixturesRoot, glsaXml, noPortage, portageTarball, repoRoot, seededRandom } from "../testing.js";
 import { parseGlsa } from "./glsa.js";
 import { evaluateGlsa } from "./glsa-evaluate.js";
 import { PackageSet, type SlottedPackage } from "./package-set.js";
@@ -36,32 +36,8 @@ interface PortageAnswer {
   readonly error?: string;
 }
 
-// A small seeded generator: the same cases on every run (BINFLEET_GLSA_SEED explores others).
-function rng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean; subset<T>(xs: readonly T[], max: number): T[] } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return {
-    int,
-    pick,
-    chance: (p) => next() < p,
-    subset: (xs, max) => {
-      const out = new Set<(typeof xs)[number]>();
-      const n = int(max + 1);
-      for (let i = 0; i < n && xs.length > 0; i++) out.add(pick(xs));
-      return [...out];
-    },
-  };
-}
-type Rng = ReturnType<typeof rng>;
 
+// Generated cases are the same on every run; BINFLEET_GLSA_SEED explores others.
 // No two versions here compare equal ("1.0"/"1.00", "1.2"/"1.2-r0"): with such ties Python's
 // set order, which changes per process, picks among them, so not even Portage agrees with itself.
 const BASES = ["0.9", "1", "1.0", "1.2", "1.2.3", "1.10", "2.0_rc1", "2.0", "2.0_p1", "2.0a", "3"];
@@ -72,7 +48,7 @@ const RANGE_SLOTS = [null, null, null, "0", "1", "*", "0/1", " 1 "];
 const PKG_SLOTS = ["0", "0", "0", "1", "2", "0/1"];
 const ARCHES = ["*", "*", "*", "amd64", "x86 amd64", "x86", "arm64 ppc64"];
 
-function generatedAdvisory(r: Rng, id: string): string {
+function generatedAdvisory(r: SeededRandom, id: string): string {
   const range = (tag: string): string => {
     const op = r.pick(OPS);
     const glob = op === "eq" && r.chance(0.15);
@@ -97,7 +73,7 @@ function generatedAdvisory(r: Rng, id: string): string {
   return glsaXml(packages.join(""), { id });
 }
 
-function randomSet(r: Rng, versions: ReadonlyMap<string, readonly string[]>, slots: ReadonlyMap<string, readonly string[]>, max: number): SlottedPackage[] {
+function randomSet(r: SeededRandom, versions: ReadonlyMap<string, readonly string[]>, slots: ReadonlyMap<string, readonly string[]>, max: number): SlottedPackage[] {
   const out: SlottedPackage[] = [];
   for (const [name, vs] of versions) {
     for (const v of r.subset(vs, max)) out.push({ cpv: `${name}-${v}`, slot: r.pick(slots.get(name)!) });
@@ -105,14 +81,14 @@ function randomSet(r: Rng, versions: ReadonlyMap<string, readonly string[]>, slo
   return out;
 }
 
-function generatedCases(r: Rng, file: string, count: number): Case[] {
+function generatedCases(r: SeededRandom, file: string, count: number): Case[] {
   const versions = new Map(NAMES.map((n) => [n, BASES.flatMap((b) => REVS.map((rev) => b + rev)).filter((v, i, a) => a.indexOf(v) === i)]));
   const slots = new Map(NAMES.map((n) => [n, PKG_SLOTS]));
   return Array.from({ length: count }, () => ({ file, arch: r.pick(["amd64", "amd64", "x86", "arm64"]), installed: randomSet(r, versions, slots, 2), available: randomSet(r, versions, slots, 8) }));
 }
 
 // Systems for a real advisory: versions at and around every boundary it names, in its slots.
-function fixtureCases(r: Rng, file: string, xml: string, count: number): Case[] {
+function fixtureCases(r: SeededRandom, file: string, xml: string, count: number): Case[] {
   const advisory = parseGlsa(xml);
   const versions = new Map<string, Set<string>>();
   const slots = new Map<string, Set<string>>();
@@ -198,7 +174,7 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
 
   test("real advisories of ../shared/fixtures, systems around their boundaries", { skip: fixturesRoot === null ? "fixtures not found" : false }, async (t) => {
     const glsaDir = join(fixturesRoot!, "real/glsa");
-    const r = rng(Number(process.env["BINFLEET_GLSA_SEED"] ?? 1));
+    const r = seededRandom(Number(process.env["BINFLEET_GLSA_SEED"] ?? 1));
     const cases: Case[] = [];
     for (const f of (await readdir(glsaDir)).filter((f) => f.endsWith(".xml")).sort()) {
       const file = join(glsaDir, f);
@@ -236,7 +212,7 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
   });
 
   test("generated advisories: every range form, slots, several unaffected branches, arch lists", async (t) => {
-    const r = rng(Number(process.env["BINFLEET_GLSA_SEED"] ?? 1) + 1);
+    const r = seededRandom(Number(process.env["BINFLEET_GLSA_SEED"] ?? 1) + 1);
     const cases: Case[] = [];
     for (let i = 0; i < 150; i++) {
       const file = join(dir, `glsa-209901-${String(i).padStart(2, "0")}.xml`);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, test } from "node:test";
-import { GlsaFormatError } from "../errors.js";
-import { fixture, glsaXml, noFixtures } from "../testing.js";
+import { GlsaEvaluationError, GlsaFormatError, PortageFormatError } from "../errors.js";
+import { fixture, glsaXml, noFixtures, seededRandom } from "../testing.js";
 import { type GlsaAdvisory, parseGlsa } from "./glsa.js";
+import { evaluateGlsa } from "./glsa-evaluate.js";
+import { PackageSet } from "./package-set.js";
 
 const FOO = (lines: string, attrs = `auto="yes" arch="*"`): string => `<package name="app-misc/foo" ${attrs}>${lines}</package>`;
 
@@ -108,3 +110,37 @@ describe("real advisories of ../shared/fixtures/real/glsa", { skip: noFixtures }
     assert.deepEqual(read("glsa-202402-01.xml").references.filter((r) => r.link === null).map((r) => r.text), ["GLIBC-SA-2024-0001", "GLIBC-SA-2024-0002", "GLIBC-SA-2024-0003"]);
   });
 });
+
+describe("mutated real advisories", { skip: noFixtures }, () => {
+  test("parse to an advisory or a GlsaFormatError, evaluate to a verdict or a named error, never anything else", () => {
+    const r = seededRandom(7);
+    const docs = readdirSync(fixture("real/glsa")).filter((f) => f.endsWith(".xml")).map((f) => readFileSync(fixture("real/glsa", f)));
+    const tally = { parsed: 0, refused: 0, evaluated: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const bytes = Uint8Array.from(r.pick(docs));
+      for (let e = 0, n = 1 + r.int(6); e < n; e++) {
+        const at = r.int(bytes.length);
+        // Mostly markup characters, where a flip changes structure rather than prose.
+        bytes[at] = r.chance(0.7) ? r.pick([...`<>/="' &;!-[]?*:~`].map((c) => c.charCodeAt(0))) : r.int(256);
+      }
+      let advisory: GlsaAdvisory;
+      try {
+        advisory = parseGlsa(bytes.subarray(0, r.chance(0.1) ? r.int(bytes.length) : bytes.length));
+      } catch (err) {
+        assert.ok(err instanceof GlsaFormatError, String(err));
+        tally.refused++;
+        continue;
+      }
+      tally.parsed++;
+      const versions = advisory.packages.flatMap((p) => p.vulnerable.concat(p.unaffected).map((v) => ({ cpv: `${p.name}-${v.version.replace(/\*$/, "")}`, slot: v.slot ?? "0" })));
+      try {
+        evaluateGlsa(advisory, { arch: "amd64", installed: PackageSet.of(r.subset(versions, 3)), available: PackageSet.of(versions) });
+        tally.evaluated++;
+      } catch (err) {
+        assert.ok(err instanceof GlsaEvaluationError || err instanceof PortageFormatError, String(err));
+      }
+    }
+    assert.ok(tally.refused > 1000 && tally.evaluated > 200, `tally ${JSON.stringify(tally)}`);
+  });
+});
+
