@@ -8,7 +8,7 @@ import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { main } from "../bin/binfleet-portage.js";
-import { type SeededRandom, fixturesRoot, glsaXml, noPortage, portageTarball, repoRoot, seededRandom } from "../testing.js";
+import { type SeededRandom, fixturesRoot, glsaXml, noFixtures, noPortage, portageTarball, repoRoot, seededRandom } from "../testing.js";
 import { parseGlsa } from "./glsa.js";
 import { evaluateGlsa } from "./glsa-evaluate.js";
 import { PackageSet, type SlottedPackage } from "./package-set.js";
@@ -35,7 +35,6 @@ interface PortageAnswer {
   readonly affected?: [string, string][];
   readonly error?: string;
 }
-
 
 // Generated cases are the same on every run; BINFLEET_GLSA_SEED explores others.
 // No two versions here compare equal ("1.0"/"1.00", "1.2"/"1.2-r0"): with such ties Python's
@@ -172,7 +171,7 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
     assert.ok(tally.vulnerable >= tally.cases / 10 && tally.withUpgrade >= tally.cases / 50 && tally.portageErrors <= tally.cases / 10, `too few telling cases: ${JSON.stringify(tally)}`);
   }
 
-  test("real advisories of ../shared/fixtures, systems around their boundaries", { skip: fixturesRoot === null ? "fixtures not found" : false }, async (t) => {
+  test("real advisories of ../shared/fixtures, systems around their boundaries", { skip: noFixtures }, async (t) => {
     const glsaDir = join(fixturesRoot!, "real/glsa");
     const r = seededRandom(Number(process.env["BINFLEET_GLSA_SEED"] ?? 1));
     const cases: Case[] = [];
