@@ -128,6 +128,15 @@ describe("atomMatches", () => {
     assert.ok(atomMatches(parseAtom("=a/b-1*"), pkg("a/b-1.5")));
     assert.ok(!atomMatches(parseAtom("=a/b-1*"), pkg("a/b-10")));
     assert.ok(atomMatches(parseAtom("=a/b-1.2*"), pkg("a/b-1.2_rc1")));
+    // A prefix ending in a letter or suffix name still stops at "." "_" "-" (real Portage: 1.2a* matches these).
+    for (const v of ["1.2a", "1.2a_p1", "1.2a-r1"]) assert.ok(atomMatches(parseAtom("=a/b-1.2a*"), pkg(`a/b-${v}`)), v);
+    assert.ok(!atomMatches(parseAtom("=a/b-1.2_p*"), pkg("a/b-1.2_pre1")));
+  });
+
+  test("~ compares the version text without revision, as Portage does (~1.0 is not 1.00)", () => {
+    assert.ok(atomMatches(parseAtom("~a/b-1.00"), pkg("a/b-1.00-r1")));
+    assert.ok(!atomMatches(parseAtom("~a/b-1.0"), pkg("a/b-1.00-r1")));
+    assert.ok(!atomMatches(parseAtom("~a/b-1.00"), pkg("a/b-1.0")));
   });
 
   test("slot, sub-slot, repo and build id", () => {

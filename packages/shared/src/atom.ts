@@ -1,6 +1,6 @@
 import { type Cpv, CATEGORY_PATTERN, PACKAGE_PATTERN, VERSION_REV_PATTERN, tryParseCpv } from "./cpv.js";
 import { PortageFormatError, clip } from "./errors.js";
-import { type Version, compareVersions, parseVersion } from "./version.js";
+import { type Version, compareVersions } from "./version.js";
 
 export type AtomOperator = "=" | ">=" | "<=" | "<" | ">" | "~" | "=*";
 
@@ -282,7 +282,8 @@ function versionMatches(atom: Atom, v: Version): boolean {
     case "=":
       return compareVersions(v, want) === 0;
     case "~":
-      return compareVersions(withoutRevision(v), withoutRevision(want)) === 0;
+      // Portage's match_from_list compares the version text without revision: ~1.0 is not 1.00.
+      return withoutRevision(v.raw) === withoutRevision(want.raw);
     case ">=":
       return compareVersions(v, want) >= 0;
     case ">":
@@ -298,21 +299,21 @@ function versionMatches(atom: Atom, v: Version): boolean {
   }
 }
 
-function withoutRevision(v: Version): Version {
-  return v.revision === "" ? v : parseVersion(v.raw.replace(/-r\d+$/, ""));
+function withoutRevision(raw: string): string {
+  return raw.replace(/-r\d+$/, "");
 }
 
 /**
  * `=cat/pkg-1.2*`: string prefix on the version after stripping leading zeros of the
  * first component, matching only at a boundary between version parts (so 1* does
- * not match 10), as Portage's match_from_list does since bug 560466.
+ * not match 10, 1.2a* matches 1.2a_p1), as Portage's match_from_list does since bug 560466.
  */
 function globMatches(prefix: string, version: string): boolean {
   const p = stripLeadingZeros(prefix);
   const v = stripLeadingZeros(version);
   if (!v.startsWith(p)) return false;
   const next = v.charAt(p.length);
-  if (next === "") return true;
+  if (next === "" || next === "." || next === "_" || next === "-") return true;
   const isDigit = (c: string): boolean => c >= "0" && c <= "9";
   return isDigit(next) !== isDigit(p.charAt(p.length - 1));
 }

@@ -39,3 +39,53 @@ export class ConfigError extends Error {
 export function clip(input: string, max = 200): string {
   return input.length <= max ? input : `${input.slice(0, max)}…(${input.length} chars)`;
 }
+
+/** What made an advisory unreadable; stable codes for callers that map or count them. */
+export type GlsaFormatReason =
+  | "too-large"
+  | "encoding"
+  | "not-well-formed"
+  | "too-deep"
+  | "doctype"
+  | "structure"
+  | "range"
+  | "arch"
+  | "package-name";
+
+/**
+ * A GLSA document that is not an advisory Portage's glsa module would read, or that we refuse
+ * to read for safety (size, nesting, DTD declarations).
+ */
+export class GlsaFormatError extends Error {
+  override readonly name = "GlsaFormatError";
+  constructor(
+    message: string,
+    readonly reason: GlsaFormatReason,
+    /** 1-based line of the offending construct, when known. */
+    readonly line: number | null,
+    /** The element being read ("vulnerable", "revised", ...), when the problem is in one. */
+    readonly element: string | null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * An advisory and package sets on which real Portage's glsa module raises instead of
+ * answering (e.g. a revision range with a slot, once something matches it). We refuse the
+ * same cases rather than invent a verdict Portage never gives.
+ */
+export class GlsaEvaluationError extends Error {
+  override readonly name = "GlsaEvaluationError";
+  constructor(
+    message: string,
+    /** The advisory's id. */
+    readonly glsaId: string,
+    /** The atom Portage was matching, as its glsa module writes it (">=~cat/pkg-1.2-r3:2"). */
+    readonly atom: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

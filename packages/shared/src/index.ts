@@ -1,5 +1,14 @@
 // Public surface of @binfleet/shared: the Portage domain model. Wire types live in "@binfleet/shared/wire".
 export * from "./portage.js";
+// GLSAs are here, not in "./portage": their XML parser costs start-up time portage-sim's tools must not pay.
+export { GlsaFormatError, GlsaEvaluationError } from "./errors.js";
+export type { GlsaFormatReason } from "./errors.js";
+export type { GlsaAdvisory, GlsaPackage, GlsaRange, GlsaRangeOp, GlsaReference, GlsaParseOptions } from "./glsa/glsa.js";
+export { GLSA_MAX_BYTES, parseGlsa } from "./glsa/glsa.js";
+export type { GlsaSystem, GlsaVerdict, GlsaAffected } from "./glsa/glsa-evaluate.js";
+export { evaluateGlsa } from "./glsa/glsa-evaluate.js";
+export type { SlottedPackage, PackageSetEntry } from "./glsa/package-set.js";
+export { PackageSet } from "./glsa/package-set.js";
 export { parseConfig, loadConfigFile } from "./config.js";
 export type { Logger } from "./logger.js";
 export { NODE_ID_PATTERN } from "./node-id.js";

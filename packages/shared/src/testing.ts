@@ -1,5 +1,5 @@
 // Test support (not part of the public surface): where the shared Portage fixtures live, and small builders of test input.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,6 +18,17 @@ export const fixturesRoot: string | null = (() => {
 /** Reason string for `test(..., { skip })` when fixtures are missing. */
 export const noFixtures: string | false =
   fixturesRoot === null ? `fixtures not found: expected ../shared/fixtures beside the clone (or set BINFLEET_FIXTURES)` : false;
+
+/** Real Portage's source tarball, from `../shared/portage` beside the clone (or the directory $BINFLEET_PORTAGE); null when absent. */
+export const portageTarball: string | null = (() => {
+  const dir = process.env["BINFLEET_PORTAGE"] ?? join(repoRoot, "..", "shared", "portage");
+  const name = existsSync(dir) ? readdirSync(dir).find((f) => /^portage-.*\.tar\.gz$/.test(f)) : undefined;
+  return name === undefined ? null : join(dir, name);
+})();
+
+/** Reason string for `test(..., { skip })` when real Portage is missing. */
+export const noPortage: string | false =
+  portageTarball === null ? `real Portage not found: expected ../shared/portage/portage-*.tar.gz beside the clone (or set BINFLEET_PORTAGE)` : false;
 
 /** Absolute path of a fixture file; only call when {@link fixturesRoot} is set. */
 export function fixture(...parts: string[]): string {
@@ -49,4 +60,54 @@ export async function freePort(): Promise<number> {
 export function reportPlatform(settings: Partial<PlatformSettings>): PlatformSettings & { key: string } {
   const full: PlatformSettings = { arch: "", chost: "", cflags: "", cxxflags: "", ldflags: "", profile: "", acceptKeywords: "", binpkgFormat: "gpkg", ...settings };
   return { ...full, key: platformFingerprint(full).key };
+}
+
+/**
+ * A GLSA document with every element Portage's glsa module requires: `affected` (the
+ * `<package>` elements) and `extra` go inside `<glsa>`; `doctype` replaces the DOCTYPE line.
+ */
+export function glsaXml(affected: string, options: { id?: string; extra?: string; doctype?: string } = {}): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+${options.doctype ?? `<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd">`}
+<glsa id="${options.id ?? "209901-01"}">
+  <title>t</title><synopsis>s</synopsis><product type="ebuild">p</product>
+  <announced>2026-01-01</announced><revised count="2">2026-01-02</revised><bug>1</bug><bug>2</bug>
+  <affected>${affected}</affected>${options.extra ?? ""}
+  <description><p>d</p></description><impact type="low"><p>i</p></impact>
+  <workaround><p>w</p></workaround><resolution><p>r</p><code>emerge</code></resolution>
+  <references><uri link="https://x.org/1">CVE-1</uri><uri>CVE-2</uri></references>
+</glsa>`;
+}
+
+/** Seeded pseudo-random choices (mulberry32), so generated test cases are the same on every run. */
+export interface SeededRandom {
+  /** An integer in [0, n). */
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+  chance(p: number): boolean;
+  /** Up to `max` distinct members of `xs`. */
+  subset<T>(xs: readonly T[], max: number): T[];
+}
+
+export function seededRandom(seed: number): SeededRandom {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  return {
+    int,
+    pick,
+    chance: (p) => next() < p,
+    subset: <T>(xs: readonly T[], max: number): T[] => {
+      const out = new Set<T>();
+      for (let i = 0, n = int(max + 1); i < n && xs.length > 0; i++) out.add(pick(xs));
+      return [...out];
+    },
+  };
 }

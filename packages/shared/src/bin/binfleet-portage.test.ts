@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
 import { describe, test } from "node:test";
-import { fixture, noFixtures } from "../testing.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixture, glsaXml, noFixtures } from "../testing.js";
 import { main } from "./binfleet-portage.js";
 
 async function run(argv: string[], input = ""): Promise<{ code: number; out: string; err: string }> {
@@ -91,5 +94,59 @@ describe("binfleet-portage", () => {
     const r = await run(["packages-index", "-"], "ARCH: amd64\nPACKAGES: 1\n\nCPV: a/b-1\nSIZE: 1");
     assert.equal(r.code, 2);
     assert.match(r.err, /truncated/);
+  });
+
+  test("glsa FILE prints the advisory; --batch one verdict per line, bad lines inline", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "binfleet-portage-glsa-"));
+    try {
+      const file = join(dir, "glsa-209901-01.xml");
+      await writeFile(file, glsaXml(`<package name="app-misc/foo" auto="yes" arch="*"><unaffected range="ge">1.2</unaffected><vulnerable range="lt">1.2</vulnerable></package>`));
+      const shown = await run(["glsa", file]);
+      assert.equal(shown.code, 0);
+      assert.deepEqual((JSON.parse(shown.out) as { packages: unknown[] }).packages, [{ name: "app-misc/foo", arch: "*", auto: true, vulnerable: [{ op: "lt", version: "1.2", slot: null }], unaffected: [{ op: "ge", version: "1.2", slot: null }] }]);
+      const lines = [
+        { installed: [{ cpv: "app-misc/foo-1.1-r1", slot: "0" }], available: [{ cpv: "app-misc/foo-1.2-r2", slot: "0" }, { cpv: "app-misc/foo-1.3", slot: "0" }], arch: "amd64" },
+        { installed: [{ cpv: "app-misc/foo-1.2" }], available: [], arch: "amd64" },
+        "not json",
+        { installed: [], arch: "amd64" },
+        { installed: [{ cpv: "app-misc/foo", slot: "0" }], available: [], arch: "amd64" },
+      ].map((l) => (typeof l === "string" ? l : JSON.stringify(l)));
+      const r = await run(["glsa", file, "--batch"], `${lines.join("\n")}\n`);
+      assert.equal(r.code, 0);
+      const out = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(out.slice(0, 2), [{ vulnerable: true, minUpgrade: ["app-misc/foo-1.2-r2"] }, { vulnerable: false, minUpgrade: [] }]);
+      assert.deepEqual(out.slice(2).map((o) => [o["ok"], typeof o["error"]]), [[false, "string"], [false, "string"], [false, "string"]]);
+      assert.match(String(out[3]!["error"]), /^available: /);
+      assert.match(String(out[4]!["error"]), /invalid package version: 'app-misc\/foo'/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("glsa: a hostile or broken advisory is exit 2 with one error line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "binfleet-portage-glsa-"));
+    try {
+      const cases: [string, string | Buffer, RegExp][] = [
+        ["bomb.xml", `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><lolz>&b;</lolz>`, /internal subset/],
+        ["huge.xml", Buffer.alloc(50 * 1024 * 1024, 0x20), /more than the 2097152 accepted/],
+        ["range.xml", glsaXml(`<package name="a/b" auto="yes" arch="*"><vulnerable range="xx">1</vulnerable></package>`), /line \d+: <vulnerable> of a\/b: invalid range 'xx'/],
+      ];
+      for (const [name, content, message] of cases) {
+        const file = join(dir, name);
+        await writeFile(file, content);
+        for (const argv of [["glsa", file], ["glsa", file, "--batch"]]) {
+          const r = await run(argv, "{}\n");
+          assert.equal(r.code, 2, name);
+          assert.equal(r.out, "");
+          assert.match(r.err, new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `), name);
+          assert.match(r.err, message, name);
+          assert.equal(r.err.split("\n").length, 2, name);
+        }
+      }
+      assert.equal((await run(["glsa"])).code, 2);
+      assert.match((await run(["glsa", join(dir, "missing.xml")])).err, /^error: ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,13 +1,17 @@
 // binfleet-portage: the Portage format library as a command, for scripts and conformance checks.
 // Output is JSON on stdout; bad input or usage is one `error: …` line on stderr and exit 2.
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
 import type { Readable, Writable } from "node:stream";
+import { z } from "zod";
 import { type Atom, parseAtom } from "../atom.js";
-import { PortageFormatError, clip } from "../errors.js";
+import { GlsaEvaluationError, GlsaFormatError, PortageFormatError, clip } from "../errors.js";
 import { parseEmergePretend } from "../emerge-pretend.js";
+import { type GlsaAdvisory, GLSA_MAX_BYTES, parseGlsa } from "../glsa/glsa.js";
+import { evaluateGlsa } from "../glsa/glsa-evaluate.js";
+import { PackageSet } from "../glsa/package-set.js";
 import { type Stanza, formatPackagesIndex, parsePackagesIndex } from "../packages-index.js";
 import { type InstalledPackage, readVdb, readVdbEntry } from "../vdb.js";
 import { vercmp } from "../version.js";
@@ -19,7 +23,10 @@ const USAGE = `usage: binfleet-portage <command> [args]
   emerge-pretend [FILE|-]              parse emerge --pretend output
   packages-index [--write] [FILE|-]    parse (or parse and rewrite) a $PKGDIR/Packages index
   vdb DIR                              list installed packages of a vdb root or one vdb entry
-  world [FILE|-]                       parse a world file`;
+  world [FILE|-]                       parse a world file
+  glsa FILE [--batch]                  parse a GLSA; batch reads one system per line as JSON
+                                       {"installed":[{"cpv","slot"}],"available":[{"cpv","slot"}],"arch"}
+                                       and prints {"vulnerable","minUpgrade"} for each`;
 
 class UsageError extends Error {}
 
@@ -39,7 +46,7 @@ export async function main(argv: readonly string[], stdin: Readable, stdout: Wri
       stderr.write(`error: ${err.message}\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof PortageFormatError) {
+    if (err instanceof PortageFormatError || err instanceof GlsaFormatError) {
       stderr.write(`error: ${err.message}\n`);
       return 2;
     }
@@ -68,6 +75,8 @@ async function run(argv: readonly string[], io: Io): Promise<void> {
       return cmdVdb(args, io);
     case "world":
       return printJson(io, worldJson(await readInput(one(args, "world"), io)));
+    case "glsa":
+      return cmdGlsa(args, io);
     case undefined:
     case "-h":
     case "--help":
@@ -221,4 +230,59 @@ async function cmdVdb(args: readonly string[], io: Io): Promise<void> {
 function worldJson(text: string): Record<string, unknown> {
   const w = parseWorld(text);
   return { atoms: w.atoms.map((a) => a.raw), invalid: w.invalid };
+}
+
+/** Reads at most `max + 1` bytes, so a huge file costs no more than a refusal. */
+async function readBounded(file: string, max: number): Promise<Buffer> {
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = (await fh.read(buf, n, buf.length - n, null)).bytesRead;
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
+}
+
+// `slot` defaults to "0", as for an atom matched against a package without SLOT metadata.
+const slotted = z.array(z.object({ cpv: z.string(), slot: z.string().default("0") }));
+const glsaSystemLine = z.object({ installed: slotted, available: slotted, arch: z.string() });
+
+function glsaVerdictLine(advisory: GlsaAdvisory, line: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, error: `not JSON: '${clip(line, 80)}'` };
+  }
+  const parsed = glsaSystemLine.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { ok: false, error: `${issue.path.join(".") || "line"}: ${issue.message}` };
+  }
+  try {
+    const { arch, installed, available } = parsed.data;
+    const verdict = evaluateGlsa(advisory, { arch, installed: PackageSet.of(installed), available: PackageSet.of(available) });
+    return { vulnerable: verdict.vulnerable, minUpgrade: verdict.minUpgrade };
+  } catch (err) {
+    if (!(err instanceof PortageFormatError || err instanceof GlsaEvaluationError)) throw err;
+    return { ok: false, error: err.message };
+  }
+}
+
+async function cmdGlsa(args: readonly string[], io: Io): Promise<void> {
+  const batch = args.includes("--batch");
+  const files = args.filter((a) => a !== "--batch");
+  if (files.length !== 1) throw new UsageError("glsa takes one FILE (and --batch to evaluate systems read from stdin)");
+  const file = files[0]!;
+  let advisory: GlsaAdvisory;
+  try {
+    advisory = parseGlsa(await readBounded(file, GLSA_MAX_BYTES));
+  } catch (err) {
+    if (!(err instanceof GlsaFormatError)) throw err;
+    throw new GlsaFormatError(`${file}: ${err.message}`, err.reason, err.line, err.element, { cause: err });
+  }
+  if (!batch) return printJson(io, advisory);
+  for await (const line of stdinLines(io)) printJson(io, glsaVerdictLine(advisory, line));
 }
