@@ -24,7 +24,7 @@ export const binOf = (pkg: string, bin: string): string => join(dirname(requireH
 export const sim = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 
 /** A builder's Portage: every tool the coordinator runs, simulated, in builder roots named by BINFLEET_SIM_ROOT. */
-export const simBuilderPortage = (env: Record<string, string> = {}) => ({ emerge: sim("emerge"), portageq: sim("portageq"), gpkgSign: sim("gpkg-sign"), emaint: sim("emaint"), env, rootVariable: "BINFLEET_SIM_ROOT" });
+export const simBuilderPortage = (env: Record<string, string> = {}) => ({ emerge: sim("emerge"), portageq: sim("portageq"), gpkgSign: sim("gpkg-sign"), emaint: sim("emaint"), env, isolation: "none" as const, rootVariable: "BINFLEET_SIM_ROOT" });
 
 export interface FleetHarness {
   readonly fleet: FleetManifest;
@@ -206,7 +206,7 @@ export async function startFleet(o: {
     },
     async binhostCounts() {
       const out = new Map<string, Map<string, number>>();
-      for (const p of coordinator.config.platforms) {
+      for (const p of coordinator.platforms.all()) {
         const counts = new Map<string, number>();
         const text = await readFile(join(p.root, p.pkgdir, "Packages"), "utf8").catch(() => null);
         if (text !== null) {

@@ -19,6 +19,7 @@ import { SnapshotMirror } from "./binhost/snapshot-mirror.js";
 import { readBuildLog } from "./builders/build-logs.js";
 import { rootLocks, startBuilderWorkers } from "./builders/builder-pool.js";
 import { PlatformCatalog } from "./builders/platform-catalog.js";
+import { distdirOf, pkgdirOf } from "./builders/root-portage.js";
 import { PlatformCreation, withCreatedPlatforms } from "./builders/platform-creation.js";
 import { type CoordinatorConfig, type PlatformConfig, busCaFile } from "./config/coordinator-config.js";
 import { BusUsers } from "./enrollment/bus-users.js";
@@ -189,12 +190,12 @@ export class Coordinator implements FleetControl {
       const server = await BinhostServer.start({
         host: config.http.host,
         port: config.http.port,
-        platforms: catalog.map((p) => ({ name: p.name, pkgdir: join(p.root, p.pkgdir), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
+        platforms: catalog.map((p) => ({ name: p.name, pkgdir: pkgdirOf(p), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
         metrics: () => self.c?.metrics() ?? "",
         healthy: () => self.c?.status() === "running",
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
-        distdirs: config.http.distfiles ? catalog.map((p) => join(p.root, p.distdir)) : [],
+        distdirs: config.http.distfiles ? catalog.map((p) => distdirOf(p)) : [],
       });
       supervisor.defer("binhost", () => server.close());
       const mirror = config.mirror.enabled

@@ -7,6 +7,7 @@ import { type SerialLock, serialLock } from "@binfleet/daemon";
 import { type Logger, formatPackagesIndex, parsePackagesIndex } from "@binfleet/shared";
 import type { AgentReport } from "@binfleet/shared/wire";
 import type { PlatformCatalog } from "../builders/platform-catalog.js";
+import { distdirOf, pkgdirOf } from "../builders/root-portage.js";
 import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 import { installedVariantKey } from "../ingest/node-needs.js";
 import type { NodeRegistry } from "../ingest/node-registry.js";
@@ -84,7 +85,7 @@ export class BinhostService {
 
   /** Serves a platform made while running. */
   serve(p: PlatformConfig): void {
-    this.o.server.addPlatform({ name: p.name, pkgdir: join(p.root, p.pkgdir) }, this.o.config.http.distfiles ? join(p.root, p.distdir) : null);
+    this.o.server.addPlatform({ name: p.name, pkgdir: pkgdirOf(p) }, this.o.config.http.distfiles ? distdirOf(p) : null);
   }
 
   /**
@@ -133,7 +134,7 @@ export class BinhostService {
     await tell(both);
     await this.o.keyring.put(p.name, { current: next.fingerprint, trusted: both });
     // In the root's turn: no local build signs with the old key while its packages are re-signed.
-    const r = await this.o.rootLock(p.root)(() => resignPkgdir({ portage: this.o.config.portage, root: p.root, pkgdir: p.pkgdir, fingerprint: next.fingerprint, log: this.o.log }));
+    const r = await this.o.rootLock(p.root)(() => resignPkgdir({ portage: this.o.config.portage, platform: p, fingerprint: next.fingerprint, log: this.o.log }));
     await this.refresh(p);
     const retired = r.failed.length === 0;
     if (retired) {
@@ -160,7 +161,7 @@ export class BinhostService {
     const removed: string[] = [];
     let freedBytes = 0;
     for (const p of this.o.platforms.selected(platformKey)) {
-      const pkgdir = join(p.root, p.pkgdir);
+      const pkgdir = pkgdirOf(p);
       await this.o.rootLock(p.root)(async () => {
         const index = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8").catch(() => ""));
         const plan = planGarbage(index, p.key, needed, keepVersions);

@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger, field, parsePackagesIndex } from "@binfleet/shared";
-import { execa } from "execa";
-import type { CoordinatorConfig } from "../config/coordinator-config.js";
+import { layoutOf, pkgdirOf, runInRoot } from "../builders/root-portage.js";
+import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 
 export interface ResignResult {
   readonly resigned: number;
@@ -18,9 +18,10 @@ export interface ResignResult {
  * `emaint binhost --fix`, which re-indexes the files whose size and mtime changed. xpak
  * packages carry no gpkg signature and are left alone.
  */
-export async function resignPkgdir(o: { portage: CoordinatorConfig["portage"]; root: string; pkgdir: string; fingerprint: string; log: Logger }): Promise<ResignResult> {
-  const env = { ...o.portage.env, [o.portage.rootVariable]: o.root, NOCOLOR: "true", BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.fingerprint };
-  const index = parsePackagesIndex(await readFile(join(o.root, o.pkgdir, "Packages"), "utf8").catch(() => ""));
+export async function resignPkgdir(o: { portage: CoordinatorConfig["portage"]; platform: PlatformConfig; fingerprint: string; log: Logger }): Promise<ResignResult> {
+  const env = { BINPKG_GPG_SIGNING_GPG_HOME: "/etc/portage/gnupg-signing", BINPKG_GPG_SIGNING_KEY: o.fingerprint };
+  const layout = layoutOf(o.platform);
+  const index = parsePackagesIndex(await readFile(join(pkgdirOf(o.platform), "Packages"), "utf8").catch(() => ""));
   const paths = index.packages.map((s) => field(s, "PATH") ?? "").filter((p) => p.endsWith(".gpkg.tar"));
   // emaint tells a re-signed file by its size and mtime in whole seconds: sign in a later second
   // than any entry's MTIME, or a package built this second would keep its old checksums.
@@ -33,18 +34,17 @@ export async function resignPkgdir(o: { portage: CoordinatorConfig["portage"]; r
   const worker = async (): Promise<void> => {
     while (next < paths.length) {
       const path = paths[next++]!;
-      const [file, ...prefix] = o.portage.gpkgSign;
-      const r = await execa(file!, [...prefix, join("/", o.pkgdir, path)], { env, reject: false, all: true });
+      // The path as the root sees it: gpkg-sign runs inside the builder root.
+      const r = await runInRoot(o.portage, layout, "gpkgSign", [join("/", o.platform.pkgdir, path)], { env });
       if (r.exitCode === 0) resigned++;
       else {
         failed.push(path);
-        o.log.warn({ path, exitCode: r.exitCode, output: String(r.all ?? "").trim().slice(-500) }, "gpkg-sign refused a package");
+        o.log.warn({ path, exitCode: r.exitCode, output: r.all.trim().slice(-500) }, "gpkg-sign refused a package");
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), 4, paths.length) }, worker));
-  const [file, ...prefix] = o.portage.emaint;
-  const fix = await execa(file!, [...prefix, "binhost", "--fix"], { env, reject: false, all: true });
-  if (fix.exitCode !== 0) throw new Error(`emaint binhost --fix failed (${fix.exitCode}): ${String(fix.all ?? "").trim().slice(-500)}`);
+  const fix = await runInRoot(o.portage, layout, "emaint", ["binhost", "--fix"], { env });
+  if (fix.exitCode !== 0) throw new Error(`emaint binhost --fix failed (${fix.exitCode}): ${fix.all.trim().slice(-500)}`);
   return { resigned, failed: failed.sort() };
 }

@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parsePackagesIndex } from "@binfleet/shared";
+import { pkgdirOf } from "../builders/root-portage.js";
 import type { PlatformConfig } from "../config/coordinator-config.js";
 import { binhostVariants } from "../ingest/node-needs.js";
 
@@ -21,7 +22,7 @@ export class PkgdirIndexes {
 
   /** What the platform's PKGDIR holds, or null when it has no index yet. */
   async held(p: PlatformConfig): Promise<HeldVariants | null> {
-    const file = join(p.root, p.pkgdir, "Packages");
+    const file = join(pkgdirOf(p), "Packages");
     const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return null;
       throw err;

@@ -8,6 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import { BinpkgKeyring, signingReadiness } from "../binhost/binpkg-keyring.js";
 import { rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
+import { layoutOf } from "./root-portage.js";
 import { BusUsers } from "../enrollment/bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "../config/coordinator-config.js";
 import { PkgdirIndexes } from "../binhost/pkgdir-index.js";
@@ -55,7 +56,7 @@ export class BuilderProcess {
       for (const [i, p] of config.platforms.entries()) {
         if (p.workers === 0) continue;
         // A root without a tree would fail every job it takes, for the whole fleet: refuse to start.
-        if ((await new BuilderTree(p.root, portageqIn(config.portage, p.root)).repositories()).length === 0) {
+        if ((await new BuilderTree(layoutOf(p), portageqIn(config.portage, layoutOf(p))).repositories()).length === 0) {
           throw new ConfigError(`builder root ${p.root} (platform ${p.name}) has no repository: sync it, or fix its repos.conf`, "<config>", `platforms.${i}.root`);
         }
         // So would a root that signs with a key nodes do not trust.

@@ -13,7 +13,7 @@ test("BuilderTree: an ebuild in any of the root's repositories; made-up and host
     await mkdir(join(root, "var/db/repos/site/app-misc/tool"), { recursive: true });
     await writeFile(join(root, "var/db/repos/site/app-misc/tool/tool-1.0-r1.ebuild"), "EAPI=8\n");
     let calls = 0;
-    const tree = new BuilderTree(root, async (args) => {
+    const tree = new BuilderTree({ root, binds: [] }, async (args) => {
       calls++;
       if (args[0] === "get_repos") return { exitCode: 0, stdout: "gentoo site\n" };
       return { exitCode: 0, stdout: `/var/db/repos/${args[2]}\n` };

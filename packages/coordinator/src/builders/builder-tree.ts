@@ -1,19 +1,15 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { tryParseCpv } from "@binfleet/shared";
-import { execa } from "execa";
 import type { CoordinatorConfig } from "../config/coordinator-config.js";
+import { type BuilderRootLayout, hostPath, runInRoot } from "./root-portage.js";
 
 /** Runs portageq in the builder root; what the coordinator's configured argv prints. */
 export type PortageqRunner = (args: readonly string[]) => Promise<{ exitCode: number; stdout: string }>;
 
 /** The configured portageq, run in a builder root. */
-export function portageqIn(portage: CoordinatorConfig["portage"], root: string): PortageqRunner {
-  return async (args) => {
-    const [file, ...prefix] = portage.portageq;
-    const r = await execa(file!, [...prefix, ...args], { env: { ...portage.env, [portage.rootVariable]: root }, reject: false });
-    return { exitCode: r.exitCode ?? 1, stdout: r.stdout };
-  };
+export function portageqIn(portage: CoordinatorConfig["portage"], layout: BuilderRootLayout): PortageqRunner {
+  return (args) => runInRoot(portage, layout, "portageq", args);
 }
 
 /**
@@ -27,7 +23,7 @@ export class BuilderTree {
   private readonly known = new Map<string, boolean>();
 
   constructor(
-    private readonly root: string,
+    private readonly layout: BuilderRootLayout,
     private readonly portageq: PortageqRunner,
   ) {}
 
@@ -68,7 +64,7 @@ export class BuilderTree {
     const dirs: string[] = [];
     for (const name of repos.stdout.split(/\s+/).filter((r) => /^[A-Za-z0-9_-]+$/.test(r))) {
       const p = await this.portageq(["get_repo_path", "/", name]);
-      if (p.exitCode === 0 && p.stdout.trim().startsWith("/")) dirs.push(join(this.root, p.stdout.trim()));
+      if (p.exitCode === 0 && p.stdout.trim().startsWith("/")) dirs.push(hostPath(this.layout, p.stdout.trim()));
     }
     return dirs;
   }

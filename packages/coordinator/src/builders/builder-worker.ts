@@ -6,9 +6,9 @@ import { type Logger, parseEmergePretend } from "@binfleet/shared";
 import { type BuildJob, BuildJobSchema } from "@binfleet/shared/wire";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import { execa } from "execa";
 import { type Variant, variantKey } from "../planning/build-planner.js";
 import type { CompileClaims } from "./compile-claims.js";
+import { type PortageTool, type RootCommandOptions, type RootCommandResult, layoutOf, runInRoot } from "./root-portage.js";
 import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 
 export type BuildStateName = "running" | "succeeded" | "failed";
@@ -68,16 +68,16 @@ export class BuilderWorker {
     return this.o.exclusive(() => this.handleNow(m));
   }
 
-  private portageEnv(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...this.config.portage.env, [this.config.portage.rootVariable]: this.platform.root, NOCOLOR: "true", ...extra };
+  /** Runs a Portage tool in this worker's builder root. */
+  private portage(tool: PortageTool, args: readonly string[], o: RootCommandOptions = {}): Promise<RootCommandResult> {
+    return runInRoot(this.config.portage, layoutOf(this.platform), tool, args, o);
   }
 
   /** USE for exactly this variant: every IUSE flag of the ebuild set on or off. */
   private async useFor(v: Variant, job: BuildJob): Promise<string> {
     // The node's emerge output named every visible flag: no need to start portageq.
     if (job.useComplete) return [...job.use, ...job.useDisabled.map((f) => `-${f}`)].join(" ");
-    const [file, ...args] = [...this.config.portage.portageq, "metadata", "/", "ebuild", v.cpv, "IUSE"];
-    const r = await execa(file!, args, { env: this.portageEnv(), reject: false });
+    const r = await this.portage("portageq", ["metadata", "/", "ebuild", v.cpv, "IUSE"]);
     const iuse = r.stdout.split(/\s+/).filter((f) => f !== "").map((f) => f.replace(/^[+-]/, ""));
     const on = new Set(v.use);
     return iuse.map((f) => (on.has(f) ? f : `-${f}`)).join(" ");
@@ -136,8 +136,7 @@ export class BuilderWorker {
     let release: () => void = () => undefined;
     if (this.o.compileClaims !== undefined) {
       // What this build would compile, as Portage resolves it in this root: none of it may be compiling in another root.
-      const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--pretend", "--usepkg", "--oneshot", `=${job.cpv}`];
-      const pretend = await execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: use }), reject: false });
+      const pretend = await this.portage("emerge", ["--color=n", "--pretend", "--usepkg", "--oneshot", `=${job.cpv}`], { env: { ...this.o.buildEnv(), USE: use } });
       const compiles = parseEmergePretend(pretend.stdout).entries.flatMap((e) => (e.kind === "ebuild" && e.cpv !== null ? [e.cpv] : []));
       const claimed = this.o.compileClaims.take([job.cpv, ...compiles]);
       if (claimed === null) {
@@ -174,17 +173,14 @@ export class BuilderWorker {
         if (r?.state === "running" && r.builder === this.name) await this.record(key, { ...r, renewedAt: Date.now() }, e!.revision);
       }
     })().catch(() => undefined);
-    const [file, ...args] = [...this.config.portage.emerge, "--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`];
     this.o.onLog(key, `>>> binfleet: building ${job.cpv} (USE: ${variant.use.join(" ") || "none"}), attempt ${attempt} on ${this.name}\n`);
     let r;
     try {
-      const child = execa(file!, args, { env: this.portageEnv({ ...this.o.buildEnv(), USE: use }), reject: false, all: true });
-      child.all?.on("data", (chunk: Buffer) => this.o.onLog(key, chunk.toString("utf8")));
-      r = await child;
+      r = await this.portage("emerge", ["--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`], { env: { ...this.o.buildEnv(), USE: use }, onOutput: (text) => this.o.onLog(key, text) });
     } finally {
       stop.abort();
     }
-    const tail = String(r.all ?? "").split("\n").slice(-30);
+    const tail = r.all.split("\n").slice(-30);
     const latest = await this.kv.get(recordKey(key));
     if (r.exitCode === 0 && (await this.o.binhostHolds(key))) {
       await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);

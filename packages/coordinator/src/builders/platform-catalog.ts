@@ -1,6 +1,7 @@
 import { ApiError } from "@binfleet/api";
 import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 import { BuilderTree, portageqIn } from "./builder-tree.js";
+import { layoutOf } from "./root-portage.js";
 
 /**
  * The platforms with a builder: those configured and those `binfleet platforms create` made
@@ -24,7 +25,7 @@ export class PlatformCatalog {
   add(p: PlatformConfig): void {
     this.list.push(p);
     this.byKey.set(p.key, p);
-    this.trees.set(p.key, new BuilderTree(p.root, portageqIn(this.portage, p.root)));
+    this.trees.set(p.key, new BuilderTree(layoutOf(p), portageqIn(this.portage, layoutOf(p))));
   }
 
   all(): readonly PlatformConfig[] {

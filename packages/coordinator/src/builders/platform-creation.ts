@@ -64,7 +64,7 @@ export class PlatformCreation {
       }
       try {
         // What Portage in the new root says its platform is must be the node's, or its binaries would not fit.
-        const r = await portageqIn(config.portage, root)(["envvar", ...PLATFORM_VARS]);
+        const r = await portageqIn(config.portage, { root, binds: template.binds })(["envvar", ...PLATFORM_VARS]);
         const made = platformFromPortage(parsePortageqEnvvar(PLATFORM_VARS, r.stdout), await readlink(join(root, "etc/portage/make.profile")));
         if (made.key !== n.platformKey) throw refused(`Portage in the new root reports platform ${made.key} (${made.name}), not ${n.platformKey}`);
         await this.o.binhost.ensureSigningKey(name, root);
@@ -72,8 +72,9 @@ export class PlatformCreation {
         await rm(root, { recursive: true, force: true });
         throw err;
       }
-      const platform = PlatformConfigSchema.parse({ name, key: n.platformKey, root });
-      await this.o.created.put(name, JSON.stringify({ name, key: platform.key, root }));
+      // The site's binds (a shared tree, DISTDIR) serve the new root as they serve the first.
+      const platform = PlatformConfigSchema.parse({ name, key: n.platformKey, root, binds: template.binds });
+      await this.o.created.put(name, JSON.stringify({ name, key: platform.key, root, binds: platform.binds }));
       const nodes = await this.add(platform);
       this.o.log.info({ by: caller.name, role: caller.role, platform: name, key: platform.key, root, fromNode, nodes: nodes.length }, "platform created");
       return { platform, nodes };

@@ -9,8 +9,18 @@ export const PlatformConfigSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
   /** The platform key nodes report (platformFingerprint). */
   key: z.string().min(1),
-  /** The builder's Portage config root (PORTAGE_CONFIGROOT; BINFLEET_SIM_ROOT with portage-sim). */
+  /**
+   * The builder root: a stage3 of the platform (its profile, CHOST, CFLAGS in its make.conf), which
+   * builds run in as `/` (portage.isolation). With portage-sim, the simulated root.
+   */
   root: z.string().min(1),
+  /**
+   * Host directories bound into the root for its builds, e.g. the repository snapshot or a
+   * DISTDIR several roots share: `{ "host": "/var/db/repos/gentoo", "inside": "/var/db/repos/gentoo" }`.
+   */
+  binds: z
+    .array(z.object({ host: z.string().startsWith("/"), inside: z.string().startsWith("/"), readOnly: z.boolean().default(false) }))
+    .default([]),
   /** PKGDIR inside the root. */
   pkgdir: z.string().default("/var/cache/binpkgs"),
   /** DISTDIR inside the root. */
@@ -79,11 +89,22 @@ export const CoordinatorConfigSchema = z.object({
       gpkgSign: argv.default(["/usr/bin/gpkg-sign"]),
       /** `emaint binhost --fix` re-indexes the packages gpkg-sign rewrote. */
       emaint: argv.default(["/usr/sbin/emaint"]),
+      /** Environment of every Portage command in a builder root (PATH defaults to the root's standard one). */
       env: z.record(z.string(), z.string()).default({}),
-      /** Environment variable that points Portage at a builder root. */
-      rootVariable: z.string().default("PORTAGE_CONFIGROOT"),
+      /**
+       * How builds are kept off the binhost's live system. "bwrap": each Portage command runs
+       * inside its builder root as `/` (bubblewrap: own mount, PID, IPC and UTS namespaces, /dev,
+       * /proc and the platform's binds), so a build merges into the root, with the root's
+       * toolchain. "none": the tools run on the host with `rootVariable` naming the root — only
+       * for portage-sim, which resolves every path inside that root itself; real Portage would
+       * merge into the host's `/`.
+       */
+      isolation: z.enum(["bwrap", "none"]).default("bwrap"),
+      bwrap: argv.default(["/usr/bin/bwrap"]),
+      /** With isolation "none": the environment variable that names the root. */
+      rootVariable: z.string().default("BINFLEET_SIM_ROOT"),
     })
-    .default({ emerge: ["/usr/bin/emerge"], portageq: ["/usr/bin/portageq"], gpkgSign: ["/usr/bin/gpkg-sign"], emaint: ["/usr/sbin/emaint"], env: {}, rootVariable: "PORTAGE_CONFIGROOT" }),
+    .default({ emerge: ["/usr/bin/emerge"], portageq: ["/usr/bin/portageq"], gpkgSign: ["/usr/bin/gpkg-sign"], emaint: ["/usr/sbin/emaint"], env: {}, isolation: "bwrap", bwrap: ["/usr/bin/bwrap"], rootVariable: "BINFLEET_SIM_ROOT" }),
   policy: z
     .object({
       /** Atoms never built: nodes keep compiling those, and the plan says so. */

@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import type { Logger } from "@binfleet/shared";
-import { execa } from "execa";
 import type { PlatformCatalog } from "../builders/platform-catalog.js";
+import { layoutOf, repoDirOf, runInRoot } from "../builders/root-portage.js";
 import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 import type { SnapshotMirror } from "../binhost/snapshot-mirror.js";
 import { treeSnapshotId } from "../binhost/snapshot-mirror.js";
@@ -24,9 +23,8 @@ export interface NightlyStepsOptions {
 export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
   /** Runs Portage in a builder root; returns whether it succeeded (the output's tail is logged otherwise). */
   const portage = async (p: PlatformConfig, args: readonly string[], what: string): Promise<boolean> => {
-    const [file, ...prefix] = o.config.portage.emerge;
-    const r = await execa(file!, [...prefix, ...args], { env: { ...o.config.portage.env, [o.config.portage.rootVariable]: p.root }, reject: false, all: true });
-    if (r.exitCode !== 0) o.log.error({ platform: p.name, exitCode: r.exitCode, tail: String(r.all ?? "").split("\n").slice(-5) }, what);
+    const r = await runInRoot(o.config.portage, layoutOf(p), "emerge", args);
+    if (r.exitCode !== 0) o.log.error({ platform: p.name, exitCode: r.exitCode, tail: r.all.split("\n").slice(-5) }, what);
     return r.exitCode === 0;
   };
   return {
@@ -38,7 +36,7 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
         o.platforms.tree(p.key)?.forget();
       }
       const first = o.platforms.all()[0];
-      const tree = o.config.mirror.tree ?? (first === undefined ? undefined : join(first.root, "var/db/repos", o.config.mirror.repo));
+      const tree = o.config.mirror.tree ?? (first === undefined ? undefined : repoDirOf(first, o.config.mirror.repo));
       if (o.mirror !== null && tree !== undefined) {
         await o.mirror.publish(tree).catch((err: unknown) => {
           failed.push("mirror");
@@ -47,7 +45,7 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
       }
       // A node already on the tree its builders now have would sync to nothing new and report the same plan.
       const builderSnapshot = new Map<string, string>();
-      for (const p of o.platforms.selected(platformKey)) builderSnapshot.set(p.key, o.mirror?.snapshotId ?? (await treeSnapshotId(join(p.root, "var/db/repos", o.config.mirror.repo))));
+      for (const p of o.platforms.selected(platformKey)) builderSnapshot.set(p.key, o.mirror?.snapshotId ?? (await treeSnapshotId(repoDirOf(p, o.config.mirror.repo))));
       const nodesAsked: string[] = [];
       let current = 0;
       for (const n of o.registry.all()) {
