@@ -15,6 +15,8 @@ command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v zstd >/dev/null 2>&1 || missing+=(zstd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# man -l renders the generated man pages in the tests.
+command -v man >/dev/null 2>&1 || missing+=(man-db)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "binfleet: missing ${missing[*]}; run as root or install them: apt-get install -y ${missing[*]}" >&2

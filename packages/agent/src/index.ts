@@ -6,3 +6,4 @@ export { PortageRunner, InvalidRequestError } from "./portage-runner.js";
 export { ReportCollector, reportContentHash, enabledFlags } from "./report-collector.js";
 export type { EnrollmentResult } from "./enrollment.js";
 export { EnrollmentError, enroll, parseBundle } from "./enrollment.js";
+export { AGENT_DOC } from "./program-doc.js";

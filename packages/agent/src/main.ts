@@ -1,19 +1,16 @@
 import { createLogger, runDaemon } from "@binfleet/daemon";
 import { toJson } from "@bufbuild/protobuf";
-import { BINFLEET_VERSION } from "@binfleet/shared";
+import { BINFLEET_VERSION, renderUsage } from "@binfleet/shared";
 import { AgentReportSchema } from "@binfleet/shared/wire";
 import { readFile } from "node:fs/promises";
 import { Agent } from "./agent.js";
+import { AGENT_DOC } from "./program-doc.js";
 import { EnrollmentError, enroll } from "./enrollment.js";
 import { loadAgentConfig } from "./agent-config.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
 
-export const AGENT_USAGE = `usage: binfleet-agent run [--config /etc/binfleet/agent.json]
-       binfleet-agent report [--config FILE]   print the report this node would send, as JSON
-       binfleet-agent enroll --bundle FILE [--config FILE]
-                                               join the fleet with a bundle from \`binfleet enroll NODE\`
-       binfleet-agent --version`;
+const AGENT_USAGE = renderUsage(AGENT_DOC);
 
 function configPath(argv: readonly string[]): string {
   const i = argv.indexOf("--config");
@@ -27,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (cmd === "--help" || cmd === "-h" || cmd === "help" || rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`${AGENT_USAGE}\n`);
+    process.stdout.write(AGENT_USAGE);
     return 0;
   }
   const log = createLogger({ name: "binfleet-agent" });
@@ -43,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const i = rest.indexOf("--bundle");
     const bundle = i >= 0 ? rest[i + 1] : undefined;
     if (bundle === undefined) {
-      process.stderr.write(`${AGENT_USAGE}\n`);
+      process.stderr.write(AGENT_USAGE);
       return 2;
     }
     try {
@@ -58,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (cmd !== "run") {
-    process.stderr.write(`${AGENT_USAGE}\n`);
+    process.stderr.write(AGENT_USAGE);
     return 2;
   }
   return runDaemon("binfleet-agent", log, async () => {

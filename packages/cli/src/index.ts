@@ -2,4 +2,5 @@
 export type { Command, Io, OptionSpec } from "./command.js";
 export { COMMANDS } from "./commands/index.js";
 export { main } from "./main.js";
-export { ENVIRONMENT, EXIT_STATUS, GLOBAL_OPTIONS, commandUsage, globalUsage } from "./usage.js";
+export { GLOBAL_OPTIONS, cliDoc, commandUsage, globalUsage } from "./usage.js";
+export { bashCompletion, zshCompletion } from "./completion.js";

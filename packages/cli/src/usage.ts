@@ -1,3 +1,4 @@
+import { type DocOption, type ProgramDoc, renderUsage } from "@binfleet/shared";
 import type { Command, OptionSpec } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 
@@ -12,41 +13,35 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   version: { type: "boolean", help: "print the version" },
 };
 
-export const ENVIRONMENT = "Environment: BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA; NO_COLOR turns off progress redraws.";
-
-export const EXIT_STATUS = "Exit status: 0 ok; 1 an error (unreachable coordinator, unknown token, node or atom, a halted rollout with --watch); 2 usage.";
-
 export const findCommand = (name: string): Command | undefined => COMMANDS.find((c) => c.name === name);
 
-const optionLabel = (name: string, o: OptionSpec): string => `${o.short === undefined ? "" : `-${o.short}, `}--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`;
+/** How an option is written: `-f, --follow`, `--platform P`. */
+export const optionLabel = (name: string, o: OptionSpec): string => `${o.short === undefined ? "" : `-${o.short}, `}--${name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}`;
 
-function optionLines(options: Readonly<Record<string, OptionSpec>>): string {
-  const rows = Object.entries(options).map(([n, o]) => [optionLabel(n, o), o.help] as const);
-  const width = Math.max(0, ...rows.map(([l]) => l.length));
-  return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join("\n");
+const docOptions = (options: Readonly<Record<string, OptionSpec>>): DocOption[] => Object.entries(options).map(([n, o]) => ({ label: optionLabel(n, o), help: o.help }));
+
+/** binfleet as its --help and binfleet(1) describe it: from the command registry. */
+export function cliDoc(): ProgramDoc {
+  return {
+    name: "binfleet",
+    section: 1,
+    summary: "drive a binfleet coordinator: nodes, build list, approvals, builds, rollouts, advisories",
+    synopsis: ["[--server HOST:PORT] [--token T | --token-file F] [--ca FILE] [--json] COMMAND …"],
+    description:
+      "binfleet talks to a binfleet-coordinator over its FleetControl gRPC API: what the fleet's nodes have and need, the deduplicated build list, approvals and holds, builds and their logs, staged rollouts of `emerge -g`, and why a node would still compile a package.\n\n`binfleet COMMAND --help` shows a command's usage and options.",
+    commands: COMMANDS.map((c) => ({ name: c.name, synopsis: c.synopsis, summary: c.summary, description: c.description, options: docOptions(c.options) })),
+    options: docOptions(GLOBAL_OPTIONS),
+    environment: "BINFLEET_SERVER (default 127.0.0.1:50051), BINFLEET_TOKEN, BINFLEET_TOKEN_FILE, BINFLEET_CA; NO_COLOR turns off progress redraws.",
+    exitStatus: "Exit status: 0 ok; 1 an error (unreachable coordinator, unknown token, node or atom, a halted rollout with --watch); 2 usage.",
+    seeAlso: ["binfleet-coordinator(8)", "binfleet-agent(8)", "emerge(1)"],
+  };
 }
 
 /** `binfleet --help`: every command with its summary. */
-export function globalUsage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
-    "usage: binfleet [--server HOST:PORT] [--token T | --token-file F] [--ca FILE] [--json] COMMAND …",
-    "",
-    "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    "Options:",
-    optionLines(GLOBAL_OPTIONS),
-    "",
-    "`binfleet COMMAND --help` shows a command's usage and options.",
-    ENVIRONMENT,
-    EXIT_STATUS,
-    "",
-  ].join("\n");
-}
+export const globalUsage = (): string => renderUsage(cliDoc());
 
 /** `binfleet COMMAND --help`: its usage lines, what it does, its options. */
 export function commandUsage(c: Command): string {
-  const opts = Object.keys(c.options).length === 0 ? "" : `\nOptions:\n${optionLines(c.options)}\n`;
+  const opts = Object.keys(c.options).length === 0 ? "" : `\nOptions:\n${docOptions(c.options).map((o) => `  ${o.label}  ${o.help}`).join("\n")}\n`;
   return `usage: ${c.synopsis.map((s, i) => `${i === 0 ? "" : "       "}binfleet ${s}`).join("\n")}\n\n${c.description}\n${opts}\nGlobal options (binfleet --help): --server, --token, --token-file, --ca, --json.\n`;
 }

@@ -7,3 +7,4 @@ export { CoordinatorConfigSchema, coordinatorConfig, loadCoordinatorConfig } fro
 export { BuilderProcess } from "./builders/builder-process.js";
 export { adminTokenFile } from "./api/admin-token.js";
 export { main } from "./main.js";
+export { COORDINATOR_DOC } from "./program-doc.js";

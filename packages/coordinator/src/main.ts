@@ -1,17 +1,14 @@
 import { parseArgs } from "node:util";
 import { COORDINATOR_USER, SERVICE_USER_PREFIX } from "@binfleet/bus";
 import { createLogger, runDaemon } from "@binfleet/daemon";
-import { BINFLEET_VERSION, NODE_ID_PATTERN } from "@binfleet/shared";
+import { BINFLEET_VERSION, NODE_ID_PATTERN, renderUsage } from "@binfleet/shared";
 import { BuilderProcess } from "./builders/builder-process.js";
 import { loadCoordinatorConfig } from "./config/coordinator-config.js";
 import { Coordinator } from "./coordinator.js";
 import { busAuthorization, secret } from "./enrollment/bus-users.js";
+import { COORDINATOR_DOC } from "./program-doc.js";
 
-export const COORDINATOR_USAGE = `usage: binfleet-coordinator run [--config /etc/binfleet/coordinator.json]
-       binfleet-coordinator builder [--config FILE]   builder workers only (a build host, or more builders beside the coordinator)
-       binfleet-coordinator bus-authorization [--builder NAME]… [--node NODE]…
-                                    an external cluster's users with binfleet's permissions and fresh passwords
-       binfleet-coordinator --version`;
+const COORDINATOR_USAGE = renderUsage(COORDINATOR_DOC);
 
 interface Io {
   out(text: string): void;
@@ -43,12 +40,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 0;
   }
   if (cmd === "--help" || cmd === "-h" || cmd === "help" || rest.includes("--help") || rest.includes("-h")) {
-    io.out(`${COORDINATOR_USAGE}\n`);
+    io.out(COORDINATOR_USAGE);
     return 0;
   }
   if (cmd === "bus-authorization") return printBusAuthorization(rest, io);
   if (cmd !== "run" && cmd !== "builder") {
-    io.err(`${COORDINATOR_USAGE}\n`);
+    io.err(COORDINATOR_USAGE);
     return 2;
   }
   const i = rest.indexOf("--config");
