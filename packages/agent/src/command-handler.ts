@@ -1,7 +1,7 @@
 import { CommandRejectedError, type Logger, clip, verifySignedCommand } from "@binfleet/shared";
 import type { Command, TrustBinpkgKeysAction } from "@binfleet/shared/wire";
 import type { AgentConfig } from "./agent-config.js";
-import { isConfigUrl, writeBinreposConf } from "./binhost-config.js";
+import { isConfigUrl, writeBinreposConf } from "./portage-config-files.js";
 import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import type { CommandState } from "./command-state.js";
 import { runEmergeJob } from "./emerge-job.js";

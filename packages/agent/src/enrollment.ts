@@ -4,7 +4,7 @@ import { fromJsonString } from "@bufbuild/protobuf";
 import { NODE_ID_PATTERN } from "@binfleet/shared";
 import { type EnrollNodeResponse, EnrollNodeResponseSchema } from "@binfleet/shared/wire";
 import { type AgentConfig, type AgentConfigInput, agentConfig } from "./agent-config.js";
-import { isConfigUrl, writeBinreposConf } from "./binhost-config.js";
+import { isConfigUrl, writeBinreposConf, writeMakeConfSettings, writeReposConf } from "./portage-config-files.js";
 import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
 import { PortageRunner } from "./portage-runner.js";
 import { ReportCollector } from "./report-collector.js";
@@ -23,30 +23,21 @@ export interface EnrollmentResult {
   readonly makeConfFile: string | null;
 }
 
-const BEGIN = "# BEGIN binfleet-agent enroll: fetch distfiles from the binhost first";
-const END = "# END binfleet-agent enroll";
+/** The programs a PORTAGE_TRUST_HELPER without a directory is looked up in (as Portage's subprocess does, through PATH). */
+const HELPER_PATH = ["usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin"];
 
 /**
- * Puts the binhost first in the node's GENTOO_MIRRORS, keeping whatever mirrors it had after it.
- * make.conf as a directory gets its own last file; a make.conf file gets a marked block at its end,
- * replaced (not repeated) when the node enrolls again.
+ * Whether the node's PORTAGE_TRUST_HELPER (getuto by default) exists. Portage runs it before it
+ * fetches binaries; where it is missing Portage warns on every `emerge -g` and goes on, so binfleet,
+ * which keeps the keyring itself, turns it off there. Where getuto is installed it stays: it only
+ * refreshes the keyring and never drops the keys binfleet added.
  */
-async function preferDistfilesMirror(root: string, mirror: string): Promise<string> {
-  const setting = `GENTOO_MIRRORS="${mirror} \${GENTOO_MIRRORS}"\n`;
-  const makeConf = join(root, "etc/portage/make.conf");
-  if (await stat(makeConf).then((s) => s.isDirectory(), () => false)) {
-    const file = join(makeConf, "zz-binfleet.conf");
-    await writeFile(file, `# Written by binfleet-agent enroll: fetch distfiles from the binhost first.\n${setting}`);
-    return file;
-  }
-  const text = await readFile(makeConf, "utf8").catch(() => "");
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END, start);
-  const kept = start >= 0 && end > start ? text.slice(0, start) + text.slice(text.indexOf("\n", end) + 1) : text;
-  await mkdir(dirname(makeConf), { recursive: true });
-  await writeFile(`${makeConf}.binfleet-tmp`, `${kept}${kept === "" || kept.endsWith("\n") ? "" : "\n"}${BEGIN}\n${setting}${END}\n`);
-  await rename(`${makeConf}.binfleet-tmp`, makeConf);
-  return makeConf;
+async function trustHelperMissing(root: string, helper: string): Promise<boolean> {
+  if (helper === "") return false;
+  const exists = (p: string) => stat(join(root, p)).then((st) => st.isFile(), () => false);
+  if (helper.includes("/")) return !(await exists(helper));
+  for (const dir of HELPER_PATH) if (await exists(join(dir, helper))) return false;
+  return true;
 }
 
 /**
@@ -108,7 +99,8 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     nats: { urls: [...bundle.natsUrls], user: bundle.natsUser, pass, ...(ca === undefined ? {} : { ca }) },
     coordinatorKeys: { ...bundle.coordinatorKeys },
   });
-  const collector = new ReportCollector(config, new PortageRunner(config));
+  const runner = new PortageRunner(config);
+  const collector = new ReportCollector(config, runner);
   const { key } = await collector.platform();
   const platform = bundle.platforms.find((p) => p.key === key) ?? null;
   let binreposFile: string | null = null;
@@ -125,12 +117,12 @@ export async function enroll(bundleText: string, configFile: string): Promise<En
     }
   }
   // The fleet's snapshot: the node syncs from the binhost, so its ebuilds are the builders'.
-  if (bundle.repoSyncUri !== "") {
-    const reposFile = join(config.root, "etc/portage/repos.conf/zz-binfleet.conf");
-    await mkdir(dirname(reposFile), { recursive: true });
-    await writeFile(reposFile, `# Written by binfleet-agent enroll: sync ${bundle.repo} from the binhost's snapshot mirror.\n[${bundle.repo}]\nsync-type = rsync\nsync-uri = ${bundle.repoSyncUri}\n`);
-  }
-  const makeConfFile = bundle.distfilesMirror === "" ? null : await preferDistfilesMirror(config.root, bundle.distfilesMirror);
+  if (bundle.repoSyncUri !== "") await writeReposConf(config.root, bundle.repo, bundle.repoSyncUri);
+  // Distfiles from the binhost first (its DISTDIR as a mirror), the node's own mirrors after it.
+  const settings = bundle.distfilesMirror === "" ? [] : [`GENTOO_MIRRORS="${bundle.distfilesMirror} \${GENTOO_MIRRORS}"`];
+  const helper = (await runner.envvars(["PORTAGE_TRUST_HELPER"]))["PORTAGE_TRUST_HELPER"] ?? "";
+  if (platform !== null && (await trustHelperMissing(config.root, helper))) settings.push('PORTAGE_TRUST_HELPER=""');
+  const makeConfFile = settings.length === 0 ? null : await writeMakeConfSettings(config.root, settings);
   await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
   // It holds the node's bus password: readable by root only.
   await writeFile(`${configFile}.tmp`, `${JSON.stringify({ ...(existing ?? {}), nodeId: config.nodeId, nats: config.nats, coordinatorKeys: config.coordinatorKeys }, null, 2)}\n`, { mode: 0o600 });

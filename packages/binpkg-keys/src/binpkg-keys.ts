@@ -56,21 +56,3 @@ export async function ensureSigningKey(home: string, uid: string): Promise<Signi
   const first = (await listSigningKeys(home))[0];
   return first === undefined ? createSigningKey(home, uid) : signingIdentity(home, first);
 }
-
-/**
- * Makes a Portage verify home trust a signing key, as getuto would: import it
- * and give it full trust, readable by the unprivileged user Portage verifies as.
- */
-export async function trustSigningKey(home: string, key: SigningIdentity): Promise<void> {
-  await mkdir(home, { recursive: true, mode: 0o755 });
-  // Public keys and trust need no gpg-agent: none is started, so none is left running on the node.
-  await gpg(home, ["--no-autostart", "--import"], key.publicKey);
-  await gpg(home, ["--no-autostart", "--import-ownertrust"], `${key.fingerprint}:6:\n`);
-}
-
-/** Removes a key from a Portage verify home: binpkgs it signed no longer verify there. */
-export async function distrustSigningKey(home: string, fingerprint: string): Promise<void> {
-  const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--yes", "--no-autostart", "--delete-keys", fingerprint], { reject: false });
-  // Already gone is what was asked for.
-  if (r.exitCode !== 0 && !/not found|No public key/i.test(r.stderr)) throw new Error(`gpg --delete-keys ${fingerprint}: ${r.stderr.trim()}`);
-}
