@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { AGENT_DOC } from "@binfleet/agent";
 import { bashCompletion, cliDoc, zshCompletion } from "@binfleet/cli";
 import { COORDINATOR_DOC } from "@binfleet/coordinator";
-import { BINFLEET_VERSION, type ProgramDoc, renderMan } from "@binfleet/shared";
+import { BINFLEET_RELEASE_DATE, BINFLEET_VERSION, type ProgramDoc, renderMan } from "@binfleet/shared";
 import { build } from "esbuild";
 import { execa } from "execa";
 
@@ -32,11 +32,9 @@ export interface Release {
   readonly licenses: ReadonlyMap<string, string>;
 }
 
-/** Seconds since the epoch every file in the tarball is dated: the last commit's, so the same tree makes the same bytes. */
-async function sourceDate(): Promise<number> {
-  if (process.env["SOURCE_DATE_EPOCH"] !== undefined) return Number(process.env["SOURCE_DATE_EPOCH"]);
-  const r = await execa("git", ["-C", repoRoot, "log", "-1", "--format=%ct"], { reject: false });
-  return r.exitCode === 0 ? Number(r.stdout.trim()) : 0;
+/** Seconds since the epoch every file in the tarball is dated: the release's day, so the same files make the same bytes. */
+function sourceDate(): number {
+  return process.env["SOURCE_DATE_EPOCH"] !== undefined ? Number(process.env["SOURCE_DATE_EPOCH"]) : Date.parse(`${BINFLEET_RELEASE_DATE}T00:00:00Z`) / 1000;
 }
 
 /** The npm package a bundled input file belongs to ("" for the repository's own code). */
@@ -73,7 +71,7 @@ async function bundle(out: string): Promise<Map<string, string>> {
 }
 
 async function writeDocs(out: string): Promise<void> {
-  const date = new Date((await sourceDate()) * 1000).toISOString().slice(0, 10);
+  const date = new Date(sourceDate() * 1000).toISOString().slice(0, 10);
   for (const doc of DOCS) {
     const dir = join(out, "share/man", `man${doc.section}`);
     await mkdir(dir, { recursive: true });
@@ -118,7 +116,7 @@ export async function makeRelease(outDir = join(repoRoot, "build/release")): Pro
   await cp(join(repoRoot, "README.md"), join(tree, "README.md"));
   await writeFile(join(tree, "THIRD-PARTY-LICENSES"), [...licenses].map(([p, l]) => `${p}: ${l}\n`).join(""));
   const tarball = join(outDir, `${name}.tar.gz`);
-  const epoch = await sourceDate();
+  const epoch = sourceDate();
   const files = await filesUnder(tree);
   // Reproducible: names sorted, one date, no owners, gzip without a timestamp.
   const tar = await execa("tar", ["--create", "--file=-", `--mtime=@${epoch}`, "--owner=0", "--group=0", "--numeric-owner", "--mode=go-w", "-C", outDir, ...files.map((f) => `${name}/${f}`)], { encoding: "buffer" });

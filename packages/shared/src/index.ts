@@ -12,7 +12,7 @@ export { PackageSet } from "./glsa/package-set.js";
 export { parseConfig, loadConfigFile } from "./config.js";
 export type { Logger } from "./logger.js";
 export { NODE_ID_PATTERN } from "./node-id.js";
-export { BINFLEET_VERSION } from "./release.js";
+export { BINFLEET_RELEASE_DATE, BINFLEET_VERSION } from "./release.js";
 export type { DocCommand, DocOption, ProgramDoc } from "./program-doc.js";
 export { renderMan, renderUsage } from "./program-doc.js";
 export type { ReplayState, VerifyOptions } from "./command-signing.js";

@@ -4,3 +4,6 @@
  * equal to the repository's package.json.
  */
 export const BINFLEET_VERSION = "0.1.0";
+
+/** The day this version was released: the date of its man pages and of every file in its tarball. */
+export const BINFLEET_RELEASE_DATE = "2026-12-04";
