@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -33,6 +35,8 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
   let h: FleetHarness;
   let tokenFile: string;
   let advisory: FleetManifest["advisories"][number];
+  let webhook: Server;
+  const webhookBodies: Record<string, any>[] = [];
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     const r = await execa(process.execPath, [binfleetBin, "--server", h.coordinator.apiAddress, "--token-file", tokenFile, ...args], { reject: false, timeout: 120_000 });
     return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -51,13 +55,26 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
     const found = fleet.advisories.find((a) => a.platforms.length === 2 && a.nodes.length > 1 && a.nodes.length < fleet.nodes.length);
     assert.ok(found !== undefined, `an advisory hitting some nodes of both platforms: ${JSON.stringify(fleet.advisories)}`);
     advisory = found;
+    webhook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        webhookBodies.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", () => r()));
     h = await startFleet({
       fleet,
       dir: tmp,
       log: log(),
       speed: "0",
       // Nothing is built or updated but the fix: every other build waits for an approval nobody gives.
-      config: { policy: { requireApproval: true, notify: "rollout", security: "auto" }, staleAfterSeconds: 8 },
+      config: {
+        policy: { requireApproval: true, notify: "rollout", security: "auto" },
+        staleAfterSeconds: 8,
+        schedule: { nightly: "", webhook: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`, reportWaitSeconds: 30 },
+      },
     });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
     await until("every node's report taken in", async () => ((await json("nodes")).nodes.length === fleet.nodes.length ? true : null), 120_000, 500);
@@ -65,6 +82,7 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
 
   after(async () => {
     await h?.teardown();
+    webhook?.close();
     if (process.env["BINFLEET_E2E_KEEP"] === undefined) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -95,6 +113,32 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
     const bad = await cli("glsa", "show", "not-an-id");
     assert.equal(bad.code, 2, "an invalid argument");
     assert.match(bad.stderr, /invalid advisory id 'not-an-id'/);
+  });
+
+  test("a sync brings a new advisory to the nightly report and its webhook; hostile advisory files are refused with the reason, the coordinator keeps running", async () => {
+    const dir = join(fleet.repo, "metadata/glsa");
+    const other = fleet.advisories.find((a) => a.id !== advisory.id && a.nodes.length > 0)!;
+    const text = await readFile(join(dir, `glsa-${other.id}.xml`), "utf8");
+    await writeFile(join(dir, "glsa-202611-10.xml"), text.replace(`id="${other.id}"`, 'id="202611-10"'));
+    const bomb = `<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd" [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>`;
+    await writeFile(join(dir, "glsa-202611-11.xml"), text.replace(/<!DOCTYPE[^>]*>/, bomb).replace(`id="${other.id}"`, 'id="202611-11"').replace(/<vulnerable range="lt">[^<]*</, '<vulnerable range="lt">&c;<'));
+    await writeFile(join(dir, "glsa-202611-12.xml"), "");
+    await truncate(join(dir, "glsa-202611-12.xml"), 50 * 1024 * 1024);
+    await writeFile(join(dir, "glsa-202611-13.xml"), text.replace(`id="${other.id}"`, 'id="202611-13"').replace('range="lt"', 'range="lesser"'));
+
+    const r = await json("sync");
+    assert.deepEqual(r.newAdvisories, ["202611-10"], "the new advisory that affects the fleet");
+    const report = webhookBodies.at(-1)!;
+    assert.deepEqual(report["advisories"], [{ id: "202611-10", title: `${other.cp.split("/")[1]}: Multiple Vulnerabilities`, severity: other.severity, nodes: other.nodes, platforms: fleet.platforms.filter((p) => other.platforms.includes(p.name)).map((p) => p.key).sort() }]);
+    const refused = new Map(((await json("glsa")).refused as { file: string; error: string }[]).map((x) => [x.file.replace(/^.*\//, ""), x.error]));
+    assert.deepEqual([...refused.keys()].sort(), ["glsa-202611-11.xml", "glsa-202611-12.xml", "glsa-202611-13.xml"]);
+    assert.match(refused.get("glsa-202611-11.xml")!, /internal subset|entit/i);
+    assert.match(refused.get("glsa-202611-12.xml")!, /larger than/);
+    assert.match(refused.get("glsa-202611-13.xml")!, /invalid range 'lesser'/);
+    const human = await cli("glsa");
+    assert.match(human.stdout, / ! \S+glsa-202611-12\.xml: 52428800 bytes: larger than/);
+    assert.equal(h.coordinator.status(), "running");
+    assert.equal((await json("glsa", "show", "202611-10")).advisory.nodesExposed, other.nodes.length);
   });
 
   test("glsa fix builds each fixed variant once, updates only the exposed nodes; a node away meanwhile is caught up when it returns", async () => {

@@ -209,6 +209,7 @@ export function fleetControlHandlers(c: FleetControl, log: Logger): Handlers<typ
         waitingApproval: r.platforms.reduce((n, p) => n + p.waitingApproval, 0),
         fetchFailedPlatforms: r.platforms.filter((p) => p.fetchFailed).map((p) => p.name),
         snapshotId: c.mirror?.snapshotId ?? "",
+        newAdvisories: r.advisories.map((a) => a.id),
       };
     },
 
