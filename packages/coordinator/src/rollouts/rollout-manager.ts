@@ -238,8 +238,12 @@ export class RolloutManager {
     const canariesPending = r.nodes.some((n) => n.canary && n.state !== "succeeded");
     const eligible = r.nodes.filter((n) => (n.state === "waiting" || n.state === "offline") && (!canariesPending || n.canary));
     let inFlight = r.nodes.filter((n) => n.state === "updating").length;
+    // An agent runs one emerge at a time (it refuses another meanwhile): a node another rollout is updating waits its turn.
+    const busy = new Set<string>();
+    for (const other of this.rollouts.values()) if (other !== r) for (const n of other.nodes) if (n.state === "updating") busy.add(n.nodeId);
     for (const n of eligible) {
       if (inFlight >= r.options.maxInFlight && !n.canary) break;
+      if (busy.has(n.nodeId)) continue;
       if (!this.host.online(n.nodeId)) {
         if (n.state !== "offline") {
           n.state = "offline";

@@ -128,9 +128,13 @@ export class AdvisoryFixer {
     });
   }
 
-  /** A fix's rollout may update the node: the fixing binaries it takes are on its binhost (or it compiles them: no builder). */
+  /**
+   * A fix's rollout may update the node: the fixing binaries it takes are on its binhost (or it
+   * compiles them: no builder), and it is not running an emerge already (its agent would refuse
+   * a second one: an update told by policy.notify auto, say).
+   */
   ready(node: string, atoms: readonly string[]): boolean {
-    if (this.o.snapshotBehind(node)) return false;
+    if (this.o.snapshotBehind(node) || this.o.registry.get(node)?.agentState === "emerging") return false;
     const keys = this.variantsFor(node, atoms);
     return keys !== null && keys.every((k) => this.o.queue.planner.isHeld(k));
   }
