@@ -116,6 +116,8 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
   });
 
   test("a sync brings a new advisory to the nightly report and its webhook; hostile advisory files are refused with the reason, the coordinator keeps running", async () => {
+    // The first report names the advisories affecting the fleet that the coordinator read at start.
+    assert.deepEqual((await json("sync")).newAdvisories.sort(), fleet.advisories.filter((a) => a.nodes.length > 0).map((a) => a.id).sort());
     const dir = join(fleet.repo, "metadata/glsa");
     const other = fleet.advisories.find((a) => a.id !== advisory.id && a.nodes.length > 0)!;
     const text = await readFile(join(dir, `glsa-${other.id}.xml`), "utf8");
@@ -127,7 +129,7 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
     await writeFile(join(dir, "glsa-202611-13.xml"), text.replace(`id="${other.id}"`, 'id="202611-13"').replace('range="lt"', 'range="lesser"'));
 
     const r = await json("sync");
-    assert.deepEqual(r.newAdvisories, ["202611-10"], "the new advisory that affects the fleet");
+    assert.deepEqual(r.newAdvisories, ["202611-10"], "the new advisory that affects the fleet; the others were named already");
     const report = webhookBodies.at(-1)!;
     assert.deepEqual(report["advisories"], [{ id: "202611-10", title: `${other.cp.split("/")[1]}: Multiple Vulnerabilities`, severity: other.severity, nodes: other.nodes, platforms: fleet.platforms.filter((p) => other.platforms.includes(p.name)).map((p) => p.key).sort() }]);
     const refused = new Map(((await json("glsa")).refused as { file: string; error: string }[]).map((x) => [x.file.replace(/^.*\//, ""), x.error]));

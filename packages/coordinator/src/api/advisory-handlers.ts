@@ -51,7 +51,7 @@ export function advisoryHandlers(c: FleetControl, who: Authorize, platformKeyOf:
     noticedAtUnixMs: BigInt(a.noticedAt),
   });
   const find = (id: string): AdvisoryExposure => {
-    const a = c.advisories.advisories().find((x) => x.advisory.id === id);
+    const a = c.advisories.exposure(id);
     if (a === undefined) throw new ApiError("not-found", `no advisory ${id} in the builders' tree`);
     return a;
   };

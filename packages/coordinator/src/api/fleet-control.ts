@@ -33,7 +33,7 @@ export interface FleetControl {
   readonly enrollment: Pick<Enrollment, "enrollNode" | "enrollBuilder" | "busUrls" | "busCaPem">;
   readonly platformCreation: Pick<PlatformCreation, "create">;
   readonly mirror: Pick<SnapshotMirror, "snapshotId" | "uri"> | null;
-  readonly advisories: Pick<ExposureTracker, "advisories" | "advisory" | "exposed" | "refusedFiles">;
+  readonly advisories: Pick<ExposureTracker, "advisories" | "exposure" | "refusedFiles">;
   readonly fixes: Pick<AdvisoryFixer, "fix" | "get" | "state" | "builds">;
   preflight(nodeId: string): Preflight;
   /** The nightly job now. */

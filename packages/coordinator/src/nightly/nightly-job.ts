@@ -10,7 +10,7 @@ export interface PlatformPending {
   readonly failed: number;
 }
 
-/** A security advisory the sync brought (new, or a new revision) that exposes nodes of the fleet. */
+/** A security advisory exposing nodes of the fleet that no earlier report named (new, revised, or newly affecting the fleet). */
 export interface NewAdvisory {
   readonly id: string;
   readonly title: string;
@@ -31,25 +31,22 @@ export interface PendingUpdatesReport {
   /** Online nodes that did not re-report after the sync (their plans are older than the tree). */
   readonly nodesNotReported: readonly string[];
   readonly buildersNotSynced: readonly string[];
-  /** Advisories the sync brought that affect the fleet (`binfleet glsa show ID`, `binfleet glsa fix ID`). */
+  /** Advisories affecting the fleet that no earlier report named (`binfleet glsa show ID`, `binfleet glsa fix ID`). */
   readonly advisories: readonly NewAdvisory[];
 }
 
 /** The steps, provided by the coordinator. */
 /** The steps, provided by the coordinator; platformKey "" means every platform. */
 export interface NightlySteps {
-  /**
-   * `emerge --sync` in the builder roots, then every node is asked to sync (and so re-report);
-   * `advisories`: the ids of security advisories the new tree brought (or revised).
-   */
-  sync(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[]; advisories: string[] }>;
+  /** `emerge --sync` in the builder roots (and their advisories read again), then every node is asked to sync (and so re-report). */
+  sync(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[] }>;
   /** Whether a node has reported since `since` (or is offline: nothing to wait for). */
   settled(node: string, since: number): boolean;
   /** `emerge --fetchonly` for each platform's build list; the names of platforms whose fetch failed. */
   fetch(platformKey: string): Promise<string[]>;
   pending(platformKey: string): PlatformPending[];
-  /** Of these advisories, those exposing nodes now. */
-  exposing(advisories: readonly string[]): NewAdvisory[];
+  /** Advisories exposing nodes that no report named yet; named from now on. */
+  newAdvisories(): Promise<NewAdvisory[]>;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -114,7 +111,7 @@ export class NightlyJob {
       nodesAsked: synced.nodesAsked,
       nodesNotReported: waiting,
       buildersNotSynced: synced.failed,
-      advisories: this.steps.exposing(synced.advisories),
+      advisories: await this.steps.newAdvisories(),
     };
     this.log.info({ report }, "nightly report");
     if (this.o.webhook !== undefined) {

@@ -18,7 +18,7 @@ export interface NightlyStepsOptions {
   readonly queue: BuildQueue;
   readonly commands: CommandSender;
   readonly mirror: SnapshotMirror | null;
-  readonly advisories: Pick<ExposureTracker, "refreshTree" | "advisories">;
+  readonly advisories: Pick<ExposureTracker, "refreshTree" | "takeUnreported">;
   readonly log: Logger;
 }
 
@@ -64,11 +64,8 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
       }
       o.log.info({ asked: nodesAsked.length, alreadyCurrent: current }, "nodes asked to sync");
       // The builders' new tree may bring advisories: nodes are matched against them now (their installed packages do not change by syncing).
-      const advisories = await o.advisories.refreshTree(true).catch((err: unknown) => {
-        o.log.error({ err: (err as Error).message }, "advisories not read");
-        return [];
-      });
-      return { nodesAsked, failed, advisories };
+      await o.advisories.refreshTree(true).catch((err: unknown) => o.log.error({ err: (err as Error).message }, "advisories not read"));
+      return { nodesAsked, failed };
     },
     settled: (node, since) => (o.registry.get(node)?.receivedAt ?? 0) >= since || !o.registry.online(node, Date.now()),
     /** Downloads the distfiles of every variant in the build list ahead of building. */
@@ -80,12 +77,8 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
       }
       return failed;
     },
-    exposing(ids) {
-      const wanted = new Set(ids);
-      return o.advisories
-        .advisories()
-        .filter((a) => wanted.has(a.advisory.id) && a.exposures.length > 0)
-        .map((a) => ({ id: a.advisory.id, title: a.advisory.title, severity: a.advisory.severity, nodes: a.exposures.map((e) => e.node), platforms: [...new Set(a.exposures.map((e) => e.platformKey))].sort() }));
+    async newAdvisories() {
+      return (await o.advisories.takeUnreported()).map((a) => ({ id: a.advisory.id, title: a.advisory.title, severity: a.advisory.severity, nodes: a.exposures.map((e) => e.node), platforms: [...new Set(a.exposures.map((e) => e.platformKey))].sort() }));
     },
     pending(platformKey): PlatformPending[] {
       return o.platforms.selected(platformKey).map((p) => {

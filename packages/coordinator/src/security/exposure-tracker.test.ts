@@ -94,7 +94,7 @@ describe("ExposureTracker", () => {
 
   test("exposures stored by an earlier run keep their first sighting", async () => {
     const t = tracker();
-    t.restore({ exposures: [{ node: "node-1", glsa: "202611-01", platformKey: "k1", packages: [{ installed: "dev-libs/foo-1.1", fixed: "dev-libs/foo-1.2" }], firstSeen: 42 }], noticed: [{ id: "202611-01", revisionCount: 1, noticedAt: 7 }], fixes: [] });
+    t.restore({ exposures: [{ node: "node-1", glsa: "202611-01", platformKey: "k1", packages: [{ installed: "dev-libs/foo-1.1", fixed: "dev-libs/foo-1.2" }], firstSeen: 42 }], noticed: [{ id: "202611-01", revisionCount: 1, noticedAt: 7, reportedAt: 0 }], fixes: [] });
     assert.deepEqual(await t.refreshTree(false), [], "known already");
     await t.report(report("node-1", { "dev-libs/foo-1.1": "0" }));
     assert.equal(store.puts.length, 0);
@@ -113,6 +113,21 @@ describe("ExposureTracker", () => {
     assert.equal(scans, 1);
     assert.deepEqual(t.exposed("202611-02").map((e) => e.node), ["node-3"], "found in the report read again");
     assert.deepEqual(t.exposed("202611-02")[0]!.packages, [{ installed: "dev-libs/bar-0.9", fixed: "" }], "no visible version of bar fixes it");
+  });
+
+  test("nightly reports name each advisory affecting the fleet once: new ones, revisions, those that start to affect it", async () => {
+    const t = tracker();
+    await t.refreshTree(false);
+    assert.deepEqual(await t.takeUnreported(), [], "nobody is exposed yet");
+    await t.report(report("node-1", { "dev-libs/foo-1.1": "0" }));
+    await advisory("202611-02", pkg("dev-libs/bar", "1.0"));
+    await t.refreshTree(true);
+    assert.deepEqual((await t.takeUnreported()).map((a) => [a.advisory.id, a.exposures.map((e) => e.node)]), [["202611-01", ["node-1"]], ["202611-02", ["node-3"]]]);
+    assert.deepEqual(await t.takeUnreported(), [], "named once");
+    assert.ok(store.noticed.some((n) => n.id === "202611-01" && n.reportedAt === 1_000), "kept in the bucket");
+    await advisory("202611-01", pkg("dev-libs/foo", "1.3"), 2);
+    await t.refreshTree(true);
+    assert.deepEqual((await t.takeUnreported()).map((a) => a.advisory.id), ["202611-01"], "a revision is news again");
   });
 
   test("a hostile advisory file is refused and named; the others still count", async () => {

@@ -94,7 +94,7 @@ export class ExposureTracker {
     for (const a of this.index.all()) {
       const n = this.noticed.get(a.id);
       if (n !== undefined && n.revisionCount >= a.revisionCount) continue;
-      const noticed = { id: a.id, revisionCount: a.revisionCount, noticedAt: this.now() };
+      const noticed = { id: a.id, revisionCount: a.revisionCount, noticedAt: this.now(), reportedAt: 0 };
       this.noticed.set(a.id, noticed);
       await this.o.store.putNoticed(noticed);
       fresh.push(a.id);
@@ -196,11 +196,37 @@ export class ExposureTracker {
   /** Every advisory of the tree with its exposures (sorted by node), most exposed nodes first, then by id. */
   advisories(): AdvisoryExposure[] {
     const byId = new Map<string, ExposureRecord[]>();
-    for (const m of this.exposures.values()) for (const r of m.values()) byId.set(r.glsa, [...(byId.get(r.glsa) ?? []), r]);
+    for (const m of this.exposures.values()) {
+      for (const r of m.values()) {
+        const list = byId.get(r.glsa);
+        if (list === undefined) byId.set(r.glsa, [r]);
+        else list.push(r);
+      }
+    }
     return this.index
       .all()
       .map((advisory) => ({ advisory, exposures: (byId.get(advisory.id) ?? []).sort((a, b) => (a.node < b.node ? -1 : 1)), noticedAt: this.noticed.get(advisory.id)?.noticedAt ?? 0 }))
       .sort((a, b) => b.exposures.length - a.exposures.length || (a.advisory.id < b.advisory.id ? -1 : 1));
+  }
+
+  /**
+   * Advisories affecting the fleet that no nightly report has named yet (new ones, new
+   * revisions, and those that had exposed nobody so far), now marked as named.
+   */
+  async takeUnreported(): Promise<AdvisoryExposure[]> {
+    const out = this.advisories().filter((a) => a.exposures.length > 0 && this.noticed.get(a.advisory.id)?.reportedAt === 0);
+    for (const a of out) {
+      const n = { ...this.noticed.get(a.advisory.id)!, reportedAt: this.now() };
+      this.noticed.set(n.id, n);
+      await this.o.store.putNoticed(n);
+    }
+    return out;
+  }
+
+  /** One advisory of the tree with its exposures, if the tree has it. */
+  exposure(id: string): AdvisoryExposure | undefined {
+    const advisory = this.index.get(id);
+    return advisory === undefined ? undefined : { advisory, exposures: this.exposed(id), noticedAt: this.noticed.get(id)?.noticedAt ?? 0 };
   }
 
   /** The nodes exposed to an advisory, by node. */

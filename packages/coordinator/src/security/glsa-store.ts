@@ -16,8 +16,8 @@ const ExposureSchema = z.object({
 /** A node exposed to an advisory: its vulnerable versions, each with its least fixing upgrade. */
 export type ExposureRecord = z.infer<typeof ExposureSchema>;
 
-const NoticedSchema = z.object({ id: z.string(), revisionCount: z.number(), noticedAt: z.number() });
-/** An advisory (at a revision) the coordinator has read from the tree, and when it first did. */
+const NoticedSchema = z.object({ id: z.string(), revisionCount: z.number(), noticedAt: z.number(), reportedAt: z.number().default(0) });
+/** An advisory (at a revision) the coordinator has read from the tree, when it first did, and when a nightly report first named it (0: not yet). */
 export type NoticedAdvisory = z.infer<typeof NoticedSchema>;
 
 const FixSchema = z.object({

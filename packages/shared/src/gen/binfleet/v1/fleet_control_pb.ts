@@ -709,7 +709,8 @@ export type SyncResponse = Message<"binfleet.v1.SyncResponse"> & {
   fetchFailedPlatforms: string[];
 
   /**
-   * Security advisories the new tree brought (or revised) that expose nodes: binfleet glsa show ID.
+   * Security advisories exposing nodes that no earlier nightly report named (new in the tree,
+   * revised, or newly affecting the fleet): binfleet glsa show ID.
    *
    * @generated from field: repeated string new_advisories = 8;
    */
