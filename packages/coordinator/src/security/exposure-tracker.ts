@@ -26,7 +26,12 @@ interface NodeInstalled {
   readonly platformKey: string;
   readonly arch: string;
   readonly installed: readonly InstalledEntry[];
+  /** The tree's read (see `generation`) the node was last matched against; -1: not yet. */
+  matched: number;
 }
+
+const sameInstalled = (a: NodeInstalled, b: NodeInstalled): boolean =>
+  a.platformKey === b.platformKey && a.arch === b.arch && a.installed.length === b.installed.length && a.installed.every((e, i) => e.cpv === b.installed[i]!.cpv && e.slot === b.installed[i]!.slot);
 
 /** An advisory with how much of the fleet it exposes. */
 export interface AdvisoryExposure {
@@ -56,6 +61,10 @@ export class ExposureTracker {
   private readonly noticed = new Map<string, NoticedAdvisory>();
   private readonly listeners = new Set<(advisories: ReadonlySet<string>) => void>();
   private readonly now: () => number;
+  /** Counts the reads of the tree: a node matched against the current one need not be again for the same packages. */
+  private generation = 0;
+  /** Installed cpv → its package when an advisory names it, else null: nodes of a fleet share most of their cpvs. */
+  private readonly named = new Map<string, string | null>();
 
   constructor(private readonly o: ExposureTrackerOptions) {
     this.now = o.now ?? Date.now;
@@ -86,6 +95,8 @@ export class ExposureTracker {
       dirsByPlatform.set(p.key, await Promise.all(dirs.map((d) => realpath(d).catch(() => d))));
     }
     const read = await readAdvisories([...new Set([...dirsByPlatform.values()].flat())]);
+    this.generation++;
+    this.named.clear();
     for (const r of read.refused) this.o.log.warn({ file: r.file, err: r.error }, "advisory refused");
     const before = new Set(this.index.packages());
     this.index = new AdvisoryIndex(read.advisories);
@@ -127,27 +138,50 @@ export class ExposureTracker {
     return fresh;
   }
 
-  /** A node's report was accepted: its exposures now. */
+  /**
+   * A node's report was accepted: its exposures now. Most reports change nothing advisories name
+   * (another package was updated): those are not matched again.
+   */
   async report(r: AgentReport): Promise<void> {
-    this.keep(r);
+    const before = this.nodes.get(r.nodeId);
+    const now = this.keep(r);
+    if (before !== undefined && before.matched === this.generation && sameInstalled(before, now)) {
+      now.matched = this.generation;
+      return;
+    }
     this.emit(new Set(await this.evaluate(r.nodeId)));
   }
 
-  /** Keeps of a report what advisories name (packages are found by their `category/package` prefix, without parsing every cpv). */
-  private keep(r: AgentReport): void {
+  /** Keeps of a report what advisories name. */
+  private keep(r: AgentReport): NodeInstalled {
     const installed: InstalledEntry[] = [];
     for (const p of r.installed) {
-      let cut = p.cpv.indexOf("-", p.cpv.indexOf("/"));
-      while (cut > 0 && !this.index.names(p.cpv.slice(0, cut))) cut = p.cpv.indexOf("-", cut + 1);
-      if (cut < 0 || tryParseCpv(p.cpv)?.cp !== p.cpv.slice(0, cut)) continue;
+      if (this.namedPackage(p.cpv) === null) continue;
       installed.push({ cpv: p.cpv, slot: p.subslot !== "" && p.subslot !== p.slot ? `${p.slot}/${p.subslot}` : p.slot, use: [...p.use], iuse: [...p.iuse] });
     }
-    this.nodes.set(r.nodeId, { platformKey: r.platform?.key ?? "", arch: r.platform?.arch ?? "", installed });
+    const kept: NodeInstalled = { platformKey: r.platform?.key ?? "", arch: r.platform?.arch ?? "", installed, matched: -1 };
+    this.nodes.set(r.nodeId, kept);
+    return kept;
+  }
+
+  /** The package of an installed cpv if an advisory names it: found by its `category/package` prefix, parsed only then. */
+  private namedPackage(cpv: string): string | null {
+    let cp = this.named.get(cpv);
+    if (cp === undefined) {
+      let cut = cpv.indexOf("-", cpv.indexOf("/"));
+      while (cut > 0 && !this.index.names(cpv.slice(0, cut))) cut = cpv.indexOf("-", cut + 1);
+      cp = cut > 0 && tryParseCpv(cpv)?.cp === cpv.slice(0, cut) ? cpv.slice(0, cut) : null;
+      // Bounded: a stream of made-up cpvs from reports must not grow it without end.
+      if (this.named.size >= 200_000) this.named.clear();
+      this.named.set(cpv, cp);
+    }
+    return cp;
   }
 
   /** Matches a node against the advisories naming its packages and stores what changed; returns the advisories whose exposures changed. */
   private async evaluate(node: string): Promise<string[]> {
     const n = this.nodes.get(node)!;
+    n.matched = this.generation;
     const { set, entries } = installedSet(n.installed);
     const cps = new Set(entries.map((e) => tryParseCpv(e.cpv)!.cp));
     const available = this.available.get(n.platformKey)?.set ?? NO_VERSIONS.set;
