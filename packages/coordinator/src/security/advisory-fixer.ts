@@ -148,7 +148,8 @@ export class AdvisoryFixer {
 
   private variantsFor(node: string, atoms: readonly string[]): readonly string[] | null {
     for (const f of this.fixes.values()) {
-      const n = f.nodes[node];
+      // Node ids are keys of a plain object: only its own ones count ("constructor" is a valid node id).
+      const n = Object.hasOwn(f.nodes, node) ? f.nodes[node] : undefined;
       if (n !== undefined && n.atoms.length === atoms.length && n.atoms.every((a, i) => a === atoms[i])) return n.variants;
     }
     return null;
