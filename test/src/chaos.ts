@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Coordinator, ReportRejectedError, coordinatorConfig, validateReport } from "@binfleet/coordinator/internal";
 import { startNatsServer } from "@binfleet/nats-server";
-import { CommandRejectedError, PortageFormatError, parseAtom, parseEmergePretend, parsePackagesIndex, signCommand, verifySignedCommand } from "@binfleet/shared";
+import { CommandRejectedError, GlsaFormatError, PortageFormatError, parseAtom, parseEmergePretend, parseGlsa, parsePackagesIndex, signCommand, verifySignedCommand } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
-import { reportPlatform } from "@binfleet/shared/testing";
+import { glsaXml, reportPlatform } from "@binfleet/shared/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { buildOnFullDisk } from "./binhost-disk-full.js";
@@ -50,6 +50,16 @@ const PRETEND =
   "\nThese are the packages that would be merged, in order:\n\nCalculating dependencies... done!\nDependency resolution took 1.23 s (backtrack: 0/20).\n\n" +
   '[ebuild     U  ] dev-libs/openssl-3.0.14:0/3::gentoo [3.0.13:0/3::gentoo] USE="asm -zlib" ABI_X86="(64) -32" 17,734 KiB\n' +
   '[binary   R    ] sys-libs/zlib-1.3.1-r1-1:0/1::gentoo  USE="minizip -static-libs" 0 KiB\n\nTotal: 2 packages (1 upgrade, 1 reinstall, 1 binary), Size of downloads: 17,734 KiB\n';
+const GLSA = glsaXml('<package name="dev-libs/openssl" auto="yes" arch="*"><unaffected range="ge">3.0.14</unaffected><vulnerable range="lt">3.0.14</vulnerable></package>', { id: "202611-01" });
+const DOCTYPE = '<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd">';
+/** What a hostile tree may put in metadata/glsa/: mutations, entity bombs, broken ranges and versions, deep nesting. */
+const HOSTILE_GLSA: readonly (() => string)[] = [
+  () => mutateText(GLSA),
+  () => GLSA.replace(DOCTYPE, `<!DOCTYPE glsa SYSTEM "http://www.gentoo.org/dtd/glsa.dtd" [<!ENTITY a "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join("")}]>`).replace("3.0.14</vulnerable>", "&j;</vulnerable>"),
+  () => GLSA.replace('range="lt"', `range="${pick(["lt ", "below", "", "LT", "rlt\u0007", "ge lt"])}"`),
+  () => GLSA.replace(">3.0.14</vulnerable>", `>${pick(["3..0", "", "-1", "3.0.14**", "1.0_foo", "a".repeat(20_000)])}</vulnerable>`),
+  () => GLSA.replace("<affected>", `<affected>${"<x>".repeat(5000)}`),
+];
 const ATOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz-_+/.:=<>~*![]?,()0123456789 @αβ";
 
 async function main(): Promise<number> {
@@ -82,8 +92,9 @@ async function main(): Promise<number> {
     { name: "mutated Packages", run: () => parsePackagesIndex(mutateText(PACKAGES)), mustReject: false },
     { name: "mutated emerge output", run: () => parseEmergePretend(mutateText(PRETEND)), mustReject: false },
     { name: "long emerge line", run: () => parseEmergePretend(`[ebuild  N    ] ${"x".repeat(50_000)} USE="${"a ".repeat(20_000)}"\n`), mustReject: false },
+    { name: "hostile GLSA", run: () => parseGlsa(pick(HOSTILE_GLSA)()), mustReject: false },
   ];
-  const ours = (e: unknown): boolean => e instanceof ReportRejectedError || e instanceof CommandRejectedError || e instanceof PortageFormatError;
+  const ours = (e: unknown): boolean => e instanceof ReportRejectedError || e instanceof CommandRejectedError || e instanceof PortageFormatError || e instanceof GlsaFormatError;
   let rejected = 0;
   let crashes = 0;
   let wronglyAccepted = 0;
@@ -106,14 +117,20 @@ async function main(): Promise<number> {
     const ms = performance.now() - t;
     if (ms > slowest.ms) slowest = { ms, name: c.name };
   }
-  // A 50 MB report is refused before it is decoded.
+  // A 50 MB report is refused before it is decoded, a 50 MB advisory before it is parsed.
   let oversizedRefused = false;
   try {
     validateReport("binfleet.report.node-a", new Uint8Array(50 * 1024 * 1024), 8 << 20);
   } catch (err) {
     oversizedRefused = err instanceof ReportRejectedError && err.reason === "too-large";
   }
-  say(`hostile inputs: ${TOTAL} in ${Math.round(performance.now() - started)} ms; ${rejected} rejected with a reason, ${crashes} crashes, ${wronglyAccepted} accepted that must not be; slowest ${slowest.ms.toFixed(1)} ms (${slowest.name}); 50 MB report refused: ${oversizedRefused}`);
+  try {
+    parseGlsa(new Uint8Array(50 * 1024 * 1024));
+    oversizedRefused = false;
+  } catch (err) {
+    oversizedRefused &&= err instanceof GlsaFormatError && err.reason === "too-large";
+  }
+  say(`hostile inputs: ${TOTAL} in ${Math.round(performance.now() - started)} ms; ${rejected} rejected with a reason, ${crashes} crashes, ${wronglyAccepted} accepted that must not be; slowest ${slowest.ms.toFixed(1)} ms (${slowest.name}); 50 MB report and advisory refused: ${oversizedRefused}`);
   for (const s of crashSamples) say(`  crash: ${s}`);
 
   // The bus: a node forging another node's traffic, and a builder forging anyone's, against the embedded server's permissions.

@@ -113,7 +113,7 @@ async function main(): Promise<number> {
 
   try {
     say(`binfleet demo: state and logs in ${dir}`);
-    say(`\n[1/8] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
+    say(`\n[1/9] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
     const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(dir, "fleet") });
     builderRoots.push(...fleet.platforms.map((p) => p.builderRoot));
     say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
@@ -130,13 +130,14 @@ async function main(): Promise<number> {
       http: { host: "127.0.0.1", port: httpPort },
       api: { host: "127.0.0.1", port: apiPort },
       // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
+      // A security fix is its own approval: binfleet glsa fix builds at once.
       platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
       portage: simBuilderPortage({ BINFLEET_SIM_SPEED: speed }),
-      policy: { requireApproval: true, notify: "rollout" },
+      policy: { requireApproval: true, notify: "rollout", security: "auto" },
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };
     await writeFile(join(dir, "coordinator.json"), JSON.stringify(config, null, 2));
-    say(`\n[2/8] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort})`);
+    say(`\n[2/9] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort})`);
     spawn("coordinator", [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", join(dir, "coordinator.json")]);
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
     const md = new grpc.Metadata();
@@ -152,7 +153,7 @@ async function main(): Promise<number> {
       return r.stdout;
     };
 
-    say(`\n[3/8] enrolling ${nodes} nodes (binfleet enroll NODE on the binhost: each its own bus user; binfleet-agent enroll on the node) and starting one binfleet-agent process each`);
+    say(`\n[3/9] enrolling ${nodes} nodes (binfleet enroll NODE on the binhost: each its own bus user; binfleet-agent enroll on the node) and starting one binfleet-agent process each`);
     // A few nodes at a time, as an admin's script would: each enrollment imports a key with gpg.
     const enrollNode = async (n: (typeof fleet.nodes)[number]): Promise<void> => {
       const bundle = join(dir, "agents", `${n.name}.bundle.json`);
@@ -179,18 +180,43 @@ async function main(): Promise<number> {
     say(indent(before.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
     say(`      ${before.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
 
-    say("\n[4/8] the nightly job on demand (binfleet sync): builders sync, nodes behind their snapshot sync and re-report, distfiles fetched");
+    say("\n[4/9] the nightly job on demand (binfleet sync): builders sync, nodes behind their snapshot sync and re-report, distfiles fetched");
     say(indent(await cli("sync")));
     phaseDone("nightly");
 
-    say("\n[5/8] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");
+    say("\n[5/9] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");
     const planText = await cli("plan");
     say(indent(planText.replace(/^\n/, ""), 12));
     const plan = await api.getPlan({}, { metadata: md });
     const variantsNeeded = plan.items.length;
     const localCompilesBefore = (await api.listNodes({}, { metadata: md })).nodes.reduce((s, n) => s + n.pendingCompile, 0);
 
-    say("\n[6/8] the admin audits and approves (binfleet approve --all --platform P); builders build each variant once");
+    say("\n[6/9] a security advisory in the tree affects the fleet (binfleet glsa); binfleet glsa fix builds the fixing version ahead of the audit's builds and updates exactly the exposed nodes");
+    say(indent(await cli("glsa")));
+    const advisory = (await api.listAdvisories({}, { metadata: md })).advisories[0];
+    let glsa: { id: string; exposedBefore: number; exposedAfter: number; seconds: number } | null = null;
+    if (advisory === undefined) say("      no advisory of the tree affects this fleet");
+    else {
+      say(indent(await cli("glsa", "show", advisory.id), 12));
+      const fixStarted = Date.now();
+      say(indent(await cli("glsa", "fix", advisory.id, "--canary", "1", "--max-in-flight", "8"), 4));
+      const fixing = live();
+      const closed = await waitFor(
+        "no node exposed to the advisory",
+        async () => {
+          const a = (await api.getAdvisory({ id: advisory.id }, { metadata: md })).advisory!;
+          fixing(`      GLSA ${a.id}: ${a.nodesExposed} of ${advisory.nodesExposed} nodes exposed; fix ${a.fix?.state ?? "-"}`);
+          return a.nodesExposed === 0 ? a : null;
+        },
+        10 * 60_000,
+      );
+      fixing(null);
+      glsa = { id: advisory.id, exposedBefore: advisory.nodesExposed, exposedAfter: closed.nodesExposed, seconds: Math.round((Date.now() - fixStarted) / 100) / 10 };
+      say(`      GLSA ${advisory.id} fixed fleet-wide: ${glsa.exposedBefore} nodes exposed, none ${glsa.seconds} s after binfleet glsa fix`);
+    }
+    phaseDone("glsaFix");
+
+    say("\n[7/9] the admin audits and approves (binfleet approve --all --platform P); builders build each variant once");
     for (const p of fleet.platforms) say(indent(await cli("approve", "--all", "--platform", p.name)));
     const progress = live();
     await waitFor(
@@ -210,7 +236,7 @@ async function main(): Promise<number> {
     const builds = (await api.listBuilds({}, { metadata: md })).builds.filter((b) => b.result?.state === BuildState.SUCCEEDED);
     const ready = await pretend(first.root);
 
-    say("\n[7/8] the binhost is served over HTTP; rollout with a canary (binfleet rollout start --canary 1 --max-in-flight 6)");
+    say("\n[8/9] the binhost is served over HTTP; rollout with a canary (binfleet rollout start --canary 1 --max-in-flight 6)");
     say(indent(await cli("rollout", "start", "--canary", "1", "--max-in-flight", "6"), 3));
     const rolling = live();
     const rollout = await waitFor(
@@ -234,7 +260,7 @@ async function main(): Promise<number> {
       return ns.every((n) => n.pendingBinary + n.pendingCompile === 0) ? ns : null;
     }, 120_000).catch(async () => (await api.listNodes({}, { metadata: md })).nodes);
     const after = await pretend(first.root);
-    say(`\n[8/8] ${first.name}: the same emerge -pvuDN --getbinpkg @world once the binhost had its binaries, before the rollout:`);
+    say(`\n[9/9] ${first.name}: the same emerge -pvuDN --getbinpkg @world once the binhost had its binaries, before the rollout:`);
     say(indent(ready.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
     say(`      ${ready.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
     say(`      and after the rollout: ${after.plan.total?.packages === 0 || after.plan.total === null ? "nothing to merge, the node is current" : after.text.split("\n").find((l) => l.startsWith("Total:"))}`);
@@ -257,6 +283,10 @@ async function main(): Promise<number> {
       localCompilesAfter: installs("compiled"),
       binaryInstalls: installs("binary"),
       rollout: rollout.state,
+      glsa: glsa?.id ?? null,
+      glsaExposedBefore: glsa?.exposedBefore ?? 0,
+      glsaExposedAfter: glsa?.exposedAfter ?? 0,
+      glsaFixSeconds: glsa?.seconds ?? null,
       fleetCompileHoursBefore: Math.round(fleetSecondsBefore / 360) / 10,
       fleetCompileHoursWith: Math.round(fleetSecondsWith / 360) / 10,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -266,12 +296,13 @@ async function main(): Promise<number> {
     say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);
     say(`         ${summary.nodesCurrent}/${summary.nodes} nodes current after rollout (${summary.rollout}); local compiles ${summary.localCompilesBefore} before, ${summary.localCompilesAfter} after;`);
     say(`         fleet compile time ${summary.fleetCompileHoursBefore} h without binfleet, ${summary.fleetCompileHoursWith} h with it; demo took ${summary.seconds} s`);
+    if (glsa !== null) say(`         GLSA ${glsa.id}: ${glsa.exposedBefore} nodes exposed, ${glsa.exposedAfter} after binfleet glsa fix (${glsa.seconds} s)`);
     api.close();
     await stopAll();
     summary.seconds = Math.round((Date.now() - started) / 1000);
     say(`         (${summary.seconds} s with every process stopped)`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 ? 0 : 1;
+    return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 && summary.glsaExposedAfter === 0 ? 0 : 1;
   } finally {
     await stopAll();
     await removingPrevious;

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Agent, agentConfig } from "@binfleet/agent";
+import { Agent, type AgentConfig, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
@@ -48,6 +48,10 @@ export interface FleetHarness {
   changeUse(node: FleetManifest["nodes"][number]): Promise<{ wanted: string; iuse: ReadonlySet<string> }>;
   /** What the bus refused anyone so far (the embedded server's violation lines): empty when every user kept to its permissions. */
   busRefusals(): string[];
+  /** Stops a node's agent: the node is away (no heartbeats or reports; its commands wait on the bus). */
+  stopAgent(node: string): Promise<void>;
+  /** Starts a stopped node's agent again, with its state: the node is back. */
+  startAgent(node: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -129,6 +133,7 @@ export async function startFleet(o: {
     log.child({ component: "coordinator" }),
   );
   const agents: Agent[] = [];
+  const agentConfigs: AgentConfig[] = [];
   let nc: NatsConnection | null = null;
   let jsm: JetStreamManager;
   const teardown = async (): Promise<void> => {
@@ -152,20 +157,19 @@ export async function startFleet(o: {
       }
       // Each node gets its own bus user, limited to its own subjects.
       const credentials = await coordinator.enrollment.enrollNode(n.name, { name: "harness", role: "admin" });
-      const agent = await Agent.create(
-        agentConfig({
-          nodeId: n.name,
-          nats: { urls: [coordinator.natsUrl], user: credentials.user, pass: credentials.pass },
-          coordinatorKeys: { [coordinator.commands.signingKey.keyId]: coordinator.commands.signingKey.publicKeyBase64 },
-          root: n.root,
-          stateDir: join(dir, "agents", n.name),
-          portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed } },
-          heartbeatSeconds: 5,
-          watchSeconds: 2,
-        }),
-        log.child({ component: "agent", node: n.name }),
-      );
+      const config = agentConfig({
+        nodeId: n.name,
+        nats: { urls: [coordinator.natsUrl], user: credentials.user, pass: credentials.pass },
+        coordinatorKeys: { [coordinator.commands.signingKey.keyId]: coordinator.commands.signingKey.publicKeyBase64 },
+        root: n.root,
+        stateDir: join(dir, "agents", n.name),
+        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed } },
+        heartbeatSeconds: 5,
+        watchSeconds: 2,
+      });
+      const agent = await Agent.create(config, log.child({ component: "agent", node: n.name }));
       agents.push(agent);
+      agentConfigs.push(config);
       agent.start();
     }
   } catch (err) {
@@ -234,6 +238,14 @@ export async function startFleet(o: {
       return { wanted, iuse };
     },
     busRefusals: () => coordinator.busServerLog().split("\n").filter((l) => /Violation/.test(l)),
+    async stopAgent(node) {
+      await agents[fleet.nodes.findIndex((n) => n.name === node)]!.shutdown();
+    },
+    async startAgent(node) {
+      const i = fleet.nodes.findIndex((n) => n.name === node);
+      agents[i] = await Agent.create(agentConfigs[i]!, log.child({ component: "agent", node }));
+      agents[i].start();
+    },
     teardown,
   };
   return harness;

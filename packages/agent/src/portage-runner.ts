@@ -43,6 +43,11 @@ export class PortageRunner {
     return [...this.config.portage.emerge, "--color=n", "--pretend", "--verbose", "--update", "--deep", "--newuse", "--getbinpkg", "@world"];
   }
 
+  /**
+   * `emerge --getbinpkg --update --deep --newuse @world`, or with atoms (a security fix)
+   * `emerge --getbinpkg --update --oneshot ATOM…`: exactly those packages (and what they lack),
+   * not the rest of the node's pending updates.
+   */
   updateArgv(req: UpdateRequest): string[] {
     const targets = req.atoms.map((a) => safeAtom(a).raw);
     const hold = req.hold.map((a) => safeAtom(a).raw);
@@ -52,8 +57,7 @@ export class PortageRunner {
       "--verbose",
       req.getbinpkgonly ? "--getbinpkgonly" : "--getbinpkg",
       "--update",
-      "--deep",
-      "--newuse",
+      ...(targets.length === 0 ? ["--deep", "--newuse"] : []),
       ...(req.pretend ? ["--pretend"] : []),
       ...hold.flatMap((a) => ["--exclude", a]),
       ...(targets.length === 0 ? ["@world"] : ["--oneshot", ...targets]),

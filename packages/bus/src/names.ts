@@ -19,6 +19,11 @@ export const subjects = {
   command: (node: string): string => `binfleet.cmd.${node}`,
   /** Coordinator → builders, JetStream work queue (BINFLEET_BUILDS): one subject per platform name. */
   build: (platform: string): string => `binfleet.build.${platform}`,
+  /**
+   * Coordinator → builders, JetStream work queue (BINFLEET_BUILDS): a platform's security builds
+   * (`binfleet glsa fix`), which builder slots take before the platform's other jobs.
+   */
+  securityBuild: (platform: string): string => `binfleet.securitybuild.${platform}`,
   /** Builders → whoever follows a build, JetStream (BINFLEET_BUILD_LOGS): one subject per build id. */
   buildLog: (buildId: string): string => `binfleet.buildlog.${buildId}`,
 } as const;
@@ -48,7 +53,7 @@ export const streams = {
   },
   builds: {
     name: "BINFLEET_BUILDS",
-    subjects: ["binfleet.build.>"],
+    subjects: ["binfleet.build.>", "binfleet.securitybuild.>"],
     // A job is gone once a builder acks it; the variant key as message id drops a second enqueue.
     retention: RetentionPolicy.Workqueue,
     duplicate_window: 600 * SECONDS,
@@ -76,6 +81,8 @@ export const buckets = {
   platformPins: "binfleet-platform-pins",
   /** Platforms made by `binfleet platforms create`. */
   createdPlatforms: "binfleet-platforms",
+  /** Security advisories: those noticed in the builders' tree, each node's exposures, and fixes under way. */
+  glsa: "binfleet-glsa",
 } as const;
 
 export type BucketName = (typeof buckets)[keyof typeof buckets];
@@ -91,6 +98,8 @@ export const consumers = {
   progress: "coordinator-progress",
   /** The builders' durable consumer of one platform's build queue. */
   builders: (platform: string): string => `builders-${platform}`,
+  /** The builders' durable consumer of one platform's security builds. */
+  securityBuilders: (platform: string): string => `builders-security-${platform}`,
 } as const;
 
 /** The durable consumer that delivers a node's commands, as the coordinator creates it at enrollment. */

@@ -71,6 +71,7 @@ export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPerm
         "$JS.API.INFO",
         subjects.command("*"),
         subjects.build("*"),
+        subjects.securityBuild("*"),
         subjects.buildLog("*"),
         ...COORDINATOR_BUCKETS.map(kvSubjects),
         ...owned.flatMap(ownStream),

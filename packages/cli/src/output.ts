@@ -35,10 +35,12 @@ export function buildLine(b: BuildSummary): string {
 
 export function rolloutText(r: Rollout): string {
   const count = (s: string): number => r.nodes.filter((n) => n.state === s).length;
-  const head = `>>> rollout ${r.id} (${r.options?.platformKey || "all platforms"}): ${r.state}${r.reason === "" ? "" : ` — ${r.reason}`}\n`;
+  const head = `>>> rollout ${r.id} (${r.options?.purpose || r.options?.platformKey || "all platforms"}): ${r.state}${r.reason === "" ? "" : ` — ${r.reason}`}\n`;
   const summary = `    ${count("succeeded")} succeeded, ${count("updating")} updating, ${count("waiting")} waiting, ${count("offline")} offline, ${count("failed")} failed, ${count("current")} already current\n`;
-  const rows = [["NODE", "STATE", "CANARY", "BINARIES", "COMPILES", "DOWNLOAD", "ERROR"]];
-  for (const n of r.nodes) rows.push([n.nodeId, n.state, n.canary ? "yes" : "", String(n.binaryCount), String(n.compileCount), mib(n.downloadBytes), n.error.split("\n")[0]!.slice(0, 60)]);
+  // A security fix's rollout updates named packages: which ones, per node.
+  const atoms = r.nodes.some((n) => n.atoms.length > 0);
+  const rows = [["NODE", "STATE", "CANARY", "BINARIES", "COMPILES", "DOWNLOAD", ...(atoms ? ["PACKAGES"] : []), "ERROR"]];
+  for (const n of r.nodes) rows.push([n.nodeId, n.state, n.canary ? "yes" : "", String(n.binaryCount), String(n.compileCount), mib(n.downloadBytes), ...(atoms ? [n.atoms.join(" ")] : []), n.error.split("\n")[0]!.slice(0, 60)]);
   return head + summary + table(rows);
 }
 

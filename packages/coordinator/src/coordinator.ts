@@ -38,6 +38,9 @@ import { BuildQueue } from "./planning/build-queue.js";
 import { PolicyStore } from "./planning/policy-store.js";
 import { QueuedWork } from "./planning/queued-work.js";
 import { preflight } from "./rollouts/preflight.js";
+import { AdvisoryFixer } from "./security/advisory-fixer.js";
+import { ExposureTracker } from "./security/exposure-tracker.js";
+import { GlsaStore, type StoredSecurity } from "./security/glsa-store.js";
 import { type Rollout, RolloutManager } from "./rollouts/rollout-manager.js";
 import { UpdateNotifier } from "./rollouts/update-notifier.js";
 
@@ -126,6 +129,10 @@ interface Parts {
   readonly platformCreation: PlatformCreation;
   readonly notifier: UpdateNotifier;
   readonly mirror: SnapshotMirror | null;
+  readonly advisories: ExposureTracker;
+  readonly fixes: AdvisoryFixer;
+  /** The security state the bucket held at start (fixes are taken in once rollouts are). */
+  readonly storedSecurity: StoredSecurity;
 }
 
 /**
@@ -156,10 +163,13 @@ export class Coordinator implements FleetControl {
   readonly enrollment: Enrollment;
   readonly platformCreation: PlatformCreation;
   readonly mirror: SnapshotMirror | null;
+  readonly advisories: ExposureTracker;
+  readonly fixes: AdvisoryFixer;
 
   private constructor(private readonly p: Parts) {
     ({ config: this.config, tokens: this.tokens, platforms: this.platforms, fleet: this.fleet, queue: this.queue, board: this.board, rollouts: this.rollouts } = p);
     ({ binhost: this.binhost, keyring: this.keyring, commands: this.commands, enrollment: this.enrollment, platformCreation: this.platformCreation, mirror: this.mirror } = p);
+    ({ advisories: this.advisories, fixes: this.fixes } = p);
   }
 
   static async create(config: CoordinatorConfig, log: Logger): Promise<Coordinator> {
@@ -177,6 +187,8 @@ export class Coordinator implements FleetControl {
       supervisor.defer("platform pins", () => pins.flush().catch((err: unknown) => log.warn({ err: (err as Error).message }, "platform pins not stored")));
       const createdKv = await bucket(buckets.createdPlatforms);
       const rolloutKv = await bucket(buckets.rollouts);
+      const glsaStore = new GlsaStore(await bucket(buckets.glsa, 1));
+      const storedSecurity = await glsaStore.load(log);
       const catalog = withCreatedPlatforms(config.platforms, await readBucket(createdKv, log), log);
       const requireApproval = (pk: string): boolean => catalog.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
       const policy = await PolicyStore.open(await bucket(buckets.policy), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
@@ -227,20 +239,38 @@ export class Coordinator implements FleetControl {
         rootLock,
         log,
       });
+      const snapshotBehind = (node: string): boolean => queue.snapshotBehind(fleet.registry.get(node)?.snapshotId ?? "");
+      // Rollouts of a security fix (atoms named) ask the fix what their nodes take; the fix starts rollouts.
+      let fixes: AdvisoryFixer | null = null;
       const rollouts = new RolloutManager(
         {
           nodesOf: (pk) => fleet.registry.all().filter((n) => pk === "" || n.platformKey === pk).map((n) => n.nodeId),
-          preflight: (node) => preflight(node, fleet.registry, planner, (k) => binhost.binarySize(k)),
+          preflight: (node, atoms) => (atoms.length === 0 ? preflight(node, fleet.registry, planner, (k) => binhost.binarySize(k)) : fixes!.preflight(node, atoms)),
           online: (node) => fleet.registry.online(node, Date.now()),
           // A node behind the fleet's snapshot was told to sync; it is updated once it reports from the new tree.
-          ready: (node) => planner.nodeCovered(node) && !queue.snapshotBehind(fleet.registry.get(node)?.snapshotId ?? ""),
-          sendUpdate: (node, rolloutId, id) => commands.send(node, { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
+          ready: (node, atoms) => (atoms.length === 0 ? planner.nodeCovered(node) && !snapshotBehind(node) : fixes!.ready(node, atoms)),
+          sendUpdate: (node, rolloutId, id, atoms) => commands.send(node, { case: "update", value: { atoms: [...atoms], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
           save: async (r) => void (await rolloutKv.put(r.id, JSON.stringify(r))),
           now: () => Date.now(),
         },
         log.child({ component: "rollouts" }),
         config.rolloutNodeTimeoutSeconds * 1000,
       );
+      const advisories = new ExposureTracker({ store: glsaStore, platforms, portage: config.portage, forEachLatestReport: (fn) => fleet.forEachLatestReport(fn), log: log.child({ component: "security" }) });
+      advisories.restore(storedSecurity);
+      fixes = new AdvisoryFixer({
+        tracker: advisories,
+        store: glsaStore,
+        queue,
+        rollouts,
+        registry: fleet.registry,
+        platforms,
+        board,
+        security: config.policy.security,
+        snapshotBehind,
+        binarySize: (k) => binhost.binarySize(k),
+        log: log.child({ component: "security" }),
+      });
       const notifier = new UpdateNotifier(config.policy.notify, fleet.registry, queue, commands, log);
       const platformCreation = new PlatformCreation({
         config,
@@ -254,7 +284,7 @@ export class Coordinator implements FleetControl {
         startBuilders: (p) => self.c!.startBuilders([p], 0),
         log,
       });
-      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, platformCreation, notifier, mirror });
+      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
       return self.c;
     } catch (err) {
       await supervisor.stop();
@@ -323,7 +353,8 @@ export class Coordinator implements FleetControl {
 
   /** Prometheus text exposition. */
   metrics(): string {
-    return renderMetrics(this.fleet.registry, this.queue, { ...this.built, ...this.fleet.installs });
+    const advisories = this.advisories.advisories().map((a) => ({ id: a.advisory.id, severity: a.advisory.severity, nodes: a.exposures.length }));
+    return renderMetrics(this.fleet.registry, this.queue, { ...this.built, ...this.fleet.installs }, advisories);
   }
 
   async start(): Promise<void> {
@@ -341,9 +372,13 @@ export class Coordinator implements FleetControl {
     );
     for (const p of this.platforms.all()) await this.binhost.prepare(p);
     const saved = [...(await readBucket(this.p.rolloutKv, log)).values()] as Rollout[];
+    // Advisories before reports: the report intake matches each node against them as it takes it in.
+    await this.advisories.refreshTree(false).catch((err: unknown) => log.error({ err: (err as Error).message }, "advisories not read"));
     this.fleet.start(
       {
-        reported: async (nodeId) => {
+        reported: async (nodeId, report) => {
+          // Exposures are kept beside the plan: a failure to store them does not hold the node's plan up.
+          await this.advisories.report(report).catch((err: unknown) => log.error({ node: nodeId, err: (err as Error).message }, "advisories not matched"));
           const added = await this.queue.replan(nodeId);
           const n = this.fleet.registry.get(nodeId)!;
           log.info({ node: nodeId, platform: n.platformKey, pending: n.pending.length, newVariants: added }, "report accepted");
@@ -358,13 +393,14 @@ export class Coordinator implements FleetControl {
     );
     this.startBuilders(this.platforms.all(), this.config.builderSlots);
     await this.rollouts.load(saved);
+    await this.fixes.restore(this.p.storedSecurity.fixes);
     const ticker = setInterval(() => void this.rollouts.tick(), 2000);
     supervisor.defer("rollout ticker", async () => {
       clearInterval(ticker);
       await this.rollouts.tick();
     });
     const nightly = new NightlyJob(
-      nightlySteps({ config: this.config, platforms: this.platforms, registry: this.fleet.registry, queue: this.queue, commands: this.commands, mirror: this.mirror, log }),
+      nightlySteps({ config: this.config, platforms: this.platforms, registry: this.fleet.registry, queue: this.queue, commands: this.commands, mirror: this.mirror, advisories: this.advisories, log }),
       log.child({ component: "nightly" }),
       { at: this.config.schedule.nightly, webhook: this.config.schedule.webhook, reportWaitMs: this.config.schedule.reportWaitSeconds * 1000, signal: supervisor.signal },
     );

@@ -4,7 +4,8 @@ import { lstat, mkdtemp, readFile, readdir, readlink, rm } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseEmergePretend, readVdb } from "@binfleet/shared/portage";
+import { parseGlsa } from "@binfleet/shared";
+import { compareVersions, parseCpv, parseEmergePretend, readVdb } from "@binfleet/shared/portage";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet, platformDefs } from "./fleet-generator.js";
 import { Repository } from "./repository.js";
@@ -76,5 +77,26 @@ describe("binfleet-sim fleet", () => {
     assert.ok(plan.entries.length > 0 && plan.entries.every((e) => e.kind === "ebuild"));
     assert.equal(plan.total?.packages, plan.entries.length);
     assert.deepEqual(plan.notes.filter((n) => n.startsWith("[")), []);
+  });
+
+  test("the tree carries GLSAs exposing some nodes: those with an older version than the fix their platform sees", async () => {
+    const affecting = fleet.advisories.filter((a) => a.nodes.length > 0);
+    assert.ok(affecting.length >= 1 && fleet.advisories.length > affecting.length, "some advisories affect the fleet, one does not");
+    for (const a of fleet.advisories) {
+      const doc = parseGlsa(await readFile(join(fleet.repo, "metadata/glsa", `glsa-${a.id}.xml`)));
+      assert.equal(doc.id, a.id);
+      assert.deepEqual(doc.packages.map((p) => [p.name, p.vulnerable[0]!.op, p.vulnerable[0]!.version, p.unaffected[0]!.op]), [[a.cp, "lt", a.fixed, "ge"]]);
+      assert.equal(doc.severity, a.severity);
+      const fixed = parseCpv(`${a.cp}-${a.fixed}`).version;
+      for (const n of fleet.nodes) {
+        const has = (await readVdb(join(n.root, "var/db/pkg"))).find((e) => e.cpv.cp === a.cp);
+        assert.equal(a.nodes.includes(n.name), has !== undefined && compareVersions(has.cpv.version, fixed) < 0, `${n.name} and ${a.id}`);
+      }
+    }
+    const node = fleet.nodes.find((n) => affecting[0]!.nodes.includes(n.name))!;
+    let out = "";
+    const code = await runTool("portageq", ["pquery", affecting[0]!.cp], { BINFLEET_SIM_ROOT: node.root }, { out: (t) => void (out += t), err: () => undefined });
+    assert.equal(code, 0);
+    assert.ok(out.split("\n").includes(`${affecting[0]!.cp}-${affecting[0]!.fixed}`), `the fix is visible to ${node.name}: ${out}`);
   });
 });

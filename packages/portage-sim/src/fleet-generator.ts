@@ -3,11 +3,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync as mkdir, rmSync as rm, symlinkSync as symlink, writeFileSync as writeFile } from "node:fs";
 import { join, relative } from "node:path";
 import { type Atom, type PlatformSettings, formatWorld, parseAtom, platformFingerprint } from "@binfleet/shared/portage";
+import { type GeneratedAdvisory, type GeneratedNode, chooseAdvisories, writeAdvisories } from "./glsa-generator.js";
 import { imageFiles, packageMetadata } from "./package-metadata.js";
 import { isVisible } from "./package-settings.js";
 import { type PortageConfig, loadPortageConfig } from "./portage-config.js";
 import { Random } from "./random.js";
-import { Repository } from "./repository.js";
+import { type Ebuild, Repository } from "./repository.js";
 import { type MergeTask, Resolver } from "./resolver.js";
 import { SimRoot } from "./sim-root.js";
 import { type ProfileDef, generateTree, writeTree } from "./tree-generator.js";
@@ -63,6 +64,8 @@ export interface FleetManifest {
   readonly ebuilds: number;
   readonly platforms: readonly { readonly name: string; readonly key: string; readonly arch: string; readonly chost: string; readonly cflags: string; readonly profile: string; readonly settings: PlatformSettings; readonly builderRoot: string }[];
   readonly nodes: readonly { readonly name: string; readonly platform: string; readonly root: string; readonly world: number; readonly installed: number }[];
+  /** The security advisories in the tree's metadata/glsa/, with the nodes each exposes. */
+  readonly advisories: readonly GeneratedAdvisory[];
 }
 
 interface RootSpec {
@@ -193,7 +196,7 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
   }
 
   const manifestPlatforms: FleetManifest["platforms"][number][] = [];
-  const platformState = new Map<string, { core: string[]; masks: Atom[] }>();
+  const platformState = new Map<string, { core: string[]; masks: Atom[]; builderConfig: PortageConfig }>();
   for (const [pi, p] of platforms.entries()) {
     const prng = new Random(opts.seed * 31 + pi);
     const core = [...commonCore, ...prng.sample(services.filter((s) => !commonCore.includes(s)), 3)];
@@ -209,7 +212,7 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
       // Hold back the newest version only where its slot has an older one to install instead.
       if (newest !== undefined && visible.some((e) => e !== newest && e.slot === newest.slot)) masks.push(parseAtom(`=${newest.cpv.cpv}`));
     }
-    platformState.set(p.name, { core, masks });
+    platformState.set(p.name, { core, masks, builderConfig });
     // A builder starts as a stage3: the base system, current.
     const stage3 = await resolveInstalled(repo, builderConfig, tree.entries.filter((e) => e.tier === 0 && !e.cp.startsWith("virtual/")).map((e) => parseAtom(e.slots.length > 0 ? `${e.cp}:${e.slots[e.slots.length - 1]}` : e.cp)), []);
     installFromStore(builderDir, stage3, builderConfig, repo, store, pi, buildTime);
@@ -219,6 +222,7 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
 
   const width = String(opts.nodes).length < 3 ? 3 : String(opts.nodes).length;
   const nodes: FleetManifest["nodes"][number][] = [];
+  const installed: GeneratedNode[] = [];
   for (let i = 0; i < opts.nodes; i++) {
     const p = platforms[i % platforms.length]!;
     const state = platformState.get(p.name)!;
@@ -241,8 +245,15 @@ export async function generateFleet(opts: FleetOptions): Promise<FleetManifest> 
     const tasks = await resolveInstalled(repo, config, world.map((w) => parseAtom(w)), state.masks);
     installFromStore(dir, tasks, config, repo, store, i % platforms.length, buildTime);
     nodes.push({ name, platform: p.name, root: dir, world: world.length, installed: tasks.length });
+    installed.push({ name, platform: p.name, installed: new Map(tasks.map((t): [string, Ebuild] => [t.ebuild.cpv.cp, t.ebuild])) });
   }
-  const manifest: FleetManifest = { seed: opts.seed, repo: repoDir, snapshot: tree.snapshot, ebuilds: tree.ebuilds.length, platforms: manifestPlatforms, nodes };
+  // Advisories come last and draw no random numbers: the rest of a seed's fleet is as before them.
+  const candidates = await Promise.all(
+    [...new Set(tree.entries.map((e) => e.cp))].map(async (cp) => ({ cp, versions: await repo.versions(cp), visible: (platform: string, e: Ebuild) => isVisible(e, platformState.get(platform)!.builderConfig) })),
+  );
+  const advisories = chooseAdvisories(candidates, installed, platforms.map((p) => p.name), tree.date.slice(0, 7).replace("-", ""));
+  writeAdvisories(repoDir, advisories, tree.date);
+  const manifest: FleetManifest = { seed: opts.seed, repo: repoDir, snapshot: tree.snapshot, ebuilds: tree.ebuilds.length, platforms: manifestPlatforms, nodes, advisories };
   writeFile(join(out, "fleet.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

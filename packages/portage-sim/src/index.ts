@@ -5,3 +5,4 @@ export type { ToolName } from "./cli.js";
 export { runTool } from "./cli.js";
 export type { Output } from "./output.js";
 export { simulatedBuildSeconds } from "./repository.js";
+export type { GeneratedAdvisory } from "./glsa-generator.js";

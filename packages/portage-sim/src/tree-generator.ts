@@ -30,6 +30,8 @@ export interface GeneratedTree {
   readonly ebuilds: readonly GeneratedEbuild[];
   readonly entries: readonly CatalogEntry[];
   readonly snapshot: string;
+  /** The snapshot's day, "2026-11-05": advisories in it are announced then. */
+  readonly date: string;
 }
 
 function versionsFor(rng: Random, entry: CatalogEntry): { version: string; slot: string }[] {
@@ -123,7 +125,8 @@ export function generateTree(seed: number): GeneratedTree {
     });
   }
   const day = 1 + (seed % 28);
-  return { ebuilds, entries, snapshot: `Wed, ${String(day).padStart(2, "0")} Nov 2026 00:45:01 +0000` };
+  const dd = String(day).padStart(2, "0");
+  return { ebuilds, entries, snapshot: `Wed, ${dd} Nov 2026 00:45:01 +0000`, date: `2026-11-${dd}` };
 }
 
 function ebuildText(e: GeneratedEbuild): string {

@@ -43,21 +43,31 @@ export const rollout: Command = {
     watch: { type: "boolean", default: false, help: "follow the rollout until it ends" },
   },
   async run(ctx) {
-    let r = await startOrControl(ctx, ctx.positionals[0]);
+    const r = await startOrControl(ctx, ctx.positionals[0]);
     if (r === undefined) throw new Error("the coordinator sent no rollout");
-    const show = (x: Rollout): void => ctx.io.out(ctx.json ? `${toJsonString(RolloutSchema, x, { alwaysEmitImplicit: true })}\n` : rolloutText(x));
     if (!flag(ctx, "watch") || flag(ctx, "dry-run")) {
-      show(r);
+      showRollout(ctx, r);
       return r.state === "halted" ? 1 : 0;
     }
-    // On a terminal the status table is redrawn in place; in logs and pipes each change is its summary line.
-    const view = new LiveView(ctx, 2);
-    for await (const ev of ctx.api().watchRollout({ rolloutId: r.id })) {
-      r = ev.rollout!;
-      if (ctx.json) show(r);
-      else view.show(rolloutText(r));
-    }
-    if (!ctx.json && !ctx.io.color) ctx.io.out(rolloutText(r));
-    return r.state === "halted" || r.state === "aborted" ? 1 : 0;
+    return followRollout(ctx, r.id);
   },
 };
+
+function showRollout(ctx: CommandContext, r: Rollout): void {
+  ctx.io.out(ctx.json ? `${toJsonString(RolloutSchema, r, { alwaysEmitImplicit: true })}\n` : rolloutText(r));
+}
+
+/** Follows a rollout until it ends (each change a `Rollout` with --json); exit 1 if it halted or was aborted. */
+export async function followRollout(ctx: CommandContext, id: string): Promise<number> {
+  let r: Rollout | undefined;
+  // On a terminal the status table is redrawn in place; in logs and pipes each change is its summary line.
+  const view = new LiveView(ctx, 2);
+  for await (const ev of ctx.api().watchRollout({ rolloutId: id })) {
+    r = ev.rollout!;
+    if (ctx.json) showRollout(ctx, r);
+    else view.show(rolloutText(r));
+  }
+  if (r === undefined) throw new Error("the coordinator sent no rollout");
+  if (!ctx.json && !ctx.io.color) ctx.io.out(rolloutText(r));
+  return r.state === "halted" || r.state === "aborted" ? 1 : 0;
+}

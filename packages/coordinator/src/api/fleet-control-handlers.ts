@@ -1,25 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ApiError, type CallContext, type Caller, type Handlers, type Role } from "@binfleet/api";
 import { type Atom, type Logger, NODE_ID_PATTERN, clip, parseAtom } from "@binfleet/shared";
-import { BuildState, type BuildSummarySchema, type FleetControlService, type RolloutSchema } from "@binfleet/shared/wire";
+import { BuildState, type FleetControlService } from "@binfleet/shared/wire";
 import { type BuildRecord, recordKey } from "../builders/builder-worker.js";
-import type { PlanEntry } from "../planning/build-queue.js";
 import { explainNode } from "../planning/explain.js";
 import { UseDriftAnalyzer } from "../planning/use-drift.js";
-import type { Rollout } from "../rollouts/rollout-manager.js";
+import { advisoryHandlers } from "./advisory-handlers.js";
 import type { FleetControl } from "./fleet-control.js";
-
-/** Replies are capped too: a 10,000-node plan's local compiles are summarized past this many rows. */
-const MAX_ROWS = 20_000;
-
-const STATE_OF: Record<PlanEntry["state"] | BuildRecord["state"], BuildState> = {
-  "waiting-approval": BuildState.WAITING_APPROVAL,
-  queued: BuildState.QUEUED,
-  running: BuildState.RUNNING,
-  succeeded: BuildState.SUCCEEDED,
-  failed: BuildState.FAILED,
-};
+import { MAX_ROWS, STATE_OF, recordSummary, rolloutMessage } from "./wire-messages.js";
 
 /** A node id or builder name: part of a bus user, subject and inbox, so a NATS subject token. */
 function nodeId(s: string, what = "node id"): string {
@@ -37,26 +25,6 @@ function atomArg(s: string): Atom {
   } catch (err) {
     throw new ApiError("invalid-argument", `invalid atom '${clip(s, 200)}': ${(err as Error).message}`);
   }
-}
-
-function rolloutMessage(r: Rollout): MessageInitShape<typeof RolloutSchema> {
-  return {
-    id: r.id,
-    options: { ...r.options, dryRun: r.reason === "dry run" },
-    state: r.state,
-    reason: r.reason,
-    startedAtUnixMs: BigInt(r.startedAt),
-    updatedAtUnixMs: BigInt(r.updatedAt),
-    nodes: r.nodes.map((n) => ({ nodeId: n.nodeId, state: n.state, canary: n.canary, binaryCount: n.binaryCount, compileCount: n.compileCount, downloadBytes: BigInt(n.downloadBytes), error: n.error })),
-  };
-}
-
-function recordSummary(r: BuildRecord): MessageInitShape<typeof BuildSummarySchema> {
-  const [platformKey, cpv, use] = r.key.split("|") as [string, string, string];
-  return {
-    job: { id: recordKey(r.key), platformKey, cpv, use: use === "" ? [] : use.split(","), attempt: r.attempt },
-    result: { jobId: recordKey(r.key), state: STATE_OF[r.state], builder: r.builder, startedAtUnixMs: BigInt(r.startedAt), finishedAtUnixMs: BigInt(r.finishedAt), logTail: [...r.logTail], error: r.error },
-  };
 }
 
 /** Yields the values pushed to it until the signal aborts. */
@@ -102,6 +70,8 @@ export function fleetControlHandlers(c: FleetControl, log: Logger): Handlers<typ
   /** A platform given by name or key, as its key ("" = all). */
   const platformKeyOf = (nameOrKey: string): string => c.platforms.resolveKey(nameOrKey, () => c.queue.planner.platformKeys());
   return {
+    ...advisoryHandlers(c, who, platformKeyOf),
+
     async listNodes(req, ctx) {
       who(ctx, "viewer", "ListNodes");
       const pk = platformKeyOf(req.platformKey);
@@ -239,6 +209,7 @@ export function fleetControlHandlers(c: FleetControl, log: Logger): Handlers<typ
         waitingApproval: r.platforms.reduce((n, p) => n + p.waitingApproval, 0),
         fetchFailedPlatforms: r.platforms.filter((p) => p.fetchFailed).map((p) => p.name),
         snapshotId: c.mirror?.snapshotId ?? "",
+        newAdvisories: r.advisories.map((a) => a.id),
       };
     },
 

@@ -12,6 +12,8 @@ import type { PendingUpdatesReport } from "../nightly/nightly-job.js";
 import type { BuildBoard } from "../planning/build-board.js";
 import type { BuildQueue } from "../planning/build-queue.js";
 import type { Preflight, RolloutManager } from "../rollouts/rollout-manager.js";
+import type { AdvisoryFixer } from "../security/advisory-fixer.js";
+import type { ExposureTracker } from "../security/exposure-tracker.js";
 
 /**
  * What the ops API (gRPC and the dashboard) may use of the coordinator: narrow views of its
@@ -31,6 +33,8 @@ export interface FleetControl {
   readonly enrollment: Pick<Enrollment, "enrollNode" | "enrollBuilder" | "busUrls" | "busCaPem">;
   readonly platformCreation: Pick<PlatformCreation, "create">;
   readonly mirror: Pick<SnapshotMirror, "snapshotId" | "uri"> | null;
+  readonly advisories: Pick<ExposureTracker, "advisories" | "exposure" | "refusedFiles">;
+  readonly fixes: Pick<AdvisoryFixer, "fix" | "get" | "state" | "builds">;
   preflight(nodeId: string): Preflight;
   /** The nightly job now. */
   sync(platformKey: string, caller: Caller): Promise<PendingUpdatesReport>;

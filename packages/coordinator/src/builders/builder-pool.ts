@@ -1,4 +1,4 @@
-import { streams, subjects } from "@binfleet/bus";
+import { consumers as consumerNames, streams, subjects } from "@binfleet/bus";
 import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
@@ -53,8 +53,10 @@ export function platformRoots(p: PlatformConfig): PlatformConfig[] {
 
 /**
  * The builder slots of a process, each a loop that takes one job at a time from the platform with
- * the most work queued (QueuedWork, written by the coordinator) among those with a free builder
- * root: the coordinator runs them, and so does `binfleet-coordinator builder` on a build host. A
+ * security builds queued, or else the most work queued (QueuedWork, written by the coordinator),
+ * among those with a free builder root; a platform's security builds (their own subject and
+ * consumer) before its other jobs. The coordinator runs them, and so does
+ * `binfleet-coordinator builder` on a build host. A
  * slot is a build that can run at once; a root builds one package at a time (two emerges in one
  * ROOT would fight over its vdb), so a platform with several roots can use several slots while
  * another platform's queue is empty. Whoever takes a job holds its lease in the builds bucket; a
@@ -106,21 +108,35 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
   });
   o.signal.addEventListener("abort", () => (stopWatching(), wake()), { once: true });
   const consumers = new Map<string, Promise<Consumer>>();
-  const consumerOf = (p: PlatformConfig): Promise<Consumer> => {
-    let c = consumers.get(p.name);
+  const consumerOf = (p: PlatformConfig, security: boolean): Promise<Consumer> => {
+    const name = security ? consumerNames.securityBuilders(p.name) : consumerNames.builders(p.name);
+    let c = consumers.get(name);
     if (c === undefined) {
-      const name = `builders-${p.name}`;
+      const subject = security ? subjects.securityBuild(p.name) : subjects.build(p.name);
       c = o.jsm.consumers
         .info(streams.builds.name, name)
-        .catch(() => o.jsm.consumers.add(streams.builds.name, { durable_name: name, filter_subject: subjects.build(p.name), ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }))
+        .catch(() => o.jsm.consumers.add(streams.builds.name, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }))
         .then(() => o.js.consumers.get(streams.builds.name, name));
-      consumers.set(p.name, c);
+      consumers.set(name, c);
     }
     return c;
   };
+  /** The platform's next job: a security build while any is queued, else its next build. */
+  const nextJob = async (p: PlatformConfig): Promise<JsMsg | null> => {
+    for (const security of o.queued.get(p.name).urgent > 0 ? [true, false] : [false]) {
+      try {
+        const m = await (await consumerOf(p, security)).next({ expires: 1000 });
+        if (m !== null) return m;
+      } catch (err) {
+        consumers.delete(security ? consumerNames.securityBuilders(p.name) : consumerNames.builders(p.name));
+        throw err;
+      }
+    }
+    return null;
+  };
   const slot = async (index: number): Promise<void> => {
     while (!o.signal.aborted) {
-      const name = pickPlatform(platforms.filter((p) => !dry.has(p.name) && roots.get(p.name)!.some((r) => !r.busy)).map((p) => ({ name: p.name, queuedSeconds: o.queued.get(p.name).seconds })));
+      const name = pickPlatform(platforms.filter((p) => !dry.has(p.name) && roots.get(p.name)!.some((r) => !r.busy)).map((p) => ({ name: p.name, queuedSeconds: o.queued.get(p.name).seconds, urgentJobs: o.queued.get(p.name).urgent })));
       if (name === null) {
         await Promise.race([changed, sleep(1000)]);
         dry.clear();
@@ -132,10 +148,9 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
       try {
         let m: JsMsg | null;
         try {
-          m = await (await consumerOf(p)).next({ expires: 1000 });
+          m = await nextJob(p);
         } catch (err) {
           if (o.signal.aborted) return;
-          consumers.delete(p.name);
           o.log.warn({ what: `builds ${p.name}`, slot: index, err: (err as Error).message }, "consumer unavailable, retrying");
           await sleep(1000);
           continue;

@@ -118,8 +118,13 @@ export const CoordinatorConfigSchema = z.object({
        * everything it needs is on its binhost; "rollout" only through `binfleet rollout`.
        */
       notify: z.enum(["auto", "rollout"]).default("auto"),
+      /**
+       * Builds `binfleet glsa fix` queues: "auto" counts the fix as their approval; "approve" leaves
+       * them to the usual approval (requireApproval, autoApprove).
+       */
+      security: z.enum(["auto", "approve"]).default("approve"),
     })
-    .default({ hold: [], maxBuildAttempts: 2, requireApproval: false, autoApprove: [], notify: "auto" }),
+    .default({ hold: [], maxBuildAttempts: 2, requireApproval: false, autoApprove: [], notify: "auto", security: "approve" }),
   /** The ops API (`binfleet` CLI). */
   api: z
     .object({

@@ -13,8 +13,8 @@ import { ReportRejectedError, validateReport } from "./report-validation.js";
 
 /** What happens elsewhere when the fleet changes. */
 export interface FleetEvents {
-  /** A node's report was accepted: plan it, tell it what is ready. */
-  reported(nodeId: string): Promise<void>;
+  /** A node's report was accepted: plan it, match it against advisories, tell it what is ready. */
+  reported(nodeId: string, report: AgentReport): Promise<void>;
   /** A node finished a command (rollouts count outcomes). */
   finished(nodeId: string, commandId: string, success: boolean, error: string): Promise<void>;
   /** A node came back online (rollouts dispatch to it). */
@@ -117,7 +117,7 @@ export class NodeFleet {
     this.platformChanges.delete(report.nodeId);
     this.registry.report(report, receivedAt);
     if (this.events?.hasBuilder(platformKey) === false) this.o.log.warn({ node: report.nodeId, platform: platformKey }, "report from a platform without a builder: nodes keep compiling");
-    await this.events?.reported(report.nodeId);
+    await this.events?.reported(report.nodeId, report);
   }
 
   /** The platform a node's refused reports are for, when it reports another than it is pinned to. */

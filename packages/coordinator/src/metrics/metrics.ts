@@ -9,8 +9,18 @@ export interface Counters {
   readonly compiledLocally: number;
 }
 
-/** Prometheus text exposition of the fleet, the build list and what nodes installed. */
-export function renderMetrics(registry: NodeRegistry, queue: BuildQueue, counters: Counters): string {
+/** An advisory of the builders' tree and how many nodes it exposes. */
+export interface AdvisoryGauge {
+  readonly id: string;
+  readonly severity: string;
+  readonly nodes: number;
+}
+
+/** A label value as the exposition format writes it (advisory fields come from the tree). */
+const label = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+/** Prometheus text exposition of the fleet, the build list, what nodes installed and the advisories exposing them. */
+export function renderMetrics(registry: NodeRegistry, queue: Pick<BuildQueue, "planner" | "plan">, counters: Counters, advisories: readonly AdvisoryGauge[] = []): string {
   const now = Date.now();
   const out: string[] = [];
   const gauge = (name: string, help: string, type: "gauge" | "counter", rows: [string, number][]): void => {
@@ -33,5 +43,14 @@ export function renderMetrics(registry: NodeRegistry, queue: BuildQueue, counter
     ['{kind="compiled"}', counters.compiledLocally],
   ]);
   gauge("binfleet_cache_hit_ratio", "Binary installs / all installs on nodes since start.", "gauge", [["", installs === 0 ? 0 : counters.installedBinary / installs]]);
+  gauge(
+    "binfleet_glsa_exposed_nodes",
+    "Nodes whose latest report has a version a security advisory (GLSA) of the builders' tree affects, by advisory and severity.",
+    "gauge",
+    advisories.filter((a) => a.nodes > 0).map((a) => [`{glsa="${label(a.id)}",severity="${label(a.severity)}"}`, a.nodes]),
+  );
+  const bySeverity = new Map<string, number>();
+  for (const a of advisories) if (a.nodes > 0) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + a.nodes);
+  gauge("binfleet_glsa_exposures", "Node exposures to security advisories, by severity (a node exposed to two advisories counts twice).", "gauge", [...bySeverity].map(([sev, n]) => [`{severity="${label(sev)}"}`, n]));
   return `${out.join("\n")}\n`;
 }

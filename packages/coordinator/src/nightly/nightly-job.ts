@@ -10,6 +10,17 @@ export interface PlatformPending {
   readonly failed: number;
 }
 
+/** A security advisory exposing nodes of the fleet that no earlier report named (new, revised, or newly affecting the fleet). */
+export interface NewAdvisory {
+  readonly id: string;
+  readonly title: string;
+  readonly severity: string;
+  /** Nodes exposed, sorted. */
+  readonly nodes: readonly string[];
+  /** Their platforms (keys), sorted. */
+  readonly platforms: readonly string[];
+}
+
 /** What the nightly job reports (log line and webhook body). */
 export interface PendingUpdatesReport {
   readonly at: string;
@@ -20,18 +31,22 @@ export interface PendingUpdatesReport {
   /** Online nodes that did not re-report after the sync (their plans are older than the tree). */
   readonly nodesNotReported: readonly string[];
   readonly buildersNotSynced: readonly string[];
+  /** Advisories affecting the fleet that no earlier report named (`binfleet glsa show ID`, `binfleet glsa fix ID`). */
+  readonly advisories: readonly NewAdvisory[];
 }
 
 /** The steps, provided by the coordinator. */
 /** The steps, provided by the coordinator; platformKey "" means every platform. */
 export interface NightlySteps {
-  /** `emerge --sync` in the builder roots, then every node is asked to sync (and so re-report). */
+  /** `emerge --sync` in the builder roots (and their advisories read again), then every node is asked to sync (and so re-report). */
   sync(platformKey: string): Promise<{ nodesAsked: string[]; failed: string[] }>;
   /** Whether a node has reported since `since` (or is offline: nothing to wait for). */
   settled(node: string, since: number): boolean;
   /** `emerge --fetchonly` for each platform's build list; the names of platforms whose fetch failed. */
   fetch(platformKey: string): Promise<string[]>;
   pending(platformKey: string): PlatformPending[];
+  /** Advisories exposing nodes that no report named yet; named from now on. */
+  newAdvisories(): Promise<NewAdvisory[]>;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -96,6 +111,7 @@ export class NightlyJob {
       nodesAsked: synced.nodesAsked,
       nodesNotReported: waiting,
       buildersNotSynced: synced.failed,
+      advisories: await this.steps.newAdvisories(),
     };
     this.log.info({ report }, "nightly report");
     if (this.o.webhook !== undefined) {

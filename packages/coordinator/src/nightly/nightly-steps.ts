@@ -7,6 +7,7 @@ import { treeSnapshotId } from "../binhost/snapshot-mirror.js";
 import type { NodeRegistry } from "../ingest/node-registry.js";
 import type { CommandSender } from "../node-commands/command-sender.js";
 import type { BuildQueue } from "../planning/build-queue.js";
+import type { ExposureTracker } from "../security/exposure-tracker.js";
 import type { NightlySteps, PlatformPending } from "./nightly-job.js";
 
 export interface NightlyStepsOptions {
@@ -16,6 +17,7 @@ export interface NightlyStepsOptions {
   readonly queue: BuildQueue;
   readonly commands: CommandSender;
   readonly mirror: SnapshotMirror | null;
+  readonly advisories: Pick<ExposureTracker, "refreshTree" | "takeUnreported">;
   readonly log: Logger;
 }
 
@@ -59,6 +61,8 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
         nodesAsked.push(n.nodeId);
       }
       o.log.info({ asked: nodesAsked.length, alreadyCurrent: current }, "nodes asked to sync");
+      // The builders' new tree may bring advisories: nodes are matched against them now (their installed packages do not change by syncing).
+      await o.advisories.refreshTree(true).catch((err: unknown) => o.log.error({ err: (err as Error).message }, "advisories not read"));
       return { nodesAsked, failed };
     },
     settled: (node, since) => (o.registry.get(node)?.receivedAt ?? 0) >= since || !o.registry.online(node, Date.now()),
@@ -70,6 +74,9 @@ export function nightlySteps(o: NightlyStepsOptions): NightlySteps {
         if (cpvs.length > 0 && !(await portage(p, ["--fetchonly", "--oneshot", ...cpvs], "fetching distfiles failed"))) failed.push(p.name);
       }
       return failed;
+    },
+    async newAdvisories() {
+      return (await o.advisories.takeUnreported()).map((a) => ({ id: a.advisory.id, title: a.advisory.title, severity: a.advisory.severity, nodes: a.exposures.map((e) => e.node), platforms: [...new Set(a.exposures.map((e) => e.platformKey))].sort() }));
     },
     pending(platformKey): PlatformPending[] {
       return o.platforms.selected(platformKey).map((p) => {

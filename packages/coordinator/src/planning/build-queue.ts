@@ -46,6 +46,12 @@ export interface BuildQueueOptions {
 export class BuildQueue {
   /** The snapshot each node behind was last told to sync to. */
   private readonly toldToSync = new Map<string, string>();
+  /**
+   * Security builds (`binfleet glsa fix`), by variant key: a fixing version is not necessarily on
+   * any node's plan. They are in `plan`, approved like the others, and queued on their platform's
+   * security subject, which builder slots take before anything else.
+   */
+  private readonly security = new Map<string, BuildItem>();
   private queuedTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: BuildQueueOptions) {}
@@ -100,16 +106,43 @@ export class BuildQueue {
     for (const n of this.o.registry.all()) if (platformKey === "" || n.platformKey === platformKey) await this.replan(n.nodeId, nonce);
   }
 
-  /** Queues the given variants that may be built now, in build-list order (dependencies first). */
+  /** Queues the given variants that may be built now: security builds first, then in build-list order (dependencies first). */
   private async enqueueNew(platformKey: string, keys: readonly string[], nonce = ""): Promise<void> {
     const platform = this.o.platforms.ofKey(platformKey);
     if (platform === undefined || keys.length === 0) return;
+    for (const key of keys) {
+      const item = this.security.get(key);
+      if (item !== undefined && !this.o.planner.isHeld(key) && !this.o.policy.needsApproval(platformKey, item.variant.cpv, key)) await this.enqueue(platform, item, nonce, true);
+    }
     for (const item of this.o.planner.inBuildOrder(platformKey, keys)) {
       if (!this.o.policy.needsApproval(platformKey, item.variant.cpv, item.key)) await this.enqueue(platform, item, nonce);
     }
   }
 
-  private async enqueue(p: PlatformConfig, item: BuildItem, nonce: string): Promise<void> {
+  /**
+   * Adds security builds (see `security`) and queues those that may be built now. With
+   * `approvedBy`, the fix is their approval (`policy.security: auto`); otherwise those that need
+   * one wait for `binfleet approve` like any build.
+   */
+  async queueSecurity(items: readonly BuildItem[], approvedBy: string | null): Promise<void> {
+    for (const item of items) this.security.set(item.key, item);
+    const todo = items.filter((i) => !this.o.planner.isHeld(i.key));
+    const unapproved = todo.filter((i) => this.o.policy.needsApproval(i.variant.platformKey, i.variant.cpv, i.key));
+    if (approvedBy !== null && unapproved.length > 0) await this.o.policy.approve(unapproved.map((i) => i.key), approvedBy);
+    const byPlatform = new Map<string, string[]>();
+    for (const i of todo) byPlatform.set(i.variant.platformKey, [...(byPlatform.get(i.variant.platformKey) ?? []), i.key]);
+    for (const [pk, keys] of byPlatform) {
+      const platform = this.o.platforms.ofKey(pk);
+      if (platform === undefined) continue;
+      for (const key of keys) {
+        const item = this.security.get(key)!;
+        if (!this.o.policy.needsApproval(pk, item.variant.cpv, key)) await this.enqueue(platform, item, "", true);
+      }
+    }
+    this.changed();
+  }
+
+  private async enqueue(p: PlatformConfig, item: BuildItem, nonce: string, security = false): Promise<void> {
     const job = create(BuildJobSchema, {
       id: recordKey(item.key),
       platformKey: p.key,
@@ -121,9 +154,11 @@ export class BuildQueue {
       wantedBy: [...item.wantedBy],
     });
     // The variant key as message id: JetStream drops a second enqueue of the same variant (the nonce
-    // lets an approval or an unhold queue again a variant that was dropped while held).
-    await this.o.js.publish(subjects.build(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}`).digest("hex") });
-    this.o.log.info({ variant: item.key }, "build queued");
+    // lets an approval or an unhold queue again a variant that was dropped while held). A security
+    // build of a variant also queued as usual is a second job: whichever comes second finds it built.
+    const subject = security ? subjects.securityBuild(p.name) : subjects.build(p.name);
+    await this.o.js.publish(subject, toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}${security ? "|security" : ""}`).digest("hex") });
+    this.o.log.info({ variant: item.key, security }, "build queued");
     this.changed();
   }
 
@@ -143,17 +178,31 @@ export class BuildQueue {
     if (this.queuedTimer !== null) clearTimeout(this.queuedTimer);
   }
 
-  /** Each platform's queued variants and their estimated build time: builder slots serve the most loaded first. */
+  /** Each platform's queued variants and their estimated build time: builder slots serve security builds, then the most loaded first. */
   private async publishQueuedWork(): Promise<void> {
     for (const p of this.o.platforms.all()) {
-      const queued = this.o.planner.buildList(p.key).filter((item) => this.stateOf(p.key, item) === "queued");
-      await this.o.queuedWork.publish(p.name, { seconds: Math.round(queued.reduce((s, item) => s + this.o.estimates.estimate(item.variant.cpv), 0)), jobs: queued.length });
+      const queued = this.plan(p.key).filter((e) => e.state === "queued");
+      const urgent = queued.filter((e) => this.security.has(e.item.key)).length;
+      await this.o.queuedWork.publish(p.name, { seconds: Math.round(queued.reduce((s, e) => s + this.o.estimates.estimate(e.item.variant.cpv), 0)), jobs: queued.length, urgent });
     }
   }
 
-  /** The build list of a platform, each variant with its state. */
+  /** The build list of a platform, each variant with its state; security builds first. */
   plan(platformKey: string): PlanEntry[] {
-    return this.o.planner.buildList(platformKey).map((item) => ({ id: recordKey(item.key), item, state: this.stateOf(platformKey, item) }));
+    const list = this.o.planner.buildList(platformKey);
+    const security = this.securityItems(platformKey);
+    const first = new Set(security.map((i) => i.key));
+    return [...security, ...(first.size === 0 ? list : list.filter((i) => !first.has(i.key)))].map((item) => ({ id: recordKey(item.key), item, state: this.stateOf(platformKey, item) }));
+  }
+
+  /** A platform's security builds the binhost does not hold yet (those it holds are done with). */
+  private securityItems(platformKey: string): BuildItem[] {
+    const out: BuildItem[] = [];
+    for (const [key, item] of this.security) {
+      if (this.o.planner.isHeld(key)) this.security.delete(key);
+      else if (item.variant.platformKey === platformKey) out.push(item);
+    }
+    return out;
   }
 
   /** Where a variant of the build list stands: its build's state, or whether it waits for approval or a builder. */

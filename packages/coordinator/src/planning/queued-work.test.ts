@@ -16,4 +16,10 @@ describe("pickPlatform", () => {
     assert.equal(pickPlatform([{ name: "a", queuedSeconds: 0 }, { name: "b", queuedSeconds: 0 }]), "a");
     assert.equal(pickPlatform([]), null);
   });
+
+  test("security builds go first, whatever else a platform has queued", () => {
+    assert.equal(pickPlatform([{ name: "busy", queuedSeconds: 36_000 }, { name: "fix", queuedSeconds: 60, urgentJobs: 1 }]), "fix");
+    assert.equal(pickPlatform([{ name: "a", queuedSeconds: 600, urgentJobs: 1 }, { name: "b", queuedSeconds: 60, urgentJobs: 3 }, { name: "c", queuedSeconds: 9_000 }]), "b");
+    assert.equal(pickPlatform([{ name: "a", queuedSeconds: 60, urgentJobs: 2 }, { name: "b", queuedSeconds: 600, urgentJobs: 2 }]), "b");
+  });
 });

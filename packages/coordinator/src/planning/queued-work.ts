@@ -3,7 +3,8 @@ import { z } from "zod";
 import { followBucket } from "@binfleet/bus";
 
 
-const QueuedSchema = z.object({ seconds: z.number().nonnegative(), jobs: z.number().int().nonnegative() });
+// `urgent`: security builds among the jobs (absent in what an older coordinator wrote).
+const QueuedSchema = z.object({ seconds: z.number().nonnegative(), jobs: z.number().int().nonnegative(), urgent: z.number().int().nonnegative().default(0) });
 export type Queued = z.infer<typeof QueuedSchema>;
 
 /**
@@ -30,7 +31,7 @@ export class QueuedWork {
   }
 
   get(platform: string): Queued {
-    return this.queued.get(platform) ?? { seconds: 0, jobs: 0 };
+    return this.queued.get(platform) ?? { seconds: 0, jobs: 0, urgent: 0 };
   }
 
   /** Called on every change (the value of one platform); returns the unsubscribe function. */
@@ -42,7 +43,7 @@ export class QueuedWork {
   /** Writes a platform's queued work, when it changed. */
   async publish(platform: string, q: Queued): Promise<void> {
     const now = this.queued.get(platform);
-    if (now !== undefined && now.seconds === q.seconds && now.jobs === q.jobs) return;
+    if (now !== undefined && now.seconds === q.seconds && now.jobs === q.jobs && now.urgent === q.urgent) return;
     this.queued.set(platform, q);
     await this.kv.put(platform, JSON.stringify(q));
   }
@@ -53,13 +54,18 @@ export class QueuedWork {
 }
 
 /**
- * Which platform a free builder slot serves next: the one with the most estimated work queued,
- * among those it has a free root for. Serving the longest queue first keeps every slot busy
- * until the end, so the last builds of all platforms finish together (list scheduling by
- * remaining work). Platforms whose queue is not known to hold work come last, in order.
+ * Which platform a free builder slot serves next: one with security builds queued (the most of
+ * them) before any other; otherwise the one with the most estimated work queued, among those it
+ * has a free root for. Serving the longest queue first keeps every slot busy until the end, so
+ * the last builds of all platforms finish together (list scheduling by remaining work).
+ * Platforms whose queue is not known to hold work come last, in order.
  */
-export function pickPlatform(candidates: readonly { readonly name: string; readonly queuedSeconds: number }[]): string | null {
-  let best: { name: string; queuedSeconds: number } | null = null;
-  for (const c of candidates) if (best === null || c.queuedSeconds > best.queuedSeconds) best = c;
+export function pickPlatform(candidates: readonly { readonly name: string; readonly queuedSeconds: number; readonly urgentJobs?: number }[]): string | null {
+  let best: (typeof candidates)[number] | null = null;
+  for (const c of candidates) {
+    const urgent = c.urgentJobs ?? 0;
+    const bestUrgent = best?.urgentJobs ?? 0;
+    if (best === null || urgent > bestUrgent || (urgent === bestUrgent && c.queuedSeconds > best.queuedSeconds)) best = c;
+  }
   return best?.name ?? null;
 }

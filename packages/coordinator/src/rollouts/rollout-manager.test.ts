@@ -8,7 +8,8 @@ const quiet = createLogger({ name: "test", level: "error", destination: new Pass
 
 /** A fleet in memory: nodes with something to update, some offline; sent commands recorded. */
 function fakeHost(nodes: string[], o: { offline?: string[]; nothingToDo?: string[]; notReady?: string[] } = {}) {
-  const sent: { node: string; id: string }[] = [];
+  const sent: { node: string; id: string; atoms: readonly string[] }[] = [];
+  const asked: { node: string; atoms: readonly string[] }[] = [];
   const saved = new Map<string, string>();
   let now = Date.UTC(2026, 10, 25, 3, 0);
   const offline = new Set(o.offline ?? []);
@@ -16,12 +17,12 @@ function fakeHost(nodes: string[], o: { offline?: string[]; nothingToDo?: string
     nodesOf: () => [...nodes].sort(),
     preflight: (n) => (o.nothingToDo?.includes(n) ? { binaryCount: 0, compileCount: 0, downloadBytes: 0 } : { binaryCount: 3, compileCount: 0, downloadBytes: 1000 }),
     online: (n) => !offline.has(n),
-    ready: (n) => !(o.notReady ?? []).includes(n),
-    sendUpdate: async (node, _r, id) => void sent.push({ node, id }),
+    ready: (n, atoms) => (asked.push({ node: n, atoms }), !(o.notReady ?? []).includes(n)),
+    sendUpdate: async (node, _r, id, atoms) => void sent.push({ node, id, atoms }),
     save: async (r) => void saved.set(r.id, JSON.stringify(r)),
     now: () => now,
   };
-  return { host, sent, saved, offline, advance: (ms: number) => (now += ms), setNow: (t: number) => (now = t) };
+  return { host, sent, asked, saved, offline, advance: (ms: number) => (now += ms), setNow: (t: number) => (now = t) };
 }
 
 const opts = (o: Partial<RolloutOptions> = {}): RolloutOptions => ({ platformKey: "", canary: 1, maxInFlight: 2, maxFailurePercent: 0, window: "", ...o });
@@ -157,5 +158,35 @@ describe("RolloutManager", () => {
     await m.control(r.id, "abort");
     assert.equal(m.get(r.id).state, "aborted");
     await assert.rejects(m.control(r.id, "resume"), RolloutError);
+  });
+
+  test("a targeted rollout updates only its nodes, each with its own atoms, beside a fleet-wide one", async () => {
+    const f = fakeHost(["a", "b", "c", "d"], { offline: ["c"], notReady: ["d"] });
+    const m = new RolloutManager(f.host, quiet, 60_000);
+    const wide = await m.start(opts({ canary: 0, maxInFlight: 1 }), false);
+    const targets = { a: ["=dev-libs/foo-1.2"], b: ["=dev-libs/foo-1.2"], c: ["=dev-libs/foo-1.2", "=dev-libs/bar-2:2"], d: ["=dev-libs/foo-1.2"] };
+    const fix = await m.start(opts({ canary: 1, maxInFlight: 5, targets, purpose: "GLSA 202611-01" }), false);
+    assert.deepEqual(fix.nodes.map((n) => [n.nodeId, n.atoms]), Object.entries(targets), "only the named nodes, with their atoms");
+    assert.equal(fix.nodes.find((n) => n.canary)?.nodeId, "a", "the first online node is the canary");
+    const fixSent = () => f.sent.filter((s) => s.atoms.length > 0).map((s) => s.node);
+    const wideSent = () => f.sent.filter((s) => s.atoms.length === 0);
+    assert.deepEqual(fixSent(), [], "a is updating in the fleet-wide rollout (its agent would refuse a second emerge): the canary waits");
+    await m.finished("a", wideSent()[0]!.id, true, "");
+    assert.deepEqual(fixSent(), ["a"], "then the canary goes alone");
+    assert.deepEqual(f.sent.find((s) => s.atoms.length > 0)!.atoms, targets.a, "with its atoms");
+    assert.ok(f.asked.some((x) => x.node === "a" && x.atoms === fix.nodes[0]!.atoms), "readiness is asked for the node's atoms");
+    assert.deepEqual(wideSent().map((s) => s.node), ["a", "b"], "meanwhile the fleet-wide rollout went on to b");
+    await m.finished("a", f.sent.find((s) => s.atoms.length > 0)!.id, true, "");
+    assert.deepEqual(fixSent(), ["a"], "b is busy with the fleet-wide update, c is offline, d waits for its binaries");
+    assert.equal(m.get(fix.id).nodes.find((n) => n.nodeId === "c")?.state, "offline");
+    await m.finished("b", wideSent()[1]!.id, true, "");
+    assert.deepEqual(fixSent(), ["a", "b"]);
+    f.offline.delete("c");
+    await m.tick();
+    await m.finished("c", wideSent().find((s) => s.node === "c")!.id, true, "");
+    assert.deepEqual(fixSent(), ["a", "b", "c"], "c is caught up when it returns (after its fleet-wide update)");
+    assert.deepEqual(f.sent.filter((s) => s.node === "c" && s.atoms.length > 0).map((s) => s.atoms), [targets.c]);
+    assert.equal(m.get(wide.id).state, "running", "the fleet-wide rollout goes on");
+    await assert.rejects(m.start(opts(), false), (e: unknown) => e instanceof RolloutError && e.kind === "failed-precondition", "fleet-wide rollouts still exclude each other");
   });
 });

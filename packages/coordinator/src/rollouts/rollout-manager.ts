@@ -14,6 +14,14 @@ export interface RolloutOptions {
   readonly maxFailurePercent: number;
   /** `[Day,…] HH:MM-HH:MM` UTC; empty: any time. */
   readonly window: string;
+  /**
+   * Only these nodes, each updating only its atoms (`emerge --oneshot --update`), as
+   * `binfleet glsa fix` asks; absent: every node of the platform, @world. Such a rollout runs
+   * beside a fleet-wide one: it touches only the packages it names.
+   */
+  readonly targets?: Readonly<Record<string, readonly string[]>>;
+  /** Why it runs ("GLSA 202611-01"); empty for a fleet-wide rollout. */
+  readonly purpose?: string;
 }
 
 /**
@@ -34,6 +42,8 @@ export interface RolloutNode {
   readonly binaryCount: number;
   readonly compileCount: number;
   readonly downloadBytes: number;
+  /** What the node updates; empty (or absent, in rollouts saved before targets): @world. */
+  readonly atoms?: readonly string[];
 }
 
 export interface Rollout {
@@ -57,12 +67,13 @@ export interface Preflight {
 export interface RolloutHost {
   /** Nodes a rollout on the platform ("" = all) covers, sorted. */
   nodesOf(platformKey: string): string[];
-  preflight(nodeId: string): Preflight;
+  /** What updating the node would do: its whole plan, or only `atoms` when there are any. */
+  preflight(nodeId: string, atoms: readonly string[]): Preflight;
   online(nodeId: string): boolean;
-  /** Everything the node would compile that binfleet builds is on its binhost. */
-  ready(nodeId: string): boolean;
-  /** Sends the signed update command with this id (agents refuse an id they have seen: resending is safe). */
-  sendUpdate(nodeId: string, rolloutId: string, commandId: string): Promise<void>;
+  /** Everything the node would compile that binfleet builds (of `atoms`, when there are any) is on its binhost. */
+  ready(nodeId: string, atoms: readonly string[]): boolean;
+  /** Sends the signed update command with this id (agents refuse an id they have seen: resending is safe); atoms empty: @world. */
+  sendUpdate(nodeId: string, rolloutId: string, commandId: string, atoms: readonly string[]): Promise<void>;
   save(r: Rollout): Promise<void>;
   now(): number;
 }
@@ -106,7 +117,7 @@ export class RolloutManager {
       this.rollouts.set(r.id, r);
       if (r.state !== "running" && r.state !== "paused") continue;
       const inFlight = r.nodes.filter((n) => n.state === "updating");
-      for (const n of inFlight) await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      for (const n of inFlight) await this.host.sendUpdate(n.nodeId, r.id, n.commandId, n.atoms ?? []);
       this.log.info({ rollout: r.id, state: r.state, resent: inFlight.map((n) => n.nodeId) }, "rollout resumed");
     }
   }
@@ -125,24 +136,27 @@ export class RolloutManager {
   async start(options: RolloutOptions, dryRun: boolean): Promise<Rollout> {
     parseMaintenanceWindowOrThrow(options.window);
     if (options.maxInFlight < 1) throw new RolloutError("max-in-flight must be at least 1", "invalid-argument");
-    const active = this.list().find((r) => (r.state === "running" || r.state === "paused" || r.state === "halted") && (r.options.platformKey === "" || options.platformKey === "" || r.options.platformKey === options.platformKey));
+    const targets = options.targets;
+    // Fleet-wide rollouts exclude each other; one of a few packages on a few nodes goes beside them.
+    const active = targets === undefined ? this.list().find((r) => r.options.targets === undefined && (r.state === "running" || r.state === "paused" || r.state === "halted") && (r.options.platformKey === "" || options.platformKey === "" || r.options.platformKey === options.platformKey)) : undefined;
     if (!dryRun && active !== undefined) throw new RolloutError(`rollout ${active.id} is ${active.state} on an overlapping set of nodes: abort it first`, "failed-precondition");
     const now = this.host.now();
-    const ids = this.host.nodesOf(options.platformKey);
+    const ids = targets === undefined ? this.host.nodesOf(options.platformKey) : Object.keys(targets).sort();
     let canaries = 0;
     const nodes = ids.map((nodeId): RolloutNode => {
-      const pf = this.host.preflight(nodeId);
-      const todo = pf.binaryCount + pf.compileCount > 0;
+      const atoms = targets?.[nodeId] ?? [];
+      const pf = this.host.preflight(nodeId, atoms);
+      const todo = targets === undefined ? pf.binaryCount + pf.compileCount > 0 : atoms.length > 0;
       // Canaries are the first online nodes that have something to update.
       const canary = todo && canaries < options.canary && this.host.online(nodeId);
       if (canary) canaries++;
-      return { nodeId, state: todo ? "waiting" : "current", canary, commandId: "", error: "", dispatchedAt: 0, ...pf };
+      return { nodeId, state: todo ? "waiting" : "current", canary, commandId: "", error: "", dispatchedAt: 0, ...pf, atoms };
     });
     const r: Rollout = { id: randomUUID(), options, state: dryRun ? "done" : "running", reason: dryRun ? "dry run" : "", nodes, startedAt: now, updatedAt: now };
     if (dryRun) return r;
     this.rollouts.set(r.id, r);
     await this.host.save(r);
-    this.log.info({ rollout: r.id, nodes: nodes.length, canaries, platform: options.platformKey }, "rollout started");
+    this.log.info({ rollout: r.id, nodes: nodes.length, canaries, platform: options.platformKey, purpose: options.purpose ?? "" }, "rollout started");
     await this.tick();
     return r;
   }
@@ -224,8 +238,12 @@ export class RolloutManager {
     const canariesPending = r.nodes.some((n) => n.canary && n.state !== "succeeded");
     const eligible = r.nodes.filter((n) => (n.state === "waiting" || n.state === "offline") && (!canariesPending || n.canary));
     let inFlight = r.nodes.filter((n) => n.state === "updating").length;
+    // An agent runs one emerge at a time (it refuses another meanwhile): a node another rollout is updating waits its turn.
+    const busy = new Set<string>();
+    for (const other of this.rollouts.values()) if (other !== r) for (const n of other.nodes) if (n.state === "updating") busy.add(n.nodeId);
     for (const n of eligible) {
       if (inFlight >= r.options.maxInFlight && !n.canary) break;
+      if (busy.has(n.nodeId)) continue;
       if (!this.host.online(n.nodeId)) {
         if (n.state !== "offline") {
           n.state = "offline";
@@ -233,13 +251,13 @@ export class RolloutManager {
         }
         continue;
       }
-      if (!this.host.ready(n.nodeId)) continue;
+      if (!this.host.ready(n.nodeId, n.atoms ?? [])) continue;
       // Saved before sending, with the command's id: after a crash between the two, load() resends the same command.
       n.state = "updating";
       n.dispatchedAt = now;
       n.commandId = randomUUID();
       await this.changed(r);
-      await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      await this.host.sendUpdate(n.nodeId, r.id, n.commandId, n.atoms ?? []);
       inFlight++;
       dirty = true;
     }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/fleet_control.proto.
  */
 export const file_binfleet_v1_fleet_control: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiOAoVQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZnJvbV9ub2RlGAIgASgJImoKFkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USDAoEbmFtZRgBIAEoCRILCgNrZXkYAiABKAkSDAoEcm9vdBgDIAEoCRITCgtiaW5ob3N0X3VybBgEIAEoCRISCgpub2Rlc190b2xkGAUgAygJIqIBCghQbGFuSXRlbRISCgp2YXJpYW50X2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEhcKD3dhbnRlZF9ieV9jb3VudBgFIAEoBRIRCgl3YW50ZWRfYnkYBiADKAkSJgoFc3RhdGUYByABKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIjwKDExvY2FsQ29tcGlsZRIPCgdub2RlX2lkGAEgASgJEgsKA2NwdhgCIAEoCRIOCgZyZWFzb24YAyABKAkiJgoOR2V0UGxhblJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJInkKD0dldFBsYW5SZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLmJpbmZsZWV0LnYxLlBsYW5JdGVtEjEKDmxvY2FsX2NvbXBpbGVzGAIgAygLMhkuYmluZmxlZXQudjEuTG9jYWxDb21waWxlEg0KBW5vZGVzGAMgASgFIkgKDkFwcHJvdmVSZXF1ZXN0EhMKC3ZhcmlhbnRfaWRzGAEgAygJEgsKA2FsbBgCIAEoCBIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiIwoPQXBwcm92ZVJlc3BvbnNlEhAKCGFwcHJvdmVkGAEgAygJIkEKC0hvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCSIOCgxIb2xkUmVzcG9uc2UiMwoNVW5ob2xkUmVxdWVzdBIMCgRhdG9tGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCSIQCg5VbmhvbGRSZXNwb25zZSJSChFMaXN0QnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSJwoGc3RhdGVzGAIgAygOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZSJcCgxCdWlsZFN1bW1hcnkSIgoDam9iGAEgASgLMhUuYmluZmxlZXQudjEuQnVpbGRKb2ISKAoGcmVzdWx0GAIgASgLMhguYmluZmxlZXQudjEuQnVpbGRSZXN1bHQiPwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEikKBmJ1aWxkcxgBIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSIqChJXYXRjaEJ1aWxkc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIj8KE1dhdGNoQnVpbGRzUmVzcG9uc2USKAoFYnVpbGQYASABKAsyGS5iaW5mbGVldC52MS5CdWlsZFN1bW1hcnkiNwoVU3RyZWFtQnVpbGRMb2dSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiJwoWU3RyZWFtQnVpbGRMb2dSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIjCgtTeW5jUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiwgEKDFN5bmNSZXNwb25zZRITCgtzbmFwc2hvdF9pZBgBIAEoCRITCgtub2Rlc19hc2tlZBgCIAEoBRIYChBmYWlsZWRfcGxhdGZvcm1zGAMgAygJEhoKEm5vZGVzX25vdF9yZXBvcnRlZBgEIAMoCRIYChBwZW5kaW5nX3ZhcmlhbnRzGAUgASgFEhgKEHdhaXRpbmdfYXBwcm92YWwYBiABKAUSHgoWZmV0Y2hfZmFpbGVkX3BsYXRmb3JtcxgHIAMoCSKLAQoOUm9sbG91dE9wdGlvbnMSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg4KBmNhbmFyeRgCIAEoBRIVCg1tYXhfaW5fZmxpZ2h0GAMgASgFEhsKE21heF9mYWlsdXJlX3BlcmNlbnQYBCABKAESDgoGd2luZG93GAUgASgJEg8KB2RyeV9ydW4YBiABKAgikQEKC1JvbGxvdXROb2RlEg8KB25vZGVfaWQYASABKAkSDQoFc3RhdGUYAiABKAkSFAoMYmluYXJ5X2NvdW50GAMgASgFEhUKDWNvbXBpbGVfY291bnQYBCABKAUSFgoOZG93bmxvYWRfYnl0ZXMYBSABKAMSDQoFZXJyb3IYBiABKAkSDgoGY2FuYXJ5GAcgASgIIsMBCgdSb2xsb3V0EgoKAmlkGAEgASgJEiwKB29wdGlvbnMYAiABKAsyGy5iaW5mbGVldC52MS5Sb2xsb3V0T3B0aW9ucxINCgVzdGF0ZRgDIAEoCRInCgVub2RlcxgEIAMoCzIYLmJpbmZsZWV0LnYxLlJvbGxvdXROb2RlEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgFIAEoAxIOCgZyZWFzb24YBiABKAkSGgoSdXBkYXRlZF9hdF91bml4X21zGAcgASgDIkMKE1N0YXJ0Um9sbG91dFJlcXVlc3QSLAoHb3B0aW9ucxgBIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zIj0KFFN0YXJ0Um9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IicKEUdldFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkiOwoSR2V0Um9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IjsKFUNvbnRyb2xSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJEg4KBmFjdGlvbhgCIAEoCSI/ChZDb250cm9sUm9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0IikKE1dhdGNoUm9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCSI9ChRXYXRjaFJvbGxvdXRSZXNwb25zZRIlCgdyb2xsb3V0GAEgASgLMhQuYmluZmxlZXQudjEuUm9sbG91dCIvCg5FeHBsYWluUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEgwKBGF0b20YAiABKAkiUwoLRXhwbGFuYXRpb24SCwoDY3B2GAEgASgJEg4KBnJlYXNvbhgCIAEoCRIXCg9kaWZmZXJpbmdfZmxhZ3MYAyADKAkSDgoGZGV0YWlsGAQgASgJImgKD0V4cGxhaW5SZXNwb25zZRIuCgxleHBsYW5hdGlvbnMYASADKAsyGC5iaW5mbGVldC52MS5FeHBsYW5hdGlvbhIPCgdub2RlX2lkGAIgASgJEhQKDHBsYXRmb3JtX2tleRgDIAEoCSIkCgxEcmlmdFJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIlMKCkRyaWZ0RW50cnkSCgoCY3AYASABKAkSDQoFZmxhZ3MYAiADKAkSEgoKbm9kZV9jb3VudBgDIAEoBRIWCg5leHRyYV92YXJpYW50cxgEIAEoBSI5Cg1EcmlmdFJlc3BvbnNlEigKB2VudHJpZXMYASADKAsyFy5iaW5mbGVldC52MS5EcmlmdEVudHJ5IlUKFUNvbGxlY3RHYXJiYWdlUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSDwoHZHJ5X3J1bhgCIAEoCBIVCg1rZWVwX3ZlcnNpb25zGAMgASgFIiQKEUVucm9sbE5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAki8AIKEkVucm9sbE5vZGVSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhEKCW5hdHNfdXJscxgCIAMoCRIRCgluYXRzX3VzZXIYAyABKAkSFQoNbmF0c19wYXNzd29yZBgEIAEoCRJOChBjb29yZGluYXRvcl9rZXlzGAUgAygLMjQuYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlc3BvbnNlLkNvb3JkaW5hdG9yS2V5c0VudHJ5EjAKCXBsYXRmb3JtcxgGIAMoCzIdLmJpbmZsZWV0LnYxLkVucm9sbGVkUGxhdGZvcm0SFQoNcmVwb19zeW5jX3VyaRgHIAEoCRIMCgRyZXBvGAggASgJEhgKEGRpc3RmaWxlc19taXJyb3IYCSABKAkSEwoLbmF0c19jYV9wZW0YCiABKAkaNgoUQ29vcmRpbmF0b3JLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChRFbnJvbGxCdWlsZGVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIncKFUVucm9sbEJ1aWxkZXJSZXNwb25zZRIMCgRuYW1lGAEgASgJEhEKCW5hdHNfdXJscxgCIAMoCRIRCgluYXRzX3VzZXIYAyABKAkSFQoNbmF0c19wYXNzd29yZBgEIAEoCRITCgtuYXRzX2NhX3BlbRgFIAEoCSKmAQoQRW5yb2xsZWRQbGF0Zm9ybRILCgNrZXkYASABKAkSDAoEbmFtZRgCIAEoCRITCgtiaW5ob3N0X3VybBgDIAEoCRIZChFiaW5wa2dfcHVibGljX2tleRgEIAEoCRIaChJiaW5wa2dfZmluZ2VycHJpbnQYBSABKAkSKwoLYmlucGtnX2tleXMYBiADKAsyFi5iaW5mbGVldC52MS5CaW5wa2dLZXkiPgoWQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRIPCgdyZW1vdmVkGAEgAygJEhMKC2ZyZWVkX2J5dGVzGAIgASgDIhkKF1JvdGF0ZUNvbW1hbmRLZXlSZXF1ZXN0IlcKGFJvdGF0ZUNvbW1hbmRLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSFwoPcHJldmlvdXNfa2V5X2lkGAIgASgJEhIKCm5vZGVzX3RvbGQYAyADKAkiLgoWUm90YXRlQmlucGtnS2V5UmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkinAEKF1JvdGF0ZUJpbnBrZ0tleVJlc3BvbnNlEhMKC2ZpbmdlcnByaW50GAEgASgJEhwKFHByZXZpb3VzX2ZpbmdlcnByaW50GAIgASgJEhIKCm5vZGVzX3RvbGQYAyADKAkSEAoIcmVzaWduZWQYBCABKA0SDgoGZmFpbGVkGAUgAygJEhgKEHByZXZpb3VzX3JldGlyZWQYBiABKAgiKAoVQWNjZXB0UGxhdGZvcm1SZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkiXgoWQWNjZXB0UGxhdGZvcm1SZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRIdChVwcmV2aW91c19wbGF0Zm9ybV9rZXkYAyABKAky1Q4KE0ZsZWV0Q29udHJvbFNlcnZpY2USSgoJTGlzdE5vZGVzEh0uYmluZmxlZXQudjEuTGlzdE5vZGVzUmVxdWVzdBoeLmJpbmZsZWV0LnYxLkxpc3ROb2Rlc1Jlc3BvbnNlElYKDUxpc3RQbGF0Zm9ybXMSIS5iaW5mbGVldC52MS5MaXN0UGxhdGZvcm1zUmVxdWVzdBoiLmJpbmZsZWV0LnYxLkxpc3RQbGF0Zm9ybXNSZXNwb25zZRJZCg5DcmVhdGVQbGF0Zm9ybRIiLmJpbmZsZWV0LnYxLkNyZWF0ZVBsYXRmb3JtUmVxdWVzdBojLmJpbmZsZWV0LnYxLkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USRAoHR2V0UGxhbhIbLmJpbmZsZWV0LnYxLkdldFBsYW5SZXF1ZXN0GhwuYmluZmxlZXQudjEuR2V0UGxhblJlc3BvbnNlEkQKB0FwcHJvdmUSGy5iaW5mbGVldC52MS5BcHByb3ZlUmVxdWVzdBocLmJpbmZsZWV0LnYxLkFwcHJvdmVSZXNwb25zZRI7CgRIb2xkEhguYmluZmxlZXQudjEuSG9sZFJlcXVlc3QaGS5iaW5mbGVldC52MS5Ib2xkUmVzcG9uc2USQQoGVW5ob2xkEhouYmluZmxlZXQudjEuVW5ob2xkUmVxdWVzdBobLmJpbmZsZWV0LnYxLlVuaG9sZFJlc3BvbnNlEk0KCkxpc3RCdWlsZHMSHi5iaW5mbGVldC52MS5MaXN0QnVpbGRzUmVxdWVzdBofLmJpbmZsZWV0LnYxLkxpc3RCdWlsZHNSZXNwb25zZRJSCgtXYXRjaEJ1aWxkcxIfLmJpbmZsZWV0LnYxLldhdGNoQnVpbGRzUmVxdWVzdBogLmJpbmZsZWV0LnYxLldhdGNoQnVpbGRzUmVzcG9uc2UwARJbCg5TdHJlYW1CdWlsZExvZxIiLmJpbmZsZWV0LnYxLlN0cmVhbUJ1aWxkTG9nUmVxdWVzdBojLmJpbmZsZWV0LnYxLlN0cmVhbUJ1aWxkTG9nUmVzcG9uc2UwARI7CgRTeW5jEhguYmluZmxlZXQudjEuU3luY1JlcXVlc3QaGS5iaW5mbGVldC52MS5TeW5jUmVzcG9uc2USUwoMU3RhcnRSb2xsb3V0EiAuYmluZmxlZXQudjEuU3RhcnRSb2xsb3V0UmVxdWVzdBohLmJpbmZsZWV0LnYxLlN0YXJ0Um9sbG91dFJlc3BvbnNlEk0KCkdldFJvbGxvdXQSHi5iaW5mbGVldC52MS5HZXRSb2xsb3V0UmVxdWVzdBofLmJpbmZsZWV0LnYxLkdldFJvbGxvdXRSZXNwb25zZRJZCg5Db250cm9sUm9sbG91dBIiLmJpbmZsZWV0LnYxLkNvbnRyb2xSb2xsb3V0UmVxdWVzdBojLmJpbmZsZWV0LnYxLkNvbnRyb2xSb2xsb3V0UmVzcG9uc2USVQoMV2F0Y2hSb2xsb3V0EiAuYmluZmxlZXQudjEuV2F0Y2hSb2xsb3V0UmVxdWVzdBohLmJpbmZsZWV0LnYxLldhdGNoUm9sbG91dFJlc3BvbnNlMAESRAoHRXhwbGFpbhIbLmJpbmZsZWV0LnYxLkV4cGxhaW5SZXF1ZXN0GhwuYmluZmxlZXQudjEuRXhwbGFpblJlc3BvbnNlEj4KBURyaWZ0EhkuYmluZmxlZXQudjEuRHJpZnRSZXF1ZXN0GhouYmluZmxlZXQudjEuRHJpZnRSZXNwb25zZRJZCg5Db2xsZWN0R2FyYmFnZRIiLmJpbmZsZWV0LnYxLkNvbGxlY3RHYXJiYWdlUmVxdWVzdBojLmJpbmZsZWV0LnYxLkNvbGxlY3RHYXJiYWdlUmVzcG9uc2USTQoKRW5yb2xsTm9kZRIeLmJpbmZsZWV0LnYxLkVucm9sbE5vZGVSZXF1ZXN0Gh8uYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlc3BvbnNlElYKDUVucm9sbEJ1aWxkZXISIS5iaW5mbGVldC52MS5FbnJvbGxCdWlsZGVyUmVxdWVzdBoiLmJpbmZsZWV0LnYxLkVucm9sbEJ1aWxkZXJSZXNwb25zZRJfChBSb3RhdGVDb21tYW5kS2V5EiQuYmluZmxlZXQudjEuUm90YXRlQ29tbWFuZEtleVJlcXVlc3QaJS5iaW5mbGVldC52MS5Sb3RhdGVDb21tYW5kS2V5UmVzcG9uc2USXAoPUm90YXRlQmlucGtnS2V5EiMuYmluZmxlZXQudjEuUm90YXRlQmlucGtnS2V5UmVxdWVzdBokLmJpbmZsZWV0LnYxLlJvdGF0ZUJpbnBrZ0tleVJlc3BvbnNlElkKDkFjY2VwdFBsYXRmb3JtEiIuYmluZmxlZXQudjEuQWNjZXB0UGxhdGZvcm1SZXF1ZXN0GiMuYmluZmxlZXQudjEuQWNjZXB0UGxhdGZvcm1SZXNwb25zZWIGcHJvdG8z", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
+  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiOAoVQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZnJvbV9ub2RlGAIgASgJImoKFkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USDAoEbmFtZRgBIAEoCRILCgNrZXkYAiABKAkSDAoEcm9vdBgDIAEoCRITCgtiaW5ob3N0X3VybBgEIAEoCRISCgpub2Rlc190b2xkGAUgAygJIqIBCghQbGFuSXRlbRISCgp2YXJpYW50X2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEhcKD3dhbnRlZF9ieV9jb3VudBgFIAEoBRIRCgl3YW50ZWRfYnkYBiADKAkSJgoFc3RhdGUYByABKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIjwKDExvY2FsQ29tcGlsZRIPCgdub2RlX2lkGAEgASgJEgsKA2NwdhgCIAEoCRIOCgZyZWFzb24YAyABKAkiJgoOR2V0UGxhblJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJInkKD0dldFBsYW5SZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLmJpbmZsZWV0LnYxLlBsYW5JdGVtEjEKDmxvY2FsX2NvbXBpbGVzGAIgAygLMhkuYmluZmxlZXQudjEuTG9jYWxDb21waWxlEg0KBW5vZGVzGAMgASgFIkgKDkFwcHJvdmVSZXF1ZXN0EhMKC3ZhcmlhbnRfaWRzGAEgAygJEgsKA2FsbBgCIAEoCBIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiIwoPQXBwcm92ZVJlc3BvbnNlEhAKCGFwcHJvdmVkGAEgAygJIkEKC0hvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCSIOCgxIb2xkUmVzcG9uc2UiMwoNVW5ob2xkUmVxdWVzdBIMCgRhdG9tGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCSIQCg5VbmhvbGRSZXNwb25zZSJSChFMaXN0QnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSJwoGc3RhdGVzGAIgAygOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZSJcCgxCdWlsZFN1bW1hcnkSIgoDam9iGAEgASgLMhUuYmluZmxlZXQudjEuQnVpbGRKb2ISKAoGcmVzdWx0GAIgASgLMhguYmluZmxlZXQudjEuQnVpbGRSZXN1bHQiPwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEikKBmJ1aWxkcxgBIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSIqChJXYXRjaEJ1aWxkc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIj8KE1dhdGNoQnVpbGRzUmVzcG9uc2USKAoFYnVpbGQYASABKAsyGS5iaW5mbGVldC52MS5CdWlsZFN1bW1hcnkiNwoVU3RyZWFtQnVpbGRMb2dSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiJwoWU3RyZWFtQnVpbGRMb2dSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIjCgtTeW5jUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAki2gEKDFN5bmNSZXNwb25zZRITCgtzbmFwc2hvdF9pZBgBIAEoCRITCgtub2Rlc19hc2tlZBgCIAEoBRIYChBmYWlsZWRfcGxhdGZvcm1zGAMgAygJEhoKEm5vZGVzX25vdF9yZXBvcnRlZBgEIAMoCRIYChBwZW5kaW5nX3ZhcmlhbnRzGAUgASgFEhgKEHdhaXRpbmdfYXBwcm92YWwYBiABKAUSHgoWZmV0Y2hfZmFpbGVkX3BsYXRmb3JtcxgHIAMoCRIWCg5uZXdfYWR2aXNvcmllcxgIIAMoCSKcAQoOUm9sbG91dE9wdGlvbnMSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg4KBmNhbmFyeRgCIAEoBRIVCg1tYXhfaW5fZmxpZ2h0GAMgASgFEhsKE21heF9mYWlsdXJlX3BlcmNlbnQYBCABKAESDgoGd2luZG93GAUgASgJEg8KB2RyeV9ydW4YBiABKAgSDwoHcHVycG9zZRgHIAEoCSKgAQoLUm9sbG91dE5vZGUSDwoHbm9kZV9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIUCgxiaW5hcnlfY291bnQYAyABKAUSFQoNY29tcGlsZV9jb3VudBgEIAEoBRIWCg5kb3dubG9hZF9ieXRlcxgFIAEoAxINCgVlcnJvchgGIAEoCRIOCgZjYW5hcnkYByABKAgSDQoFYXRvbXMYCCADKAkiwwEKB1JvbGxvdXQSCgoCaWQYASABKAkSLAoHb3B0aW9ucxgCIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zEg0KBXN0YXRlGAMgASgJEicKBW5vZGVzGAQgAygLMhguYmluZmxlZXQudjEuUm9sbG91dE5vZGUSGgoSc3RhcnRlZF9hdF91bml4X21zGAUgASgDEg4KBnJlYXNvbhgGIAEoCRIaChJ1cGRhdGVkX2F0X3VuaXhfbXMYByABKAMiQwoTU3RhcnRSb2xsb3V0UmVxdWVzdBIsCgdvcHRpb25zGAEgASgLMhsuYmluZmxlZXQudjEuUm9sbG91dE9wdGlvbnMiPQoUU3RhcnRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiJwoRR2V0Um9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCSI7ChJHZXRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiOwoVQ29udHJvbFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkSDgoGYWN0aW9uGAIgASgJIj8KFkNvbnRyb2xSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiKQoTV2F0Y2hSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJIj0KFFdhdGNoUm9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0Ii8KDkV4cGxhaW5SZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSDAoEYXRvbRgCIAEoCSJTCgtFeHBsYW5hdGlvbhILCgNjcHYYASABKAkSDgoGcmVhc29uGAIgASgJEhcKD2RpZmZlcmluZ19mbGFncxgDIAMoCRIOCgZkZXRhaWwYBCABKAkiaAoPRXhwbGFpblJlc3BvbnNlEi4KDGV4cGxhbmF0aW9ucxgBIAMoCzIYLmJpbmZsZWV0LnYxLkV4cGxhbmF0aW9uEg8KB25vZGVfaWQYAiABKAkSFAoMcGxhdGZvcm1fa2V5GAMgASgJIiQKDERyaWZ0UmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiUwoKRHJpZnRFbnRyeRIKCgJjcBgBIAEoCRINCgVmbGFncxgCIAMoCRISCgpub2RlX2NvdW50GAMgASgFEhYKDmV4dHJhX3ZhcmlhbnRzGAQgASgFIjkKDURyaWZ0UmVzcG9uc2USKAoHZW50cmllcxgBIAMoCzIXLmJpbmZsZWV0LnYxLkRyaWZ0RW50cnkiVQoVQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRIPCgdkcnlfcnVuGAIgASgIEhUKDWtlZXBfdmVyc2lvbnMYAyABKAUiJAoRRW5yb2xsTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSLwAgoSRW5yb2xsTm9kZVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEk4KEGNvb3JkaW5hdG9yX2tleXMYBSADKAsyNC5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2UuQ29vcmRpbmF0b3JLZXlzRW50cnkSMAoJcGxhdGZvcm1zGAYgAygLMh0uYmluZmxlZXQudjEuRW5yb2xsZWRQbGF0Zm9ybRIVCg1yZXBvX3N5bmNfdXJpGAcgASgJEgwKBHJlcG8YCCABKAkSGAoQZGlzdGZpbGVzX21pcnJvchgJIAEoCRITCgtuYXRzX2NhX3BlbRgKIAEoCRo2ChRDb29yZGluYXRvcktleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKFEVucm9sbEJ1aWxkZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkidwoVRW5yb2xsQnVpbGRlclJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEhMKC25hdHNfY2FfcGVtGAUgASgJIqYBChBFbnJvbGxlZFBsYXRmb3JtEgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Jpbmhvc3RfdXJsGAMgASgJEhkKEWJpbnBrZ19wdWJsaWNfa2V5GAQgASgJEhoKEmJpbnBrZ19maW5nZXJwcmludBgFIAEoCRIrCgtiaW5wa2dfa2V5cxgGIAMoCzIWLmJpbmZsZWV0LnYxLkJpbnBrZ0tleSI+ChZDb2xsZWN0R2FyYmFnZVJlc3BvbnNlEg8KB3JlbW92ZWQYASADKAkSEwoLZnJlZWRfYnl0ZXMYAiABKAMiGQoXUm90YXRlQ29tbWFuZEtleVJlcXVlc3QiVwoYUm90YXRlQ29tbWFuZEtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9wcmV2aW91c19rZXlfaWQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCSIuChZSb3RhdGVCaW5wa2dLZXlSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCSKcAQoXUm90YXRlQmlucGtnS2V5UmVzcG9uc2USEwoLZmluZ2VycHJpbnQYASABKAkSHAoUcHJldmlvdXNfZmluZ2VycHJpbnQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCRIQCghyZXNpZ25lZBgEIAEoDRIOCgZmYWlsZWQYBSADKAkSGAoQcHJldmlvdXNfcmV0aXJlZBgGIAEoCCIoChVBY2NlcHRQbGF0Zm9ybVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSJeChZBY2NlcHRQbGF0Zm9ybVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEh0KFXByZXZpb3VzX3BsYXRmb3JtX2tleRgDIAEoCSKwAgoPQWR2aXNvcnlTdW1tYXJ5EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCHN5bm9wc2lzGAMgASgJEhAKCHNldmVyaXR5GAQgASgJEhEKCWFubm91bmNlZBgFIAEoCRIPCgdyZXZpc2VkGAYgASgJEhYKDnJldmlzaW9uX2NvdW50GAcgASgFEhAKCHBhY2thZ2VzGAggAygJEhUKDW5vZGVzX2V4cG9zZWQYCSABKAUSFQoNcGxhdGZvcm1fa2V5cxgKIAMoCRIfChdvbGRlc3RfZXhwb3N1cmVfdW5peF9tcxgLIAEoAxIlCgNmaXgYDCABKAsyGC5iaW5mbGVldC52MS5BZHZpc29yeUZpeBIaChJub3RpY2VkX2F0X3VuaXhfbXMYDSABKAMirQEKC0Fkdmlzb3J5Rml4Eg0KBXN0YXRlGAEgASgJEhIKCnJvbGxvdXRfaWQYAiABKAkSCgoCYnkYAyABKAkSGgoSc3RhcnRlZF9hdF91bml4X21zGAQgASgDEhkKEWNsb3NlZF9hdF91bml4X21zGAUgASgDEikKBmJ1aWxkcxgGIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeRINCgVub2RlcxgHIAMoCSJ3CghFeHBvc3VyZRIPCgdub2RlX2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRIVCg1pbnN0YWxsZWRfY3B2GAMgASgJEhEKCWZpeGVkX2NwdhgEIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBSABKAMiLgoPUmVmdXNlZEFkdmlzb3J5EgwKBGZpbGUYASABKAkSDQoFZXJyb3IYAiABKAkiOgoVTGlzdEFkdmlzb3JpZXNSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRILCgNhbGwYAiABKAgikgEKFkxpc3RBZHZpc29yaWVzUmVzcG9uc2USMAoKYWR2aXNvcmllcxgBIAMoCzIcLmJpbmZsZWV0LnYxLkFkdmlzb3J5U3VtbWFyeRItCgdyZWZ1c2VkGAIgAygLMhwuYmluZmxlZXQudjEuUmVmdXNlZEFkdmlzb3J5EhcKD2Fkdmlzb3JpZXNfcmVhZBgDIAEoBSIgChJHZXRBZHZpc29yeVJlcXVlc3QSCgoCaWQYASABKAkibwoTR2V0QWR2aXNvcnlSZXNwb25zZRIuCghhZHZpc29yeRgBIAEoCzIcLmJpbmZsZWV0LnYxLkFkdmlzb3J5U3VtbWFyeRIoCglleHBvc3VyZXMYAiADKAsyFS5iaW5mbGVldC52MS5FeHBvc3VyZSJkChJGaXhBZHZpc29yeVJlcXVlc3QSCgoCaWQYASABKAkSDgoGY2FuYXJ5GAIgASgFEhUKDW1heF9pbl9mbGlnaHQYAyABKAUSGwoTbWF4X2ZhaWx1cmVfcGVyY2VudBgEIAEoASJ8ChNGaXhBZHZpc29yeVJlc3BvbnNlEiUKA2ZpeBgBIAEoCzIYLmJpbmZsZWV0LnYxLkFkdmlzb3J5Rml4EiUKB3JvbGxvdXQYAiABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0EhcKD3VuZml4YWJsZV9ub2RlcxgDIAMoCTLUEAoTRmxlZXRDb250cm9sU2VydmljZRJKCglMaXN0Tm9kZXMSHS5iaW5mbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh4uYmluZmxlZXQudjEuTGlzdE5vZGVzUmVzcG9uc2USVgoNTGlzdFBsYXRmb3JtcxIhLmJpbmZsZWV0LnYxLkxpc3RQbGF0Zm9ybXNSZXF1ZXN0GiIuYmluZmxlZXQudjEuTGlzdFBsYXRmb3Jtc1Jlc3BvbnNlElkKDkNyZWF0ZVBsYXRmb3JtEiIuYmluZmxlZXQudjEuQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0GiMuYmluZmxlZXQudjEuQ3JlYXRlUGxhdGZvcm1SZXNwb25zZRJECgdHZXRQbGFuEhsuYmluZmxlZXQudjEuR2V0UGxhblJlcXVlc3QaHC5iaW5mbGVldC52MS5HZXRQbGFuUmVzcG9uc2USRAoHQXBwcm92ZRIbLmJpbmZsZWV0LnYxLkFwcHJvdmVSZXF1ZXN0GhwuYmluZmxlZXQudjEuQXBwcm92ZVJlc3BvbnNlEjsKBEhvbGQSGC5iaW5mbGVldC52MS5Ib2xkUmVxdWVzdBoZLmJpbmZsZWV0LnYxLkhvbGRSZXNwb25zZRJBCgZVbmhvbGQSGi5iaW5mbGVldC52MS5VbmhvbGRSZXF1ZXN0GhsuYmluZmxlZXQudjEuVW5ob2xkUmVzcG9uc2USTQoKTGlzdEJ1aWxkcxIeLmJpbmZsZWV0LnYxLkxpc3RCdWlsZHNSZXF1ZXN0Gh8uYmluZmxlZXQudjEuTGlzdEJ1aWxkc1Jlc3BvbnNlElIKC1dhdGNoQnVpbGRzEh8uYmluZmxlZXQudjEuV2F0Y2hCdWlsZHNSZXF1ZXN0GiAuYmluZmxlZXQudjEuV2F0Y2hCdWlsZHNSZXNwb25zZTABElsKDlN0cmVhbUJ1aWxkTG9nEiIuYmluZmxlZXQudjEuU3RyZWFtQnVpbGRMb2dSZXF1ZXN0GiMuYmluZmxlZXQudjEuU3RyZWFtQnVpbGRMb2dSZXNwb25zZTABEjsKBFN5bmMSGC5iaW5mbGVldC52MS5TeW5jUmVxdWVzdBoZLmJpbmZsZWV0LnYxLlN5bmNSZXNwb25zZRJTCgxTdGFydFJvbGxvdXQSIC5iaW5mbGVldC52MS5TdGFydFJvbGxvdXRSZXF1ZXN0GiEuYmluZmxlZXQudjEuU3RhcnRSb2xsb3V0UmVzcG9uc2USTQoKR2V0Um9sbG91dBIeLmJpbmZsZWV0LnYxLkdldFJvbGxvdXRSZXF1ZXN0Gh8uYmluZmxlZXQudjEuR2V0Um9sbG91dFJlc3BvbnNlElkKDkNvbnRyb2xSb2xsb3V0EiIuYmluZmxlZXQudjEuQ29udHJvbFJvbGxvdXRSZXF1ZXN0GiMuYmluZmxlZXQudjEuQ29udHJvbFJvbGxvdXRSZXNwb25zZRJVCgxXYXRjaFJvbGxvdXQSIC5iaW5mbGVldC52MS5XYXRjaFJvbGxvdXRSZXF1ZXN0GiEuYmluZmxlZXQudjEuV2F0Y2hSb2xsb3V0UmVzcG9uc2UwARJECgdFeHBsYWluEhsuYmluZmxlZXQudjEuRXhwbGFpblJlcXVlc3QaHC5iaW5mbGVldC52MS5FeHBsYWluUmVzcG9uc2USPgoFRHJpZnQSGS5iaW5mbGVldC52MS5EcmlmdFJlcXVlc3QaGi5iaW5mbGVldC52MS5EcmlmdFJlc3BvbnNlElkKDkNvbGxlY3RHYXJiYWdlEiIuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0GiMuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRJNCgpFbnJvbGxOb2RlEh4uYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlcXVlc3QaHy5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2USVgoNRW5yb2xsQnVpbGRlchIhLmJpbmZsZWV0LnYxLkVucm9sbEJ1aWxkZXJSZXF1ZXN0GiIuYmluZmxlZXQudjEuRW5yb2xsQnVpbGRlclJlc3BvbnNlEl8KEFJvdGF0ZUNvbW1hbmRLZXkSJC5iaW5mbGVldC52MS5Sb3RhdGVDb21tYW5kS2V5UmVxdWVzdBolLmJpbmZsZWV0LnYxLlJvdGF0ZUNvbW1hbmRLZXlSZXNwb25zZRJcCg9Sb3RhdGVCaW5wa2dLZXkSIy5iaW5mbGVldC52MS5Sb3RhdGVCaW5wa2dLZXlSZXF1ZXN0GiQuYmluZmxlZXQudjEuUm90YXRlQmlucGtnS2V5UmVzcG9uc2USWQoOQWNjZXB0UGxhdGZvcm0SIi5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlcXVlc3QaIy5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlc3BvbnNlElkKDkxpc3RBZHZpc29yaWVzEiIuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXF1ZXN0GiMuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXNwb25zZRJQCgtHZXRBZHZpc29yeRIfLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVxdWVzdBogLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVzcG9uc2USUAoLRml4QWR2aXNvcnkSHy5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlcXVlc3QaIC5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlc3BvbnNlYgZwcm90bzM", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
 
 /**
  * @generated from message binfleet.v1.NodeSummary
@@ -707,6 +707,14 @@ export type SyncResponse = Message<"binfleet.v1.SyncResponse"> & {
    * @generated from field: repeated string fetch_failed_platforms = 7;
    */
   fetchFailedPlatforms: string[];
+
+  /**
+   * Security advisories exposing nodes that no earlier nightly report named (new in the tree,
+   * revised, or newly affecting the fleet): binfleet glsa show ID.
+   *
+   * @generated from field: repeated string new_advisories = 8;
+   */
+  newAdvisories: string[];
 };
 
 /**
@@ -751,6 +759,14 @@ export type RolloutOptions = Message<"binfleet.v1.RolloutOptions"> & {
    * @generated from field: bool dry_run = 6;
    */
   dryRun: boolean;
+
+  /**
+   * Set by `binfleet glsa fix`: the rollout covers only its nodes, each updating only its atoms
+   * (RolloutNode.atoms), e.g. "GLSA 202611-01". Empty: a fleet-wide @world rollout.
+   *
+   * @generated from field: string purpose = 7;
+   */
+  purpose: string;
 };
 
 /**
@@ -800,6 +816,13 @@ export type RolloutNode = Message<"binfleet.v1.RolloutNode"> & {
    * @generated from field: bool canary = 7;
    */
   canary: boolean;
+
+  /**
+   * What the node updates (`emerge --oneshot --update` of these); empty: @world.
+   *
+   * @generated from field: repeated string atoms = 8;
+   */
+  atoms: string[];
 };
 
 /**
@@ -1563,6 +1586,390 @@ export const AcceptPlatformResponseSchema: GenMessage<AcceptPlatformResponse> = 
   messageDesc(file_binfleet_v1_fleet_control, 56);
 
 /**
+ * A security advisory (GLSA) from the builders' tree, with how much of the fleet it affects.
+ *
+ * @generated from message binfleet.v1.AdvisorySummary
+ */
+export type AdvisorySummary = Message<"binfleet.v1.AdvisorySummary"> & {
+  /**
+   * "202611-01"
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string synopsis = 3;
+   */
+  synopsis: string;
+
+  /**
+   * <impact type>: "minimal", "low", "normal", "high", "critical"
+   *
+   * @generated from field: string severity = 4;
+   */
+  severity: string;
+
+  /**
+   * @generated from field: string announced = 5;
+   */
+  announced: string;
+
+  /**
+   * @generated from field: string revised = 6;
+   */
+  revised: string;
+
+  /**
+   * @generated from field: int32 revision_count = 7;
+   */
+  revisionCount: number;
+
+  /**
+   * category/package names it concerns
+   *
+   * @generated from field: repeated string packages = 8;
+   */
+  packages: string[];
+
+  /**
+   * nodes whose latest report has a vulnerable version
+   *
+   * @generated from field: int32 nodes_exposed = 9;
+   */
+  nodesExposed: number;
+
+  /**
+   * the platforms of those nodes
+   *
+   * @generated from field: repeated string platform_keys = 10;
+   */
+  platformKeys: string[];
+
+  /**
+   * when the earliest of those exposures was first seen (0: none)
+   *
+   * @generated from field: int64 oldest_exposure_unix_ms = 11;
+   */
+  oldestExposureUnixMs: bigint;
+
+  /**
+   * the latest `binfleet glsa fix` of it, if any
+   *
+   * @generated from field: binfleet.v1.AdvisoryFix fix = 12;
+   */
+  fix?: AdvisoryFix | undefined;
+
+  /**
+   * when the coordinator first read it (or this revision of it)
+   *
+   * @generated from field: int64 noticed_at_unix_ms = 13;
+   */
+  noticedAtUnixMs: bigint;
+};
+
+/**
+ * Describes the message binfleet.v1.AdvisorySummary.
+ * Use `create(AdvisorySummarySchema)` to create a new message.
+ */
+export const AdvisorySummarySchema: GenMessage<AdvisorySummary> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 57);
+
+/**
+ * `binfleet glsa fix`: the fixing versions built for every affected platform variant, then an
+ * expedited rollout of exactly those packages on exactly the exposed nodes.
+ *
+ * @generated from message binfleet.v1.AdvisoryFix
+ */
+export type AdvisoryFix = Message<"binfleet.v1.AdvisoryFix"> & {
+  /**
+   * "waiting-approval" (builds wait for binfleet approve), "building", "rolling-out",
+   * "closed" (no node reports a vulnerable version), "halted" (its rollout halted or was aborted)
+   *
+   * @generated from field: string state = 1;
+   */
+  state: string;
+
+  /**
+   * @generated from field: string rollout_id = 2;
+   */
+  rolloutId: string;
+
+  /**
+   * @generated from field: string by = 3;
+   */
+  by: string;
+
+  /**
+   * @generated from field: int64 started_at_unix_ms = 4;
+   */
+  startedAtUnixMs: bigint;
+
+  /**
+   * 0 while open
+   *
+   * @generated from field: int64 closed_at_unix_ms = 5;
+   */
+  closedAtUnixMs: bigint;
+
+  /**
+   * one per platform variant of a fixing version
+   *
+   * @generated from field: repeated binfleet.v1.BuildSummary builds = 6;
+   */
+  builds: BuildSummary[];
+
+  /**
+   * the exposed nodes it updates
+   *
+   * @generated from field: repeated string nodes = 7;
+   */
+  nodes: string[];
+};
+
+/**
+ * Describes the message binfleet.v1.AdvisoryFix.
+ * Use `create(AdvisoryFixSchema)` to create a new message.
+ */
+export const AdvisoryFixSchema: GenMessage<AdvisoryFix> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 58);
+
+/**
+ * One node exposed to an advisory: an installed vulnerable version and its least fixing upgrade.
+ *
+ * @generated from message binfleet.v1.Exposure
+ */
+export type Exposure = Message<"binfleet.v1.Exposure"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: string platform_key = 2;
+   */
+  platformKey: string;
+
+  /**
+   * @generated from field: string installed_cpv = 3;
+   */
+  installedCpv: string;
+
+  /**
+   * empty: no visible version of the builders' tree fixes it
+   *
+   * @generated from field: string fixed_cpv = 4;
+   */
+  fixedCpv: string;
+
+  /**
+   * @generated from field: int64 first_seen_unix_ms = 5;
+   */
+  firstSeenUnixMs: bigint;
+};
+
+/**
+ * Describes the message binfleet.v1.Exposure.
+ * Use `create(ExposureSchema)` to create a new message.
+ */
+export const ExposureSchema: GenMessage<Exposure> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 59);
+
+/**
+ * An advisory file in the builders' tree that was not read: too large, not well-formed, not a GLSA.
+ *
+ * @generated from message binfleet.v1.RefusedAdvisory
+ */
+export type RefusedAdvisory = Message<"binfleet.v1.RefusedAdvisory"> & {
+  /**
+   * @generated from field: string file = 1;
+   */
+  file: string;
+
+  /**
+   * @generated from field: string error = 2;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message binfleet.v1.RefusedAdvisory.
+ * Use `create(RefusedAdvisorySchema)` to create a new message.
+ */
+export const RefusedAdvisorySchema: GenMessage<RefusedAdvisory> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 60);
+
+/**
+ * @generated from message binfleet.v1.ListAdvisoriesRequest
+ */
+export type ListAdvisoriesRequest = Message<"binfleet.v1.ListAdvisoriesRequest"> & {
+  /**
+   * only advisories exposing nodes of this platform
+   *
+   * @generated from field: string platform_key = 1;
+   */
+  platformKey: string;
+
+  /**
+   * every advisory in the tree, also those no node is exposed to
+   *
+   * @generated from field: bool all = 2;
+   */
+  all: boolean;
+};
+
+/**
+ * Describes the message binfleet.v1.ListAdvisoriesRequest.
+ * Use `create(ListAdvisoriesRequestSchema)` to create a new message.
+ */
+export const ListAdvisoriesRequestSchema: GenMessage<ListAdvisoriesRequest> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 61);
+
+/**
+ * @generated from message binfleet.v1.ListAdvisoriesResponse
+ */
+export type ListAdvisoriesResponse = Message<"binfleet.v1.ListAdvisoriesResponse"> & {
+  /**
+   * most exposed nodes first
+   *
+   * @generated from field: repeated binfleet.v1.AdvisorySummary advisories = 1;
+   */
+  advisories: AdvisorySummary[];
+
+  /**
+   * @generated from field: repeated binfleet.v1.RefusedAdvisory refused = 2;
+   */
+  refused: RefusedAdvisory[];
+
+  /**
+   * advisories in the builders' tree
+   *
+   * @generated from field: int32 advisories_read = 3;
+   */
+  advisoriesRead: number;
+};
+
+/**
+ * Describes the message binfleet.v1.ListAdvisoriesResponse.
+ * Use `create(ListAdvisoriesResponseSchema)` to create a new message.
+ */
+export const ListAdvisoriesResponseSchema: GenMessage<ListAdvisoriesResponse> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 62);
+
+/**
+ * @generated from message binfleet.v1.GetAdvisoryRequest
+ */
+export type GetAdvisoryRequest = Message<"binfleet.v1.GetAdvisoryRequest"> & {
+  /**
+   * "202611-01" (a "GLSA-" prefix is allowed)
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message binfleet.v1.GetAdvisoryRequest.
+ * Use `create(GetAdvisoryRequestSchema)` to create a new message.
+ */
+export const GetAdvisoryRequestSchema: GenMessage<GetAdvisoryRequest> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 63);
+
+/**
+ * @generated from message binfleet.v1.GetAdvisoryResponse
+ */
+export type GetAdvisoryResponse = Message<"binfleet.v1.GetAdvisoryResponse"> & {
+  /**
+   * @generated from field: binfleet.v1.AdvisorySummary advisory = 1;
+   */
+  advisory?: AdvisorySummary | undefined;
+
+  /**
+   * by node
+   *
+   * @generated from field: repeated binfleet.v1.Exposure exposures = 2;
+   */
+  exposures: Exposure[];
+};
+
+/**
+ * Describes the message binfleet.v1.GetAdvisoryResponse.
+ * Use `create(GetAdvisoryResponseSchema)` to create a new message.
+ */
+export const GetAdvisoryResponseSchema: GenMessage<GetAdvisoryResponse> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 64);
+
+/**
+ * @generated from message binfleet.v1.FixAdvisoryRequest
+ */
+export type FixAdvisoryRequest = Message<"binfleet.v1.FixAdvisoryRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * nodes updated alone first (default 1)
+   *
+   * @generated from field: int32 canary = 2;
+   */
+  canary: number;
+
+  /**
+   * default 5
+   *
+   * @generated from field: int32 max_in_flight = 3;
+   */
+  maxInFlight: number;
+
+  /**
+   * @generated from field: double max_failure_percent = 4;
+   */
+  maxFailurePercent: number;
+};
+
+/**
+ * Describes the message binfleet.v1.FixAdvisoryRequest.
+ * Use `create(FixAdvisoryRequestSchema)` to create a new message.
+ */
+export const FixAdvisoryRequestSchema: GenMessage<FixAdvisoryRequest> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 65);
+
+/**
+ * @generated from message binfleet.v1.FixAdvisoryResponse
+ */
+export type FixAdvisoryResponse = Message<"binfleet.v1.FixAdvisoryResponse"> & {
+  /**
+   * @generated from field: binfleet.v1.AdvisoryFix fix = 1;
+   */
+  fix?: AdvisoryFix | undefined;
+
+  /**
+   * @generated from field: binfleet.v1.Rollout rollout = 2;
+   */
+  rollout?: Rollout | undefined;
+
+  /**
+   * exposed, but no visible version of the tree fixes them
+   *
+   * @generated from field: repeated string unfixable_nodes = 3;
+   */
+  unfixableNodes: string[];
+};
+
+/**
+ * Describes the message binfleet.v1.FixAdvisoryResponse.
+ * Use `create(FixAdvisoryResponseSchema)` to create a new message.
+ */
+export const FixAdvisoryResponseSchema: GenMessage<FixAdvisoryResponse> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 66);
+
+/**
  * The ops API the `binfleet` CLI speaks. Every call carries a bearer token
  * (metadata "authorization"); roles: viewer (read), operator (approve, sync,
  * rollout), admin (policy, enrollment).
@@ -1753,6 +2160,30 @@ export const FleetControlService: GenService<{
     methodKind: "unary";
     input: typeof AcceptPlatformRequestSchema;
     output: typeof AcceptPlatformResponseSchema;
+  },
+  /**
+   * @generated from rpc binfleet.v1.FleetControlService.ListAdvisories
+   */
+  listAdvisories: {
+    methodKind: "unary";
+    input: typeof ListAdvisoriesRequestSchema;
+    output: typeof ListAdvisoriesResponseSchema;
+  },
+  /**
+   * @generated from rpc binfleet.v1.FleetControlService.GetAdvisory
+   */
+  getAdvisory: {
+    methodKind: "unary";
+    input: typeof GetAdvisoryRequestSchema;
+    output: typeof GetAdvisoryResponseSchema;
+  },
+  /**
+   * @generated from rpc binfleet.v1.FleetControlService.FixAdvisory
+   */
+  fixAdvisory: {
+    methodKind: "unary";
+    input: typeof FixAdvisoryRequestSchema;
+    output: typeof FixAdvisoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_binfleet_v1_fleet_control, 0);
