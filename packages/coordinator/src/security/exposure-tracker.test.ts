@@ -39,7 +39,7 @@ describe("ExposureTracker", () => {
       },
       platforms: { all: () => [PlatformConfigSchema.parse({ name: "p1", key: "k1", root: "/builders/p1" })], tree: () => ({ repositories: async () => [repo] }) },
       portageq: () => async (args) => (pquery.push([...args]), { exitCode: visible === "fail" ? 1 : 0, stdout: visible }),
-      portage: { emerge: ["emerge"], portageq: ["portageq"], gpkgSign: ["gpkg-sign"], emaint: ["emaint"], env: {}, rootVariable: "ROOT" },
+      portage: { emerge: ["emerge"], portageq: ["portageq"], gpkgSign: ["gpkg-sign"], emaint: ["emaint"], env: {}, isolation: "none", bwrap: ["bwrap"], rootVariable: "ROOT" },
       forEachLatestReport: async (fn) => {
         scans++;
         fn(report("node-3", { "dev-libs/bar-0.9": "0" }));

@@ -2,6 +2,7 @@ import { realpath } from "node:fs/promises";
 import { type GlsaAdvisory, type Logger, tryParseCpv } from "@binfleet/shared";
 import type { AgentReport } from "@binfleet/shared/wire";
 import { type BuilderTree, type PortageqRunner, portageqIn } from "../builders/builder-tree.js";
+import { layoutOf } from "../builders/root-portage.js";
 import type { CoordinatorConfig, PlatformConfig } from "../config/coordinator-config.js";
 import { type RefusedAdvisory, readAdvisories } from "./advisory-reader.js";
 import { AdvisoryIndex, type ExposedPackage, type InstalledEntry, evaluateNode, installedSet } from "./exposure-evaluator.js";
@@ -13,7 +14,7 @@ export interface ExposureTrackerOptions {
   /** The platforms with a builder and their trees (the PlatformCatalog). */
   readonly platforms: { all(): readonly PlatformConfig[]; tree(key: string): Pick<BuilderTree, "repositories"> | undefined };
   /** Runs portageq in a builder root (default: the configured portageq). */
-  readonly portageq?: (root: string) => PortageqRunner;
+  readonly portageq?: (platform: PlatformConfig) => PortageqRunner;
   readonly portage: CoordinatorConfig["portage"];
   /** The latest report of every node, read again when advisories name packages not kept so far. */
   readonly forEachLatestReport: (fn: (r: AgentReport) => void) => Promise<void>;
@@ -112,7 +113,7 @@ export class ExposureTracker {
     }
     const cps = this.index.packages();
     for (const p of this.o.platforms.all()) {
-      const runner = (this.o.portageq ?? ((root) => portageqIn(this.o.portage, root)))(p.root);
+      const runner = (this.o.portageq ?? ((platform) => portageqIn(this.o.portage, layoutOf(platform))))(p);
       try {
         this.available.set(p.key, await visibleVersions(runner, dirsByPlatform.get(p.key) ?? [], cps));
       } catch (err) {
