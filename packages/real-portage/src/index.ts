@@ -6,6 +6,8 @@ export { enterMachine, locatePortage, portageDir, skipNote, withBuildRoot } from
 export type { MachineOptions, RunOptions, RunResult } from "./machine.js";
 export { BUILDER_MAKE_CONF, Machine, NODE_MAKE_CONF } from "./machine.js";
 export type { PreparedPortage } from "./prepare.js";
-export { preparePortage } from "./prepare.js";
+export { cacheRoot, preparePortage } from "./prepare.js";
+export type { BuildOptions } from "./cached-builds.js";
+export { buildPackages, cachedDirectory, extendRepo, treeDigest } from "./cached-builds.js";
 export type { BuildRootOptions } from "./build-root.js";
 export { BUILD_ROOT_ENV, buildRootArgv } from "./build-root.js";

@@ -28,7 +28,8 @@ export interface PreparedPortage {
 /** Trees a machine replaces with its own: a cache entry there would vanish inside every machine. */
 const HIDDEN = ["/etc", "/usr", "/var", "/run"];
 
-function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+/** Where prepared Portage and cached builds live: $XDG_CACHE_HOME/binfleet or ~/.cache/binfleet. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "binfleet");
 }
 
@@ -62,7 +63,7 @@ export async function preparePortage(options: { cacheDir?: string; location?: Po
   const location = options.location ?? locatePortage(env);
   if (location === null) throw new PortageSourceError(skipNote, "");
   const sha256 = await verifiedDigest(location);
-  const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(env));
+  const cacheDir = resolve(options.cacheDir ?? cacheRoot(env));
   if (HIDDEN.some((h) => cacheDir === h || cacheDir.startsWith(`${h}/`))) {
     throw new PortageSourceError(`cache directory ${cacheDir} is under ${HIDDEN.join(", ")}, which every machine replaces with its own`, location.tarball);
   }
