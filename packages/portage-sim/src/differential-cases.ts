@@ -76,6 +76,8 @@ export const STATES: Readonly<Record<string, NodeState>> = {
   masked: { vdb: "node-after-update", world: WORLD, files: { ...SSL, "/etc/portage/package.mask/binfleet": lines("# hello 1.1 breaks things", ">=app-misc/hello-1.1") } },
   keywords: { vdb: "node-after-update", world: WORLD, files: { ...SSL, "/etc/portage/package.accept_keywords/binfleet": lines("app-misc/hello ~amd64", "app-misc/unstable") } },
   empty: { vdb: null, world: [], files: {} },
+  /** rcpkg's REQUIRED_USE (|| of its PYTHON_TARGETS) broken, and a world entry nothing provides. */
+  broken: { vdb: "node-initial", world: [...WORLD, "app-misc/gone"], files: { "/etc/portage/package.use/binfleet": lines("dev-libs/libdemo ssl", "app-misc/rcpkg -python_targets_python3_12") } },
 };
 
 const pv = ["--color=n", "--pretend", "--verbose"];
@@ -132,6 +134,16 @@ export const CASES: readonly DiffCase[] = [
   { name: "keyword column: ~amd64 accepted for hello", state: "keywords", argv: [...pv, ...uDN, "@world"] },
   { name: "keyword column, not verbose", state: "keywords", argv: [...p, ...uDN, "@world"] },
   { name: "keyword column: a new testing-only package", state: "keywords", argv: [...pv, "app-misc/needs-unstable"] },
+  // other options and configurations
+  { name: "-pv @world (no --update)", state: "before", argv: [...pv, "@world"] },
+  { name: "-pvuD @world (no --newuse)", state: "before", argv: [...pv, "--update", "--deep", "@world"] },
+  { name: "--changed-use", state: "before", argv: [...pv, "--update", "--deep", "--changed-use", "@world"] },
+  { name: "--exclude", state: "before", argv: [...pv, ...uDN, "--exclude", "app-misc/hello", "@world"] },
+  { name: "USE from the environment", state: "before", env: { USE: "foo" }, argv: [...pv, ...uDN, "@world"] },
+  { name: "--nodeps", state: "empty", argv: [...pv, "--nodeps", "app-misc/stack"] },
+  { name: "--onlydeps", state: "empty", argv: [...pv, "--onlydeps", "app-misc/stack"] },
+  { name: "REQUIRED_USE unmet, from @world (and a missing world entry)", state: "broken", argv: [...pv, ...uDN, "@world"] },
+  { name: "REQUIRED_USE unmet, an argument", state: "broken", argv: [...p, "--quiet", "app-misc/rcpkg"] },
   // USE changes that need --autounmask (exit 1)
   { name: "autounmask: a USE dependency of an argument", state: "nossl", argv: [...pv, "app-misc/needs-ssl"] },
   { name: "autounmask: a conditional USE dependency, command line", state: "nossl", argv: [...pv, "app-misc/demo-app"] },

@@ -1,4 +1,5 @@
 import type { EmergeOptions } from "./emerge-options.js";
+import { worldProblemsText } from "./resolution-failure.js";
 import type { MergePlan } from "./resolver.js";
 
 const BLOCKER_DOCS =
@@ -32,10 +33,6 @@ export function problemsText(plan: MergePlan, opts: Pick<EmergeOptions, "quiet" 
     text += '\nThe following USE changes are necessary to proceed:\n (see "package.use" in the portage(5) man page for more details)\n';
     for (const c of plan.useChanges) text += `${c.requiredBy.map((l) => `${l}\n`).join("")}${c.atom} ${c.flags.join(" ")}\n`;
   }
-  if (plan.worldProblems.length > 0) {
-    text +=
-      "\n!!! Problems have been detected with your world file\n!!! Please run emaint --check world\n\n" +
-      `\n!!! Ebuilds for the following packages are either all\n!!! masked or don't exist:\n${plan.worldProblems.join(" ")}\n`;
-  }
+  text += worldProblemsText(plan.worldProblems);
   return { text, fatal: hard.length > 0 || plan.useChanges.length > 0 };
 }

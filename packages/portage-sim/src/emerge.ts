@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets } from "@binfleet/shared/portage";
+import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, tryParseAtom } from "@binfleet/shared/portage";
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";
@@ -73,13 +73,13 @@ function resolutionHeader(opts: EmergeOptions): string {
     const action = opts.fetchonly ? "fetched" : opts.buildpkgonly ? "built" : "merged";
     out += `\nThese are the packages that would be ${action}${opts.tree && action !== "fetched" ? ", in reverse order" : ", in order"}:\n\n`;
   }
-  if (!opts.quiet) out += "Calculating dependencies ...";
+  if (!opts.quiet && !opts.nodeps) out += "Calculating dependencies ...";
   return out;
 }
 
 /** What emerge prints when resolution ends (stdout): " done!" and how long it took. */
 function resolutionReport(opts: EmergeOptions, started: number, backtracked: number): string {
-  if (opts.quiet) return "";
+  if (opts.quiet || opts.nodeps) return "";
   return ` done!\nDependency resolution took ${((performance.now() - started) / 1000).toFixed(2)} s (backtrack: ${backtracked}/20).\n\n`;
 }
 
@@ -137,6 +137,13 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
       noreplace: opts.noreplace,
       tree: opts.tree,
       selected,
+      changedUse: opts.changedUse,
+      exclude: opts.exclude.flatMap((x) => {
+        const a = tryParseAtom(x);
+        return a === null ? [] : [a];
+      }),
+      nodeps: opts.nodeps,
+      onlydeps: opts.onlydeps,
     });
     plan = await resolver.resolve(targets.atoms, targets.fromSet ? "@world" : null);
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Atom } from "@binfleet/shared/portage";
 import { closeMatches } from "./close-matches.js";
+import { humanReadable } from "./required-use.js";
 import { SimError } from "./errors.js";
 import { maskReasons, maskingComment } from "./package-settings.js";
 import type { PortageConfig } from "./portage-config.js";
@@ -10,12 +11,29 @@ export class ResolutionFailure extends SimError {
   constructor(
     message: string,
     exitCode: number,
-    stderrText: string,
+    /** What emerge prints about the failure after its other problems (display_problems' last part). */
+    readonly body: string,
     /** What `(backtrack: N/20)` shows: Portage retries once when a dependency (not an argument) fails. */
     readonly backtracked: number,
+    /** Printed when the failure happens, before the other problems ("!!! Problem resolving dependencies for …"). */
+    readonly prefix = "",
   ) {
-    super(message, exitCode, stderrText);
+    super(message, exitCode, prefix + body);
   }
+
+  /** The same failure with world-file problems found before it, which emerge prints between its two parts. */
+  withWorldProblems(atoms: readonly string[]): ResolutionFailure {
+    return new ResolutionFailure(this.message, this.exitCode, this.body, this.backtracked, this.prefix + worldProblemsText(atoms));
+  }
+}
+
+/** `!!! Problems have been detected with your world file` and the atoms nothing satisfies. */
+export function worldProblemsText(atoms: readonly string[]): string {
+  if (atoms.length === 0) return "";
+  return (
+    "\n!!! Problems have been detected with your world file\n!!! Please run emaint --check world\n\n" +
+    `\n!!! Ebuilds for the following packages are either all\n!!! masked or don't exist:\n${atoms.join(" ")}\n`
+  );
 }
 
 const MASK_DOCS = "For more information, see the MASKED PACKAGES section in the emerge\nman page or refer to the Gentoo Handbook.\n";
@@ -63,4 +81,11 @@ function similarPackages(pkg: string, names: readonly string[]): string[] {
     byPkg.set(p, [...(byPkg.get(p) ?? []), n]);
   }
   return closeMatches(pkg, byPkg.keys()).flatMap((p) => byPkg.get(p)!);
+}
+
+/** `!!! The ebuild selected to satisfy "…" has unmet requirements.` with the REQUIRED_USE constraints it breaks. */
+export function requiredUseMessage(raw: string, cpvRepo: string, useDisplay: string, unmet: { unmet: string; whole: string }, chain: readonly string[]): string {
+  let text = `\n!!! The ebuild selected to satisfy "${raw}" has unmet requirements.\n- ${cpvRepo} ${useDisplay}\n\n  The following REQUIRED_USE flag constraints are unsatisfied:\n    ${humanReadable(unmet.unmet)}\n`;
+  if (unmet.unmet !== unmet.whole) text += `\n  The above constraints are a subset of the following complete expression:\n    ${humanReadable(unmet.whole)}\n`;
+  return `${text}\n${chainText(chain)}`;
 }

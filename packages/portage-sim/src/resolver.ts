@@ -5,7 +5,9 @@ import { type GraphNode, type OrderedEntry, serialize } from "./merge-order.js";
 import { effectiveUse, isVisible, packageRef } from "./package-settings.js";
 import type { Binrepo, PortageConfig } from "./portage-config.js";
 import { type Ebuild, type Repository, iuseNames } from "./repository.js";
-import { ResolutionFailure, maskedMessage, missingMessage } from "./resolution-failure.js";
+import { unmetRequiredUse } from "./required-use.js";
+import { ResolutionFailure, maskedMessage, missingMessage, requiredUseMessage } from "./resolution-failure.js";
+import { pkgUseDisplay } from "./use-display.js";
 
 /** A binary package that could stand in for an ebuild: from a binhost, or the local PKGDIR (source null). */
 export interface BinaryCandidate {
@@ -32,6 +34,14 @@ export interface ResolveOptions {
   readonly tree?: boolean;
   /** The world file's atoms (@selected), also when the targets are command-line atoms. */
   readonly selected?: readonly Atom[];
+  /** --changed-use (--reinstall=changed-use): reinstall when enabled flags change, not IUSE. */
+  readonly changedUse?: boolean;
+  /** --exclude: never merged; an installed match stays, an argument without one is dropped. */
+  readonly exclude?: readonly Atom[];
+  /** --nodeps: only the arguments, in command-line order. */
+  readonly nodeps?: boolean;
+  /** --onlydeps: the arguments' dependencies, not the arguments. */
+  readonly onlydeps?: boolean;
 }
 
 export interface MergeTask {
@@ -82,12 +92,17 @@ export interface MergePlan {
 
 const slotKey = (cp: string, slot: string): string => `${cp}:${slot}`;
 
+/** An argument --exclude drops. */
+const EXCLUDED = Symbol("excluded");
+
 function installedRef(p: InstalledPackage) {
   return { cpv: p.cpv, slot: p.slot, subslot: p.subslot, repo: p.repo ?? "", use: new Set(p.use), iuse: new Set(p.iuse.map((i) => i.replace(/^[+-]/, ""))) };
 }
 
 interface Node extends PlanNode {
   use: Set<string>;
+  /** An --onlydeps argument: its dependencies are merged, it is not. */
+  readonly onlydeps: boolean;
   /** Who pulled it in first, for "required by" chains: a node, or the argument's name. */
   readonly via: Node | string;
   readonly useChange: string[] | null;
@@ -141,6 +156,17 @@ export class Resolver {
    * world-file problems, not errors. Throws {@link ResolutionFailure} as emerge fails.
    */
   async resolve(targets: readonly Atom[], setName: string | null = null): Promise<MergePlan> {
+    try {
+      await this.addTargets(targets, setName);
+    } catch (err) {
+      // emerge shows the world file's problems found so far before the failure's own message.
+      if (err instanceof ResolutionFailure) throw err.withWorldProblems(this.worldProblems);
+      throw err;
+    }
+    return this.plan();
+  }
+
+  private async addTargets(targets: readonly Atom[], setName: string | null): Promise<void> {
     if (setName !== null) {
       for (const atom of [...targets].sort((a, b) => (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0))) {
         if ((await this.select(atom, setName, true)) === null) this.worldProblems.push(atom.raw);
@@ -152,7 +178,13 @@ export class Resolver {
         await this.createGraph();
       }
     }
-    const entries = serialize<MergeTask>(this.nodes, this.opts.tree ?? false);
+  }
+
+  private async plan(): Promise<MergePlan> {
+    // --nodeps keeps the command line's order (Portage's _serialize_tasks returns early).
+    const entries = this.opts.nodeps
+      ? this.nodes.flatMap((node) => (node.task === null ? [] : [{ kind: "merge" as const, node }]))
+      : serialize<MergeTask>(this.nodes, this.opts.tree ?? false);
     const tasks = entries.flatMap((e) => (e.kind === "merge" ? [e.node.task!] : []));
     const merging = new Set(tasks.map((t) => t.ebuild.cpv.cpv));
     return {
@@ -184,13 +216,14 @@ export class Resolver {
   }
 
   private async createGraph(): Promise<void> {
+    if (this.opts.nodeps) return;
     for (let n = this.stack.pop(); n !== undefined; n = this.stack.pop()) await this.addDeps(n);
   }
 
   private async addDeps(n: Node): Promise<void> {
     const e = n.ebuild;
     if (e === null) return;
-    const built = n.task === null || n.task.kind === "binary";
+    const built = (n.task === null && !n.onlydeps) || n.task?.kind === "binary";
     // Built packages skip build-time deps when binaries are in use (Portage's bdeps "auto" otherwise).
     const texts = built && this.opts.useBinaries ? [e.rdepend, e.pdepend] : [e.rdepend, e.pdepend, e.depend, e.bdepend];
     for (const text of texts) {
@@ -218,7 +251,7 @@ export class Resolver {
       return;
     }
     const child = await this.select(r, parent, false);
-    if (child === null) throw await this.unsatisfied(r, parent, false);
+    if (child === null || child === EXCLUDED) throw await this.unsatisfied(r, parent, false);
     if (child !== parent) {
       parent.children.add(child);
       child.parents.add(parent);
@@ -227,7 +260,7 @@ export class Resolver {
 
   private async unsatisfied(atom: Atom, via: Node | string, isArg: boolean): Promise<ResolutionFailure> {
     const masked = (await this.repo.versions(atom.cp)).filter((e) => atomMatches(atom, packageRef(e))).reverse();
-    const chain = isArg ? [] : dependencyChain(via as Node);
+    const chain = isArg ? [] : dependencyChain(via);
     const backtracked = isArg ? 0 : 1;
     if (masked.length > 0 && masked.some((e) => !this.visible(e))) {
       return new ResolutionFailure("masked", 1, maskedMessage(atom, masked.filter((e) => !this.visible(e)), this.config, chain), backtracked);
@@ -236,8 +269,8 @@ export class Resolver {
     return new ResolutionFailure("no ebuilds", 1, missingMessage(atom.raw, atom.cp, chain, names, this.opts.binariesOnly), backtracked);
   }
 
-  /** Picks what satisfies `atom` and puts it in the graph; null when nothing can. */
-  private async select(atom: Atom, via: Node | string, isTarget: boolean): Promise<Node | null> {
+  /** Picks what satisfies `atom` and puts it in the graph; null when nothing can, EXCLUDED for an --exclude'd argument. */
+  private async select(atom: Atom, via: Node | string, isTarget: boolean): Promise<Node | typeof EXCLUDED | null> {
     const parentUse = typeof via === "string" ? undefined : via.use;
     const matchOpts = parentUse === undefined ? {} : { parentUse };
     for (const n of this.byCp.get(atom.cp) ?? []) {
@@ -280,12 +313,34 @@ export class Resolver {
       if (installedMatch.length > 0 && !(isTarget && !this.selective)) return this.addInstalled(installedMatch[installedMatch.length - 1]!, via, isTarget);
       return null;
     }
+    if ((this.opts.exclude ?? []).some((a) => atomMatches(a, packageRef(pick!)))) {
+      if (installedMatch.length > 0) return this.addInstalled(installedMatch[installedMatch.length - 1]!, via, isTarget);
+      if (isTarget) return EXCLUDED;
+    }
     const key = slotKey(pick.cpv.cp, pick.slot);
     const inst = this.installedBySlot.get(key) ?? null;
     // An installed package in the slot that does not satisfy the atom (its USE) must be rebuilt.
     const mustReplace = inst !== null && inst.cpv.cpv === pick.cpv.cpv && !installedMatch.includes(inst);
-    const task = this.taskFor(pick, use, inst, isTarget, mustReplace);
-    return this.addNode({ ebuild: pick, installed: inst, task, use, via, isArg: isTarget, useChange });
+    const onlydeps = isTarget && (this.opts.onlydeps ?? false);
+    const task = onlydeps ? null : this.taskFor(pick, use, inst, isTarget, mustReplace);
+    if (task?.kind === "ebuild") this.checkRequiredUse(atom, pick, use, via, isTarget);
+    return this.addNode({ ebuild: pick, installed: inst, task, use, via, isArg: isTarget, useChange, onlydeps });
+  }
+
+  /** An ebuild to build must meet its REQUIRED_USE with the USE it gets, or emerge stops. */
+  private checkRequiredUse(atom: Atom, e: Ebuild, use: ReadonlySet<string>, via: Node | string, isTarget: boolean): void {
+    if (e.requiredUse === "") return;
+    const unmet = unmetRequiredUse(e.requiredUse, use);
+    if (unmet === null) return;
+    const display = pkgUseDisplay(
+      e.iuse.map((i) => i.name),
+      use,
+      new Set([...this.config.useForce, ...this.config.useMask]),
+      { useExpand: this.config.useExpand, useExpandHidden: this.config.useExpandHidden },
+    );
+    const problem = !isTarget ? "" : `\n\n!!! Problem resolving dependencies for ${via === "@world" ? `${atom.raw} from @selected` : atom.raw}\n`;
+    const chain = isTarget && via !== "@world" ? [] : dependencyChain(via);
+    throw new ResolutionFailure("unmet REQUIRED_USE", 1, requiredUseMessage(atom.raw, `${e.cpv.cpv}::${e.repo}`, display, unmet, chain), 0, problem);
   }
 
   private mark(n: Node, isTarget: boolean): Node {
@@ -296,10 +351,10 @@ export class Resolver {
   private addInstalled(inst: InstalledPackage, via: Node | string, isTarget: boolean): Node {
     const existing = this.bySlot.get(slotKey(inst.cpv.cp, inst.slot));
     if (existing !== undefined) return this.mark(existing, isTarget);
-    return this.addNode({ ebuild: null, installed: inst, task: null, use: new Set(inst.use), via, isArg: isTarget, useChange: null });
+    return this.addNode({ ebuild: null, installed: inst, task: null, use: new Set(inst.use), via, isArg: isTarget, useChange: null, onlydeps: false });
   }
 
-  private addNode(init: Pick<Node, "ebuild" | "installed" | "task" | "use" | "via" | "isArg" | "useChange">): Node {
+  private addNode(init: Pick<Node, "ebuild" | "installed" | "task" | "use" | "via" | "isArg" | "useChange" | "onlydeps">): Node {
     const cp = init.ebuild?.cpv.cp ?? init.installed!.cpv.cp;
     const slot = init.ebuild?.slot ?? init.installed!.slot;
     const n: Node = { ...init, id: this.nodes.length, children: new Set(), parents: new Set(), uninstalls: [] };
@@ -309,7 +364,7 @@ export class Resolver {
     if (list === undefined) this.byCp.set(cp, (list = []));
     list.push(n);
     // Installed packages that stay are traversed only with --deep (Portage's "recurse" depth).
-    if (n.task !== null || this.opts.deep) this.stack.push(n);
+    if (n.task !== null || n.onlydeps || this.opts.deep) this.stack.push(n);
     return n;
   }
 
@@ -363,7 +418,7 @@ export class Resolver {
       if (c === 0) {
         const explicit = isTarget && !this.selective;
         rebuilt = this.rebuiltBinary(e, use, inst);
-        const newUse = this.opts.newuse && this.useChanged(e, use, inst);
+        const newUse = (this.opts.newuse || (this.opts.changedUse ?? false)) && this.useChanged(e, use, inst);
         if (!explicit && !mustReplace && !this.opts.emptytree && !newUse && rebuilt === null) return null;
         flags = { ...flags, replace: true };
       } else {
@@ -385,19 +440,27 @@ export class Resolver {
     return b !== null && b.pkg.buildTime !== null && b.pkg.buildTime !== inst.buildTime ? b : null;
   }
 
-  /** --newuse: IUSE gained or lost a flag, or a flag in both changed state. */
+  /**
+   * Portage's _reinstall_for_flags: --newuse counts flags added to or dropped from IUSE (forced ones
+   * aside) and enabled flags that changed; --changed-use only the latter.
+   */
   private useChanged(e: Ebuild, use: ReadonlySet<string>, inst: InstalledPackage): boolean {
     const now = iuseNames(e);
     const before = new Set(inst.iuse.map((i) => i.replace(/^[+-]/, "")));
-    if (now.size !== before.size || [...now].some((f) => !before.has(f))) return true;
+    if (this.opts.newuse) {
+      for (const f of [...now, ...before]) {
+        if (now.has(f) !== before.has(f) && !this.config.useForce.has(f) && !this.config.useMask.has(f)) return true;
+      }
+    }
     const had = new Set(inst.use);
-    return [...now].some((f) => use.has(f) !== had.has(f));
+    for (const f of new Set([...now, ...before])) if ((now.has(f) && use.has(f)) !== (before.has(f) && had.has(f))) return true;
+    return false;
   }
 
   /** A binary whose USE matches (with --newuse or --binpkg-respect-use), from the best source, newest build. */
   private pickBinary(e: Ebuild, use: ReadonlySet<string>): BinaryCandidate | null {
     const iuse = iuseNames(e);
-    const checkUse = this.opts.respectUse || this.opts.newuse;
+    const checkUse = this.opts.respectUse || this.opts.newuse || (this.opts.changedUse ?? false);
     let best: BinaryCandidate | null = null;
     for (const b of this.binariesByCpv.get(e.cpv.cpv) ?? []) {
       const bUse = new Set(b.pkg.use);
@@ -434,7 +497,7 @@ function neededUse(atom: Atom, e: Ebuild, use: ReadonlySet<string>, parentUse: R
 const nodeName = (n: Node): string => (n.ebuild !== null ? `${n.ebuild.cpv.cpv}::${n.ebuild.repo}` : `${n.installed!.cpv.cpv}::${n.installed!.repo ?? "gentoo"}`);
 
 /** `(dependency required by "…" [ebuild])` lines, from the failing package's parent up to the argument. */
-function dependencyChain(parent: Node): string[] {
+function dependencyChain(parent: Node | string): string[] {
   const out: string[] = [];
   let n: Node | string = parent;
   while (typeof n !== "string") {

@@ -98,3 +98,30 @@ function groupString(
   const all = [...enabled, ...disabled, ...removed];
   return all.length === 0 ? "" : `${name}="${all.join(" ")}" `;
 }
+
+/**
+ * Portage's pkg_use_display (messages about one package): `USE="…"` then each visible USE_EXPAND
+ * variable with flags, enabled before disabled, each by name, forced flags in parentheses.
+ */
+export function pkgUseDisplay(iuse: readonly string[], use: ReadonlySet<string>, forced: ReadonlySet<string>, conf: Omit<UseDisplayConfig, "allFlags">): string {
+  const groups = new Map<string, { flag: string; name: string; on: boolean }[]>([["USE", []]]);
+  for (const flag of new Set([...iuse, ...[...use].filter((f) => iuse.includes(f))])) {
+    const exp = conf.useExpand.find((e) => flag.startsWith(`${e.toLowerCase()}_`));
+    const key = exp ?? "USE";
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push({ flag, name: exp === undefined ? flag : flag.slice(exp.length + 1), on: use.has(flag) });
+  }
+  const hidden = new Set(conf.useExpandHidden);
+  const order = ["USE", ...[...groups.keys()].filter((k) => k !== "USE").sort()];
+  return order
+    .filter((k) => !hidden.has(k))
+    .map((k) => {
+      const flags = groups.get(k)!.sort((a, b) => Number(b.on) - Number(a.on) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const shown = flags.map((f) => {
+        const s = f.on ? f.name : `-${f.name}`;
+        return forced.has(f.flag) ? `(${s})` : s;
+      });
+      return `${k}="${shown.join(" ")}"`;
+    })
+    .join(" ");
+}
