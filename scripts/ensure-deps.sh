@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh Debian machine
-# (run as root): node modules, nats-server, gnupg, rsync, zstd (portage-sim compresses gpkgs as Portage does), openssl (test certificates for HTTPS and TLS on the bus). Does nothing when all is present.
+# (run as root): node modules, nats-server, gnupg, rsync, zstd (portage-sim compresses gpkgs as Portage does), openssl (test certificates for HTTPS and TLS on the bus),
+# and what real Portage (../shared/portage, run by @binfleet/real-portage) calls on Debian: pax-utils (scanelf), wget (its FETCHCOMMAND),
+# bubblewrap (build roots), python3. Does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,10 @@ command -v zstd >/dev/null 2>&1 || missing+=(zstd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # man -l renders the generated man pages in the tests.
 command -v man >/dev/null 2>&1 || missing+=(man-db)
+command -v scanelf >/dev/null 2>&1 || missing+=(pax-utils)
+command -v wget >/dev/null 2>&1 || missing+=(wget)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+[ -x /usr/bin/python3 ] || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "binfleet: missing ${missing[*]}; run as root or install them: apt-get install -y ${missing[*]}" >&2

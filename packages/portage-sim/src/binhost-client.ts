@@ -25,52 +25,84 @@ function sortedHeader(index: PackagesIndex, key: string, value: string): Package
   return { ...index, header };
 }
 
+/** Python's datetime.fromtimestamp(ts, local tz).isoformat(), as Portage's unix_to_iso_time prints it. */
+function isoLocal(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const off = -d.getTimezoneOffset();
+  const p2 = (n: number): string => String(Math.trunc(Math.abs(n))).padStart(2, "0");
+  const local = new Date(d.getTime() + off * 60_000);
+  return `${local.toISOString().slice(0, 19)}${off >= 0 ? "+" : "-"}${p2(off / 60)}:${p2(off % 60)}`;
+}
+
+/** What Python's urllib says for a failed connection (the part after "<urlopen error"). */
+function urlopenError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ECONNREFUSED") return "<urlopen error [Errno 111] Connection refused>";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "<urlopen error [Errno -2] Name or service not known>";
+  if (code === "ECONNRESET") return "[Errno 104] Connection reset by peer";
+  return `<urlopen error ${err.message}>`;
+}
+
+const headerValue = (index: PackagesIndex, key: string): string | undefined => index.header.find(([k]) => k === key)?.[1];
+
 /**
- * Fetches one binhost's index as Portage does (Packages.gz, If-Modified-Since
- * against the local copy, Basic auth after a challenge) and returns its packages.
- * Messages go to stderr exactly as Portage words them.
+ * Fetches one binhost's index as Portage's bintree._populate_remote_repo does: the local copy's
+ * TIMESTAMP (plus 5 s) as If-Modified-Since, Packages.gz then Packages, a 304 keeps the local copy
+ * ("up-to-date"), a remote index no newer than the local one is ignored, a failure keeps the local
+ * copy only with --pretend. Messages go to stderr as Portage words them.
  */
-export async function fetchBinhostIndex(config: PortageConfig, repo: Binrepo, out: Output, pretend: boolean, faults: Faults): Promise<BinaryCandidate[]> {
+export async function fetchBinhostIndex(config: PortageConfig, repo: Binrepo, out: Output, opts: { pretend: boolean; verbose: boolean }, faults: Faults): Promise<BinaryCandidate[]> {
   const cache = cachePath(config, repo);
-  let cached: PackagesIndex | null = null;
-  let cachedMtime: Date | null = null;
+  let local: PackagesIndex | null = null;
   try {
-    const [text, st] = await Promise.all([readFile(cache, "utf8"), stat(cache)]);
-    cached = parsePackagesIndex(text);
-    cachedMtime = st.mtime;
+    local = parsePackagesIndex(await readFile(cache, "utf8"));
   } catch {
-    cached = null;
+    local = null;
+  }
+  const localTs = local === null ? undefined : headerValue(local, "TIMESTAMP");
+  const downloadTs = Number(local === null ? 0 : (headerValue(local, "DOWNLOAD_TIMESTAMP") ?? 0));
+  const ttl = Number(local === null ? 0 : (headerValue(local, "TTL") ?? 0));
+  if (local !== null && downloadTs > 0 && ttl > 0 && downloadTs + ttl > Date.now() / 1000) {
+    out.err(`[${repo.name}] Local copy of remote index is within TTL and will be used.\n`);
+    return candidates(local, repo);
   }
   const headers: Record<string, string> = { ...INDEX_HEADERS };
-  if (cachedMtime !== null) headers["If-Modified-Since"] = cachedMtime.toUTCString();
-  let index: PackagesIndex | null = null;
-  let failure: string | null = null;
+  if (localTs !== undefined) headers["If-Modified-Since"] = new Date((Math.trunc(Number(localTs)) + 5) * 1000).toUTCString();
+  let index: PackagesIndex | null = local;
   try {
     await sleep(faults.slowBinhostMs);
-    const res = await httpGet(`${repo.uri}/Packages.gz`, headers);
-    if (res.status === 304 && cached !== null) {
-      out.err(`[${repo.name}] Local copy of remote index is up-to-date and will be used.\n`);
-      index = cached;
-    } else if (res.status === 200) {
-      const body = res.body[0] === 0x1f && res.body[1] === 0x8b ? gunzipSync(res.body) : res.body;
-      const parsed = parsePackagesIndex(body.toString("utf8"));
-      index = sortedHeader(parsed, "DOWNLOAD_TIMESTAMP", String(Math.floor(Date.now() / 1000)));
-      await mkdir(dirname(cache), { recursive: true });
-      await writeFile(`${cache}.tmp`, formatPackagesIndex(index));
-      await rename(`${cache}.tmp`, cache);
-    } else {
-      failure = `HTTP Error ${res.status}: ${res.statusText}`;
+    for (const file of ["Packages.gz", "Packages"]) {
+      const res = await httpGet(`${repo.uri}/${file}`, headers);
+      const lastModified = typeof res.headers["last-modified"] === "string" ? Math.floor(Date.parse(res.headers["last-modified"]) / 1000) : null;
+      if (res.status === 304) {
+        const extra = opts.verbose && lastModified !== null && localTs !== undefined ? ` (local: ${isoLocal(Number(localTs))}, remote: ${isoLocal(lastModified)})` : "";
+        out.err(`[${repo.name}] Local copy of remote index is up-to-date and will be used${extra}.\n`);
+        break;
+      }
+      if (res.status === 404 && file === "Packages.gz") continue;
+      if (res.status !== 200) throw new SimError(`HTTP Error ${res.status}: ${res.statusText}`);
+      if (lastModified !== null && localTs !== undefined && lastModified < Math.trunc(Number(localTs))) {
+        const extra = opts.verbose ? ` (local: ${isoLocal(Number(localTs))}, remote: ${isoLocal(lastModified)})` : "";
+        out.err(`[${repo.name}] WARNING: Service ${new URL(repo.uri).hostname} did not respect If-Modified-Since. Consider asking the service operator to enable support for If-Modified-Since or using another service${extra}.\n`);
+      }
+      const body = file === "Packages.gz" && res.body[0] === 0x1f && res.body[1] === 0x8b ? gunzipSync(res.body) : res.body;
+      const remote = parsePackagesIndex(body.toString("utf8"));
+      const remoteTs = lastModified ?? Number(headerValue(remote, "TIMESTAMP") ?? 0);
+      if (localTs === undefined || Math.trunc(Number(localTs)) < remoteTs) {
+        index = sortedHeader(remote, "DOWNLOAD_TIMESTAMP", String(Math.floor(Date.now() / 1000)));
+        await mkdir(dirname(cache), { recursive: true });
+        await writeFile(`${cache}.tmp`, formatPackagesIndex(index));
+        await rename(`${cache}.tmp`, cache);
+      }
+      break;
     }
   } catch (err) {
-    failure = `<urlopen error ${(err as Error).message}>`;
+    const reason = err instanceof SimError ? err.message : urlopenError(err as Error);
+    out.err(`\n\n!!! [${repo.name}] Error fetching binhost package info from '${maskPassword(repo.uri)}'\n!!! [${repo.name}] ${reason}\n\n`);
+    if (!opts.pretend) return [];
+    out.err(`[${repo.name}] Local copy of unavailable remote index will be used due to --pretend\n`);
   }
-  if (failure !== null) {
-    out.err(`\n!!! [${repo.name}] Error fetching binhost package info from '${maskPassword(repo.uri)}'\n!!! [${repo.name}] ${failure}\n\n`);
-    if (cached === null) return [];
-    out.err(`[${repo.name}] Local copy of unavailable remote index will be used${pretend ? " due to --pretend" : ""}\n`);
-    index = cached;
-  }
-  return candidates(index!, repo);
+  return index === null ? [] : candidates(index, repo);
 }
 
 async function candidates(index: PackagesIndex, repo: Binrepo | null, localDir?: string): Promise<BinaryCandidate[]> {

@@ -21,37 +21,49 @@ export interface EmergeOptions {
   info: boolean;
   version: boolean;
   respectUse: boolean;
+  /** --binpkg-respect-use given explicitly (y or n): the notice about refused binaries is not shown. */
+  respectUseExplicit: boolean;
+  tree: boolean;
+  columns: boolean;
+  nodeps: boolean;
+  onlydeps: boolean;
+  /** --changed-use, or --reinstall=changed-use. */
+  changedUse: boolean;
   exclude: string[];
   targets: string[];
 }
 
 const SHORT: Record<string, keyof EmergeOptions> = {
-  p: "pretend", v: "verbose", q: "quiet", u: "update", D: "deep", N: "newuse", e: "emptytree", "1": "oneshot", n: "noreplace",
-  g: "getbinpkg", G: "getbinpkgonly", k: "usepkg", K: "usepkgonly", b: "buildpkg", B: "buildpkgonly", f: "fetchonly",
+  t: "tree", p: "pretend", v: "verbose", q: "quiet", u: "update", D: "deep", N: "newuse", e: "emptytree", "1": "oneshot", n: "noreplace",
+  g: "getbinpkg", G: "getbinpkgonly", k: "usepkg", K: "usepkgonly", b: "buildpkg", B: "buildpkgonly", f: "fetchonly", O: "nodeps", o: "onlydeps", U: "changedUse",
 };
 
 const LONG: Record<string, keyof EmergeOptions> = {
   pretend: "pretend", verbose: "verbose", quiet: "quiet", update: "update", deep: "deep", newuse: "newuse", emptytree: "emptytree",
-  oneshot: "oneshot", noreplace: "noreplace", getbinpkg: "getbinpkg", getbinpkgonly: "getbinpkgonly", usepkg: "usepkg",
+  oneshot: "oneshot", noreplace: "noreplace", getbinpkg: "getbinpkg", getbinpkgonly: "getbinpkgonly", usepkg: "usepkg", tree: "tree", columns: "columns", nodeps: "nodeps", onlydeps: "onlydeps", "changed-use": "changedUse",
   usepkgonly: "usepkgonly", buildpkg: "buildpkg", buildpkgonly: "buildpkgonly", fetchonly: "fetchonly", sync: "sync", info: "info", version: "version",
 };
 
 /** Options emerge accepts that change nothing in the simulation (output colour, parallelism, …). */
-const ACCEPTED = new Set(["color", "nospinner", "jobs", "load-average", "keep-going", "with-bdeps", "backtrack", "changed-use", "tree", "columns", "ask-enter-invalid"]);
+const ACCEPTED = new Set(["color", "nospinner", "jobs", "load-average", "keep-going", "with-bdeps", "backtrack", "ask-enter-invalid"]);
 
 /** Parses emerge's command line: bundled short options (`-pvuDN`), `--opt`, `--opt=value`, targets. */
 export function parseEmergeArgs(argv: readonly string[]): EmergeOptions {
   const o: EmergeOptions = {
     pretend: false, verbose: false, quiet: false, update: false, deep: false, newuse: false, emptytree: false, oneshot: false,
     noreplace: false, getbinpkg: false, getbinpkgonly: false, usepkg: false, usepkgonly: false, buildpkg: false, buildpkgonly: false,
-    fetchonly: false, sync: false, info: false, version: false, respectUse: true, exclude: [], targets: [],
+    fetchonly: false, sync: false, info: false, version: false, respectUse: true, respectUseExplicit: false, tree: false, columns: false, nodeps: false, onlydeps: false, changedUse: false, exclude: [], targets: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith("--")) {
       const [name, value] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-      if (name === "binpkg-respect-use") o.respectUse = value !== "n";
-      else if (name === "exclude") o.exclude.push(value ?? argv[++i] ?? "");
+      if (name === "binpkg-respect-use") {
+        o.respectUse = value !== "n";
+        o.respectUseExplicit = value === "y" || value === "n";
+      }
+      else if (name === "exclude") o.exclude.push(...(value ?? argv[++i] ?? "").split(/\s+/).filter((x) => x !== ""));
+      else if (name === "reinstall") o.changedUse ||= (value ?? argv[++i]) === "changed-use";
       else if (name === "ask") throw new SimError("emerge: --ask needs a terminal; portage-sim has none", 1);
       else if (LONG[name] !== undefined) (o as unknown as Record<string, boolean>)[LONG[name]!] = value === undefined || value === "y";
       else if (!ACCEPTED.has(name)) throw new SimError(`emerge: error: unrecognized arguments: ${a}`, 2, `usage: emerge [-h] [--version] …\nemerge: error: unrecognized arguments: ${a}\n`);
@@ -65,8 +77,8 @@ export function parseEmergeArgs(argv: readonly string[]): EmergeOptions {
       o.targets.push(a);
     }
   }
-  // Portage's implications: -G implies -g, -K implies -k, -g/-G/-K imply -k for local packages.
-  if (o.getbinpkgonly) o.getbinpkg = true;
-  if (o.usepkgonly) o.usepkg = true;
+  // Portage's implications: -G implies -g and -K, -K implies -k, -g implies -k.
+  if (o.getbinpkgonly) o.getbinpkg = o.usepkgonly = true;
+  if (o.usepkgonly || o.getbinpkg) o.usepkg = true;
   return o;
 }

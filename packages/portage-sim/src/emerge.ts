@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets } from "@binfleet/shared/portage";
+import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry, parseWorld, parseWorldSets, tryParseAtom } from "@binfleet/shared/portage";
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";
@@ -10,11 +10,13 @@ import { type EmergeOptions, parseEmergeArgs } from "./emerge-options.js";
 import { SimError } from "./errors.js";
 import { type Faults, hits, loadFaults } from "./faults.js";
 import { openGpkg } from "./gpkg.js";
-import { ignoredBinariesNotice, pretendOutput, worldProblemsNotice } from "./merge-list.js";
+import { problemsText } from "./emerge-problems.js";
+import { MergeListDisplay } from "./merge-list.js";
 import type { Output } from "./output.js";
 import { imageFiles, packageMetadata } from "./package-metadata.js";
 import { type PortageConfig, loadPortageConfig, openRepositories } from "./portage-config.js";
 import type { Repository } from "./repository.js";
+import { ResolutionFailure, missingMessage } from "./resolution-failure.js";
 import { type BinaryCandidate, type MergePlan, type MergeTask, Resolver } from "./resolver.js";
 import { SimRoot } from "./sim-root.js";
 import { syncRepositories } from "./sync.js";
@@ -27,14 +29,13 @@ interface Targets {
   readonly fromSet: boolean;
 }
 
-async function readTargets(opts: EmergeOptions, config: PortageConfig, repo: Repository): Promise<Targets> {
+async function readTargets(opts: EmergeOptions, selected: readonly Atom[], config: PortageConfig, repo: Repository, installed: readonly InstalledPackage[]): Promise<Targets> {
   const atoms: Atom[] = [];
   let fromSet = false;
   for (const t of opts.targets) {
     if (t === "@world" || t === "world" || t === "@selected") {
       fromSet = true;
-      const text = await readFile(config.worldFile, "utf8").catch(() => "");
-      atoms.push(...parseWorld(text).atoms);
+      atoms.push(...selected);
       // Sets named in world_sets are not simulated: only their existence is checked.
       parseWorldSets(await readFile(config.worldSetsFile, "utf8").catch(() => ""));
       continue;
@@ -42,7 +43,7 @@ async function readTargets(opts: EmergeOptions, config: PortageConfig, repo: Rep
     if (t.startsWith("@")) throw new SimError(`emerge: there are no sets to satisfy '${t.slice(1)}'.`, 1, `emerge: there are no sets to satisfy '${t.slice(1)}'.\n`);
     let atom: Atom;
     try {
-      atom = parseAtom(t.includes("/") ? t : await qualify(t, repo));
+      atom = parseAtom(t.includes("/") ? t : await qualify(t, repo, installed, opts));
     } catch (err) {
       if (err instanceof SimError) throw err;
       throw new SimError(`invalid atom: ${t}`, 1, `\n!!! '${t}' is not a valid package atom.\n!!! Please check ebuild(5) for full details.\n\n`);
@@ -54,20 +55,38 @@ async function readTargets(opts: EmergeOptions, config: PortageConfig, repo: Rep
 }
 
 /** `hello` → `app-misc/hello`, as emerge does for unambiguous short names. */
-async function qualify(name: string, repo: Repository): Promise<string> {
+async function qualify(name: string, repo: Repository, installed: readonly InstalledPackage[], opts: EmergeOptions): Promise<string> {
   const bare = name.replace(/^[<>=~!]+/, "");
   const op = name.slice(0, name.length - bare.length);
   const pn = bare.replace(/-\d.*$/, "");
-  const matches = (await repo.allCps()).filter((cp) => cp.endsWith(`/${pn}`));
+  const names = [...new Set([...(await repo.allCps()), ...installed.map((p) => p.cpv.cp)])];
+  const matches = names.filter((cp) => cp.endsWith(`/${pn}`));
   if (matches.length === 1) return `${op}${matches[0]!.split("/")[0]}/${bare}`;
-  if (matches.length === 0) throw new SimError("no ebuilds", 1, `\nemerge: there are no ebuilds to satisfy "${name}".\n\n`);
+  if (matches.length === 0) throw new ResolutionFailure("no ebuilds", 1, missingMessage(name, `null/${pn}`, [], names, opts.usepkgonly), 0);
   throw new SimError("ambiguous", 1, `\n!!! The short ebuild name "${name}" is ambiguous. Please specify\n!!! one of the following fully-qualified ebuild names instead:\n\n${matches.map((m) => `    ${m}`).join("\n")}\n\n`);
+}
+
+/** What emerge prints before resolving (stdout): the merge list's title and the spinner's notice. */
+function resolutionHeader(opts: EmergeOptions): string {
+  let out = "";
+  if (!opts.quiet && (opts.pretend || opts.tree || opts.verbose)) {
+    const action = opts.fetchonly ? "fetched" : opts.buildpkgonly ? "built" : "merged";
+    out += `\nThese are the packages that would be ${action}${opts.tree && action !== "fetched" ? ", in reverse order" : ", in order"}:\n\n`;
+  }
+  if (!opts.quiet && !opts.nodeps) out += "Calculating dependencies ...";
+  return out;
+}
+
+/** What emerge prints when resolution ends (stdout): " done!" and how long it took. */
+function resolutionReport(opts: EmergeOptions, started: number, backtracked: number): string {
+  if (opts.quiet || opts.nodeps) return "";
+  return ` done!\nDependency resolution took ${((performance.now() - started) / 1000).toFixed(2)} s (backtrack: ${backtracked}/20).\n\n`;
 }
 
 /** Binaries from every configured binhost (--getbinpkg) and the local PKGDIR (--usepkg). */
 async function gatherBinaries(opts: EmergeOptions, config: PortageConfig, out: Output, faults: Faults): Promise<BinaryCandidate[]> {
   const all: BinaryCandidate[] = [];
-  if (opts.getbinpkg) for (const b of config.binrepos) all.push(...(await fetchBinhostIndex(config, b, out, opts.pretend, faults)));
+  if (opts.getbinpkg) for (const b of config.binrepos) all.push(...(await fetchBinhostIndex(config, b, out, { pretend: opts.pretend, verbose: opts.verbose }, faults)));
   if (opts.usepkg || opts.buildpkg) all.push(...(await localBinaries(config)));
   return all;
 }
@@ -99,34 +118,48 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
   if (opts.sync) return syncRepositories(config, out);
   const [repo] = await openRepositories(config);
   const installed = await readInstalled(config);
-  const targets = await readTargets(opts, config, repo!);
   const binaries = await gatherBinaries(opts, config, out, faults);
   const started = performance.now();
-  const resolver = new Resolver(repo!, config, installed, binaries, {
-    update: opts.update,
-    deep: opts.deep,
-    newuse: opts.newuse,
-    emptytree: opts.emptytree,
-    useBinaries: opts.getbinpkg || opts.usepkg,
-    binariesOnly: opts.getbinpkgonly || opts.usepkgonly,
-    respectUse: opts.respectUse,
-    noreplace: opts.noreplace,
-  });
-  const plan = await resolver.resolve(targets.atoms, { strictTargets: !targets.fromSet });
+  out.out(resolutionHeader(opts));
+  let targets: Targets;
+  let plan: MergePlan;
+  const selected = parseWorld(await readFile(config.worldFile, "utf8").catch(() => "")).atoms;
+  try {
+    targets = await readTargets(opts, selected, config, repo!, installed);
+    const resolver = new Resolver(repo!, config, installed, binaries, {
+      update: opts.update,
+      deep: opts.deep,
+      newuse: opts.newuse,
+      emptytree: opts.emptytree,
+      useBinaries: opts.usepkg,
+      binariesOnly: opts.usepkgonly,
+      respectUse: opts.respectUse,
+      noreplace: opts.noreplace,
+      tree: opts.tree,
+      selected,
+      changedUse: opts.changedUse,
+      exclude: opts.exclude.flatMap((x) => {
+        const a = tryParseAtom(x);
+        return a === null ? [] : [a];
+      }),
+      nodeps: opts.nodeps,
+      onlydeps: opts.onlydeps,
+    });
+    plan = await resolver.resolve(targets.atoms, targets.fromSet ? "@world" : null);
+  } catch (err) {
+    if (!(err instanceof ResolutionFailure)) throw err;
+    out.out(resolutionReport(opts, started, err.backtracked));
+    out.err(err.stderrText ?? "");
+    return err.exitCode;
+  }
+  out.out(resolutionReport(opts, started, 0));
   const sizes = new Map<MergeTask, number>();
   for (const t of plan.tasks) sizes.set(t, await downloadBytes(repo!, config, t));
   const sizeOf = (t: MergeTask): number => sizes.get(t) ?? 0;
-  if (opts.pretend || opts.verbose) out.out(pretendOutput(plan, config, sizeOf, (performance.now() - started) / 1000));
-  if (opts.respectUse && !argv.some((a) => a.startsWith("--binpkg-respect-use"))) out.err(ignoredBinariesNotice(plan));
-  out.err(worldProblemsNotice(plan));
-  const hard = plan.blocks.filter((b) => b.hard);
-  if (hard.length > 0) {
-    out.err(
-      "\n * Error: The above package list contains packages which cannot be\n * installed at the same time on the same system.\n\n" +
-        hard.map((b) => `  (${b.blocking.cpv.cpv}:${b.blocking.slot}/${b.blocking.subslot}::${b.blocking.repo}, ebuild scheduled for merge) pulled in by\n    ${b.blocking.cpv.cp}\n\n`).join(""),
-    );
-    return 1;
-  }
+  if (opts.pretend || opts.verbose) out.out(new MergeListDisplay(plan, config, sizeOf, opts).text());
+  const problems = problemsText(plan, opts);
+  out.err(problems.text);
+  if (problems.fatal) return 1;
   if (opts.pretend) return 0;
   if (opts.fetchonly) return fetchOnly(plan, config, repo!, out, faults);
   if (opts.buildpkgonly) {

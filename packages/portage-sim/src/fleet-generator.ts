@@ -163,11 +163,11 @@ function installFromStore(root: string, tasks: readonly MergeTask[], config: Por
 }
 
 async function resolveInstalled(repo: Repository, config: PortageConfig, world: readonly Atom[], masks: readonly Atom[]): Promise<MergeTask[]> {
-  const masked: PortageConfig = { ...config, packageMask: [...config.packageMask, ...masks] };
+  const masked: PortageConfig = { ...config, packageMask: [...config.packageMask, ...masks.map((atom) => ({ atom, file: "", comment: "" }))] };
   const resolver = new Resolver(repo, masked, [], [], {
     update: true, deep: true, newuse: false, emptytree: false, useBinaries: false, binariesOnly: false, respectUse: true, noreplace: false,
   });
-  return [...(await resolver.resolve(world, { strictTargets: false })).tasks];
+  return [...(await resolver.resolve(world, "@world")).tasks];
 }
 
 /** Generates a reproducible fleet: tree, node roots with installed state that lags the tree, builder roots. */

@@ -30,8 +30,15 @@ export interface LabRoot {
   cleanup(): Promise<void>;
 }
 
-/** A node root in the state the pretend/ captures were made in (world.node-before-update, libdemo ssl). */
-export async function labNodeRoot(): Promise<LabRoot> {
+export interface LabState {
+  /** The state of pretend/14–17: vdb node-after-update and world.node-after-update (default: before the update). */
+  readonly afterUpdate?: boolean;
+  /** Writes the lab's binrepos.conf/binfleet.conf with this sync-uri (pretend/13–17). */
+  readonly binreposUri?: string;
+}
+
+/** A node root in the state the pretend/ captures were made in (world.node-before-update, libdemo ssl, by default). */
+export async function labNodeRoot(state: LabState = {}): Promise<LabRoot> {
   const tmp = await mkdtemp(join(tmpdir(), "binfleet-lab-"));
   const repo = join(tmp, "repo");
   await mkdir(join(repo, "profiles/binfleet/amd64"), { recursive: true });
@@ -50,7 +57,12 @@ export async function labNodeRoot(): Promise<LabRoot> {
   // The capture's make.profile target, absolute as on the lab machine (portage-sim maps it into the root).
   await symlink((await readFile(fixture("portage/node-config/make.profile"), "utf8")).trim(), join(etc, "make.profile"));
   await symlink(repo, join(root, "var/db/repos/gentoo"));
-  await writeFile(join(root, "var/lib/portage/world"), await readFile(fixture("portage/world/world.node-before-update")));
-  await cp(fixture("portage/vdb/node-initial"), join(root, "var/db/pkg"), { recursive: true });
+  await writeFile(join(root, "var/lib/portage/world"), await readFile(fixture(`portage/world/world.node-${state.afterUpdate ? "after" : "before"}-update`)));
+  await cp(fixture(`portage/vdb/node-${state.afterUpdate ? "after-update" : "initial"}`), join(root, "var/db/pkg"), { recursive: true });
+  if (state.binreposUri !== undefined) {
+    const conf = (await readFile(fixture("portage/node-config/binrepos.conf/binfleet.conf"), "utf8")).replace("http://127.0.0.1:8080", state.binreposUri);
+    await mkdir(join(etc, "binrepos.conf"), { recursive: true });
+    await writeFile(join(etc, "binrepos.conf/binfleet.conf"), conf);
+  }
   return { root, repo, cleanup: () => rm(tmp, { recursive: true, force: true }) };
 }

@@ -46,6 +46,15 @@ export interface PackageFlags {
   readonly tokens: readonly string[];
 }
 
+/** A package.mask entry with where it came from, for "masked by: package.mask" messages. */
+export interface MaskEntry {
+  readonly atom: Atom;
+  /** The file as the system names it (/etc/portage/package.mask/…). */
+  readonly file: string;
+  /** The comment block Portage's getmaskingreason attributes to it ("# why\n"), or "". */
+  readonly comment: string;
+}
+
 /** The Portage configuration of one simulated root, computed as Portage stacks it. */
 export interface PortageConfig {
   readonly root: SimRoot;
@@ -66,7 +75,8 @@ export interface PortageConfig {
   readonly features: ReadonlySet<string>;
   readonly packageUse: readonly PackageFlags[];
   readonly packageAcceptKeywords: readonly PackageFlags[];
-  readonly packageMask: readonly Atom[];
+  readonly packageMask: readonly MaskEntry[];
+  readonly packageUnmask: readonly Atom[];
   readonly repos: readonly RepoConf[];
   readonly binrepos: readonly Binrepo[];
   /** Real paths (inside the root). */
@@ -114,6 +124,52 @@ async function readFileOrDir(path: string): Promise<string[]> {
   for (const name of (await readdir(path)).sort()) {
     if (name.startsWith(".") || name.endsWith("~")) continue;
     out.push(...(await readFileOrDir(join(path, name))));
+  }
+  return out;
+}
+
+/** Like {@link readFileOrDir}, with each file's path as the simulated system names it. */
+async function readNamedFileOrDir(root: SimRoot, path: string): Promise<{ file: string; text: string }[]> {
+  let st;
+  try {
+    st = await stat(root.path(path));
+  } catch {
+    return [];
+  }
+  if (!st.isDirectory()) return [{ file: path, text: (await readText(root.path(path))) ?? "" }];
+  const out: { file: string; text: string }[] = [];
+  for (const name of (await readdir(root.path(path))).sort()) {
+    if (name.startsWith(".") || name.endsWith("~")) continue;
+    out.push(...(await readNamedFileOrDir(root, `${path}/${name}`)));
+  }
+  return out;
+}
+
+/**
+ * package.mask entries with the comment getmaskingreason attributes to each: the comment lines
+ * above it, kept across consecutive entries and forgotten at a blank line.
+ */
+function parseMaskFiles(files: readonly { file: string; text: string }[]): MaskEntry[] {
+  const out: MaskEntry[] = [];
+  for (const { file, text } of files) {
+    let comment = "";
+    let valid = false;
+    for (const raw of text.split("\n")) {
+      const l = raw.trim();
+      if (l === "") {
+        comment = "";
+        valid = false;
+      } else if (l.startsWith("#")) {
+        comment += `${l}\n`;
+        valid = true;
+      } else {
+        try {
+          out.push({ atom: parseAtom(l), file, comment: valid ? comment : "" });
+        } catch {
+          // Portage warns about the invalid atom and skips it.
+        }
+      }
+    }
   }
   return out;
 }
@@ -300,7 +356,8 @@ export async function loadPortageConfig(root: SimRoot, env: NodeJS.ProcessEnv): 
     features: new Set(words("FEATURES")),
     packageUse: parsePackageFlags(await readFileOrDir(root.path("/etc/portage/package.use"))),
     packageAcceptKeywords: parsePackageFlags(await readFileOrDir(root.path("/etc/portage/package.accept_keywords"))),
-    packageMask: lines(await readFileOrDir(root.path("/etc/portage/package.mask"))).flatMap((l) => {
+    packageMask: parseMaskFiles(await readNamedFileOrDir(root, "/etc/portage/package.mask")),
+    packageUnmask: lines(await readFileOrDir(root.path("/etc/portage/package.unmask"))).flatMap((l) => {
       try {
         return [parseAtom(l)];
       } catch {

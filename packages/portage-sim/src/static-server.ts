@@ -1,6 +1,7 @@
-// Test support: a minimal static HTTP server for a PKGDIR, with optional Basic auth that
-// challenges first (as a binhost must: Portage sends credentials only after a 401).
-import { readFile } from "node:fs/promises";
+// Test support: a minimal static HTTP server for a PKGDIR, as `python3 -m http.server` serves one
+// (the lab's binhosts): Last-Modified on 200, a bare 304 when If-Modified-Since is not older than
+// the file, and optional Basic auth that challenges first (Portage sends credentials only after a 401).
+import { readFile, stat } from "node:fs/promises";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
@@ -21,8 +22,17 @@ export async function serveDirectory(dir: string, auth?: { user: string; pass: s
       return;
     }
     const rel = normalize(decodeURIComponent((req.url ?? "/").split("?")[0]!)).replace(/^(\.\.(\/|$))+/, "");
-    readFile(join(dir, rel)).then(
-      (data) => res.writeHead(200, { "Content-Type": "application/x-tar", "Content-Length": data.length }).end(data),
+    const file = join(dir, rel);
+    Promise.all([stat(file), readFile(file)]).then(
+      ([st, data]) => {
+        const mtime = Math.floor(st.mtimeMs / 1000) * 1000;
+        const ims = Date.parse(req.headers["if-modified-since"] ?? "");
+        if (!Number.isNaN(ims) && mtime <= ims) {
+          res.writeHead(304).end();
+          return;
+        }
+        res.writeHead(200, { "Content-Type": "application/x-tar", "Content-Length": data.length, "Last-Modified": new Date(mtime).toUTCString() }).end(data);
+      },
       () => res.writeHead(404).end(),
     );
   });
