@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm run demo [-- --json] [-- --nodes N --platforms P]: the whole loop on a simulated fleet.
+# npm run demo [-- --json] [-- --nodes N --platforms P]: the whole loop on a simulated fleet;
+# npm run demo -- --real-portage: the loop with real Portage (../shared/portage) on a few nodes.
 # State and logs stay in .state/demo (or $BINFLEET_DEMO_DIR); Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -12,6 +12,7 @@ import { type CoordinatorConfigInput, adminTokenFile } from "@binfleet/coordinat
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
+import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
 
 const json = process.argv.includes("--json");
@@ -309,4 +310,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+process.exitCode = process.argv.includes("--real-portage") ? await realPortageDemo(json) : await main();
