@@ -8,8 +8,8 @@ export interface Stoppable {
 
 /**
  * The process side of a daemon, in one place: starts the service, stops it on
- * SIGTERM or SIGINT, and maps a bad configuration to exit 2 with one line on
- * stderr. A one-shot command returns null from `start` and exits 0 when done.
+ * SIGTERM or SIGINT, and maps a bad configuration to exit 2 with one line per
+ * problem on stderr. A one-shot command returns null from `start` and exits 0 when done.
  * Returns the exit code.
  */
 export async function runDaemon(name: string, log: Logger, start: () => Promise<Stoppable | null>): Promise<number> {
@@ -27,8 +27,8 @@ export async function runDaemon(name: string, log: Logger, start: () => Promise<
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      log.error({ file: err.file, key: err.key, detail: err.message }, "invalid configuration");
-      process.stderr.write(`${name}: ${err.message}\n`);
+      log.error({ file: err.file, key: err.key, problems: err.problems }, "invalid configuration");
+      process.stderr.write(err.message.split("\n").map((line) => `${name}: ${line}\n`).join(""));
       return 2;
     }
     log.fatal({ err }, "service failed");
