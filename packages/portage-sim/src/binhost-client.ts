@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
-import { type PackagesIndex, formatPackagesIndex, parsePackagesIndex, toBinaryPackage, withField } from "@binfleet/shared/portage";
+import { type PackagesIndex, field, formatPackagesIndex, parsePackagesIndex, toBinaryPackage, withField } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import { httpGet, maskPassword } from "./http-get.js";
 import type { Binrepo, PortageConfig } from "./portage-config.js";
@@ -20,29 +20,36 @@ function cachePath(config: PortageConfig, repo: Binrepo): string {
   return config.root.path(join("/var/cache/edb/binhost", u.hostname, decodeURIComponent(u.pathname), "Packages"));
 }
 
+/** An index's TIMESTAMP in seconds, as Portage's int() takes it; null when absent or not a number. */
+function timestampOf(value: string | undefined): number | null {
+  return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : null;
+}
+
 function sortedHeader(index: PackagesIndex, key: string, value: string): PackagesIndex {
   const header = [...withField(index.header, key, value)].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return { ...index, header };
 }
 
+/** TIMESTAMP_TOLERANCE of portage/util/_urlopen.py: added to the local copy's TIMESTAMP for If-Modified-Since. */
+const TIMESTAMP_TOLERANCE = 5;
+
 /**
- * Fetches one binhost's index as Portage does (Packages.gz, If-Modified-Since
- * against the local copy, Basic auth after a challenge) and returns its packages.
- * Messages go to stderr exactly as Portage words them.
+ * Fetches one binhost's index as Portage does (Packages.gz, If-Modified-Since = the local copy's
+ * TIMESTAMP + 5 s, Basic auth after a challenge) and returns its packages. As bintree.py, it
+ * believes a 304, and takes a 200's index only when the remote timestamp (Last-Modified, else
+ * the index's TIMESTAMP) is later than the local copy's. Messages go to stderr exactly as Portage words them.
  */
 export async function fetchBinhostIndex(config: PortageConfig, repo: Binrepo, out: Output, pretend: boolean, faults: Faults): Promise<BinaryCandidate[]> {
   const cache = cachePath(config, repo);
   let cached: PackagesIndex | null = null;
-  let cachedMtime: Date | null = null;
   try {
-    const [text, st] = await Promise.all([readFile(cache, "utf8"), stat(cache)]);
-    cached = parsePackagesIndex(text);
-    cachedMtime = st.mtime;
+    cached = parsePackagesIndex(await readFile(cache, "utf8"));
   } catch {
     cached = null;
   }
+  const localTimestamp = cached === null ? null : timestampOf(field(cached.header, "TIMESTAMP"));
   const headers: Record<string, string> = { ...INDEX_HEADERS };
-  if (cachedMtime !== null) headers["If-Modified-Since"] = cachedMtime.toUTCString();
+  if (localTimestamp !== null) headers["If-Modified-Since"] = new Date((localTimestamp + TIMESTAMP_TOLERANCE) * 1000).toUTCString();
   let index: PackagesIndex | null = null;
   let failure: string | null = null;
   try {
@@ -52,12 +59,23 @@ export async function fetchBinhostIndex(config: PortageConfig, repo: Binrepo, ou
       out.err(`[${repo.name}] Local copy of remote index is up-to-date and will be used.\n`);
       index = cached;
     } else if (res.status === 200) {
+      const lastModified = res.headers["last-modified"] === undefined ? Number.NaN : Date.parse(String(res.headers["last-modified"]));
+      if (!Number.isNaN(lastModified) && localTimestamp !== null && Math.floor(lastModified / 1000) < localTimestamp) {
+        const host = new URL(repo.uri).hostname;
+        out.err(`[${repo.name}] WARNING: Service ${host} did not respect If-Modified-Since. Consider asking the service operator to enable support for If-Modified-Since or using another service.\n`);
+      }
       const body = res.body[0] === 0x1f && res.body[1] === 0x8b ? gunzipSync(res.body) : res.body;
       const parsed = parsePackagesIndex(body.toString("utf8"));
-      index = sortedHeader(parsed, "DOWNLOAD_TIMESTAMP", String(Math.floor(Date.now() / 1000)));
-      await mkdir(dirname(cache), { recursive: true });
-      await writeFile(`${cache}.tmp`, formatPackagesIndex(index));
-      await rename(`${cache}.tmp`, cache);
+      const remoteTimestamp = Number.isNaN(lastModified) ? timestampOf(field(parsed.header, "TIMESTAMP")) : Math.floor(lastModified / 1000);
+      if (localTimestamp !== null && (remoteTimestamp === null || remoteTimestamp <= localTimestamp)) {
+        // bintree.py: an index no later than the local copy is not read; the local copy is used.
+        index = cached;
+      } else {
+        index = sortedHeader(parsed, "DOWNLOAD_TIMESTAMP", String(Math.floor(Date.now() / 1000)));
+        await mkdir(dirname(cache), { recursive: true });
+        await writeFile(`${cache}.tmp`, formatPackagesIndex(index));
+        await rename(`${cache}.tmp`, cache);
+      }
     } else {
       failure = `HTTP Error ${res.status}: ${res.statusText}`;
     }
