@@ -228,7 +228,7 @@ export class Agent {
     this.stopping.signal.addEventListener("abort", () => void current?.close(), { once: true });
     while (!this.stopped) {
       try {
-        // Normally the coordinator created it at enrollment; the bus lets a node create only its own.
+        // The coordinator created it at enrollment; binfleet's bus refuses a node creating it (it waits, and says so).
         await this.jsm.consumers.info(streams.commands.name, name).catch(async () => {
           await this.jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig(this.config.nodeId), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
         });

@@ -1,6 +1,6 @@
 import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
+import { AckPolicy, type Consumer, type JetStreamClient, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { BinpkgKeyring, SigningReadiness } from "./binpkg-keyring.js";
 import { CompileClaims } from "./compile-claims.js";
@@ -15,6 +15,36 @@ export const BUILDS_STREAM = { name: "BINFLEET_BUILDS", subjects: ["binfleet.bui
 export const BUILD_LOGS_STREAM = { name: "BINFLEET_BUILD_LOGS", subjects: ["binfleet.buildlog.>"], max_age: 14 * 24 * 3600 * 1_000_000_000, max_msg_size: 256 * 1024 };
 export const buildSubject = (platform: string): string => `binfleet.build.${platform}`;
 export const buildLogSubject = (buildId: string): string => `binfleet.buildlog.${buildId}`;
+/** The durable consumer builders pull a platform's jobs from. */
+const queueConsumer = (platform: string): string => `builders-${platform}`;
+
+const queuesMade = new WeakMap<JetStreamManager, Map<string, Promise<void>>>();
+
+/**
+ * Makes a platform's build queue, the durable consumer builders pull its jobs from, unless it
+ * exists: the coordinator does before it queues a build. Builders may not create consumers
+ * (builderPermissions): a consumer's delivery subject is the creator's choice, unchecked by the
+ * server. Once per connection and platform (again after a failure).
+ */
+export function ensureBuildQueue(jsm: JetStreamManager, platform: string, leaseSeconds: number): Promise<void> {
+  let made = queuesMade.get(jsm);
+  if (made === undefined) queuesMade.set(jsm, (made = new Map()));
+  let done = made.get(platform);
+  if (done === undefined) {
+    const name = queueConsumer(platform);
+    done = jsm.consumers
+      .info(BUILDS_STREAM.name, name)
+      .catch(() => jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(platform), ack_policy: AckPolicy.Explicit, ack_wait: leaseSeconds * 1_000_000_000, max_deliver: -1 }))
+      .then(() => undefined);
+    const mine = made;
+    done.catch(() => mine.delete(platform));
+    made.set(platform, done);
+  }
+  return done;
+}
+
+/** A queue the coordinator has not made yet: nothing was ever queued for the platform. */
+const noQueueYet = (err: unknown): boolean => err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
 
 export interface BuilderPoolOptions {
   readonly config: CoordinatorConfig;
@@ -111,11 +141,7 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
   const consumerOf = (p: PlatformConfig): Promise<Consumer> => {
     let c = consumers.get(p.name);
     if (c === undefined) {
-      const name = `builders-${p.name}`;
-      c = o.jsm.consumers
-        .info(BUILDS_STREAM.name, name)
-        .catch(() => o.jsm.consumers.add(BUILDS_STREAM.name, { durable_name: name, filter_subject: buildSubject(p.name), ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }))
-        .then(() => o.js.consumers.get(BUILDS_STREAM.name, name));
+      c = o.js.consumers.get(BUILDS_STREAM.name, queueConsumer(p.name));
       consumers.set(p.name, c);
     }
     return c;
@@ -138,6 +164,10 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
         } catch (err) {
           if (o.signal.aborted) return;
           consumers.delete(p.name);
+          if (noQueueYet(err)) {
+            dry.add(name);
+            continue;
+          }
           o.log.warn({ what: `builds ${p.name}`, slot: index, err: (err as Error).message }, "consumer unavailable, retrying");
           await sleep(1000);
           continue;

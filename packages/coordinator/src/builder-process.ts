@@ -12,6 +12,7 @@ import { LOCAL_BUILDER } from "./bus-permissions.js";
 import { logBusStatus } from "./bus-status.js";
 import { BusUsers } from "./bus-users.js";
 import { type CoordinatorConfig, busCaFile } from "./coordinator-config.js";
+import { followWithoutConsumers } from "./kv-follow.js";
 import { PkgdirIndexes } from "./pkgdir-index.js";
 import { POLICY_BUCKET, PolicyStore } from "./policy-store.js";
 import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
@@ -58,9 +59,11 @@ export class BuilderProcess {
       const kvm = new Kvm(nc);
       const builds = await kvm.open(BUILDS_BUCKET);
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
-      const policy = await PolicyStore.open(await kvm.open(POLICY_BUCKET), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
-      const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET));
-      const queued = await QueuedWork.open(await kvm.open(QUEUED_WORK_BUCKET));
+      // A builder may not create consumers (builderPermissions): it follows buckets without.
+      const follow = followWithoutConsumers(nc, jsm);
+      const policy = await PolicyStore.open(await kvm.open(POLICY_BUCKET), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove }, follow);
+      const keyring = await BinpkgKeyring.open(await kvm.open(BINPKG_KEYS_BUCKET), follow);
+      const queued = await QueuedWork.open(await kvm.open(QUEUED_WORK_BUCKET), follow);
       const signing = signingReadiness();
       const building = config.platforms.filter((p) => p.workers > 0);
       for (const [i, p] of config.platforms.entries()) {

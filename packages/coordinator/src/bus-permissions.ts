@@ -47,8 +47,11 @@ const COORDINATOR_BUCKETS = [BUILDS_BUCKET, POLICY_BUCKET, ROLLOUTS_BUCKET, BINP
 /**
  * The coordinator owns binfleet's streams and buckets and speaks on the subjects only it may:
  * commands, the build queue (and the build logs of its own builder slots). It may not publish a
- * node's report, heartbeat or progress, so a compromised coordinator connection still cannot make
- * up what a node says; it reads them through consumers and its heartbeat subscription.
+ * node's report, heartbeat or progress; it reads them through consumers and its heartbeat
+ * subscription. That keeps a coordinator bug from speaking for a node, not a stolen coordinator
+ * password: as the owner it creates consumers (its bucket watches are push consumers) and
+ * configures streams, and neither a consumer's delivery subject nor a stream's republish or
+ * sources are checked by the server against these permissions.
  */
 export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPermissions {
   const owned = [streams.reports.name, streams.progress.name, streams.commands.name, BUILDS_STREAM.name, BUILD_LOGS_STREAM.name, ...COORDINATOR_BUCKETS.map(kvStream)];
@@ -68,23 +71,33 @@ export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPerm
 }
 
 /**
- * A builder takes jobs from the build queue (its durable consumers `builders-<platform>`), holds
- * their leases and records in the builds bucket, streams build logs, and reads policy, the binpkg
- * keyring and the queued-work figures. It cannot queue a build, send a command, speak for a node,
- * approve or hold anything, or change a key: a stolen builder password builds what was asked, no more.
+ * A builder pulls jobs from the build queues (the durable consumers `builders-<platform>` the
+ * coordinator makes: ensureBuildQueue) and acks them, holds their leases and records in the builds
+ * bucket, streams build logs, and reads policy, the binpkg keyring and the queued-work figures
+ * (direct gets, and their changes through a plain subscription: followWithoutConsumers). It cannot
+ * queue a build, send a command, speak for a node, approve or hold anything, or change a key: a
+ * stolen builder password builds what was asked, no more.
+ *
+ * It creates and deletes no consumer at all: a consumer's delivery subject is in the request's
+ * body, which the server does not hold against the creator's permissions, so the right to create
+ * one on a stream is the right to have that stream's messages (the builds bucket's, which a builder
+ * writes) published on any subject: a node's commands, reports, the policy bucket.
  */
 export function builderPermissions(user: string): BusPermissions {
   const reads = [POLICY_BUCKET, BINPKG_KEYS_BUCKET, QUEUED_WORK_BUCKET];
+  const queue = BUILDS_STREAM.name;
   return {
     publish: {
       allow: [
         "$JS.API.INFO",
         buildLogSubject("*"),
         kvSubjects(BUILDS_BUCKET),
-        ...consumeStream(BUILDS_STREAM.name),
-        ...[BUILDS_BUCKET, ...reads].map(kvStream).flatMap((s) => [...readStream(s), ...consumeStream(s)]),
+        `$JS.API.CONSUMER.INFO.${queue}.*`,
+        `$JS.API.CONSUMER.MSG.NEXT.${queue}.*`,
+        `$JS.ACK.${queue}.>`,
+        ...[BUILDS_BUCKET, ...reads].map(kvStream).flatMap(readStream),
       ],
     },
-    subscribe: { allow: [`${inboxPrefix(user)}.>`] },
+    subscribe: { allow: [`${inboxPrefix(user)}.>`, ...reads.map(kvSubjects)] },
   };
 }

@@ -24,7 +24,7 @@ import { QUEUED_WORK_BUCKET, QueuedWork } from "./queued-work.js";
 import { planGarbage, prunedIndex } from "./binhost-gc.js";
 import { BUILDS_BUCKET, BuildBoard } from "./build-board.js";
 import { BuildPlanner, type BuildItem, variantKey } from "./build-planner.js";
-import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject, rootLocks, startBuilderWorkers } from "./builder-pool.js";
+import { BUILDS_STREAM, BUILD_LOGS_STREAM, buildLogSubject, buildSubject, ensureBuildQueue, rootLocks, startBuilderWorkers } from "./builder-pool.js";
 import { type PlatformConfig, recordKey } from "./builder-worker.js";
 import { BuilderRootError, CREATED_PLATFORMS_BUCKET, createBuilderRoot } from "./builder-root.js";
 import { type CoordinatorConfig, PlatformConfigSchema, busCaFile } from "./coordinator-config.js";
@@ -721,6 +721,7 @@ export class Coordinator {
       attempt: 1,
       wantedBy: [...item.wantedBy],
     });
+    await ensureBuildQueue(this.jsm, p.name, this.config.buildLeaseSeconds);
     // The variant key as message id: JetStream drops a second enqueue of the same variant (the nonce
     // lets an approval or an unhold queue again a variant that was dropped while held).
     await this.js.publish(buildSubject(p.name), toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}`).digest("hex") });

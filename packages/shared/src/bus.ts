@@ -70,9 +70,14 @@ export const SERVICE_USER_PREFIX = "binfleet-";
 
 /**
  * What a node's NATS user may do: publish its own report, heartbeat and
- * progress; read its own command consumer (which the coordinator creates with
- * the node's own filter, so the node cannot widen it); receive on its own inbox.
+ * progress; pull and ack from its own command consumer, which the coordinator
+ * creates at enrollment with the node's own filter; receive on its own inbox.
  * Nothing else: it cannot speak for another node or read another node's commands.
+ * It creates no consumer, not even its own: a consumer's delivery subject is in
+ * the request's body, unchecked by the server, so a node able to create its
+ * consumer could have its commands published on any subject (another node's
+ * reports, a bucket). The pull consumer made at enrollment cannot be turned into
+ * a push one (the server refuses), and the node cannot delete it.
  */
 export function agentPermissions(node: string): BusPermissions {
   const stream = streams.commands.name;
@@ -85,8 +90,6 @@ export function agentPermissions(node: string): BusPermissions {
         subjects.progress(node),
         "$JS.API.INFO",
         `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
-        // Creating the consumer is allowed only with the node's own filter (server 2.9's CREATE.<stream>.<name>.<filter>).
-        `$JS.API.CONSUMER.CREATE.${stream}.${consumer}.${subjects.command(node)}`,
         `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
         `$JS.ACK.${stream}.${consumer}.>`,
       ],
