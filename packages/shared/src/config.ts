@@ -79,6 +79,17 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, file
   return result.data;
 }
 
+/** A configuration file's text, parsed as JSON and validated with {@link parseConfig}. */
+export function parseConfigText<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw configError(file, [{ key: "", message: `not valid JSON: ${clip((err as Error).message)}` }], err);
+  }
+  return parseConfig(schema, value, file);
+}
+
 /** Reads a JSON configuration file and validates it with {@link parseConfig}. A missing file is an error naming it. */
 export async function loadConfigFile<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S>> {
   let text: string;
@@ -87,11 +98,5 @@ export async function loadConfigFile<S extends z.ZodType>(schema: S, file: strin
   } catch (err) {
     throw configError(file, [{ key: "", message: `cannot read: ${(err as Error).message}` }], err);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw configError(file, [{ key: "", message: `not valid JSON: ${(err as Error).message}` }], err);
-  }
-  return parseConfig(schema, value, file);
+  return parseConfigText(schema, text, file);
 }

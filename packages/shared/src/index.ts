@@ -1,6 +1,6 @@
 // Public surface of @binfleet/shared: the Portage domain model. Wire types live in "@binfleet/shared/wire".
 export * from "./portage.js";
-export { parseConfig, loadConfigFile } from "./config.js";
+export { parseConfig, parseConfigText, loadConfigFile } from "./config.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
 export type { BusPermissions } from "./bus.js";
