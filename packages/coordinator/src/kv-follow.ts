@@ -8,6 +8,9 @@ export type BucketEntry = Pick<KvEntry, "key" | "operation" | "json">;
 /** Follows a bucket: `onEntry` sees every current value, then every change; resolves, once the current values are in, with the function that stops. */
 export type BucketFollower = (kv: KV, onEntry: (e: BucketEntry) => void) => Promise<() => void>;
 
+/** Gets in flight while a bucket is read whole without a consumer. */
+const READERS = 16;
+
 /** Every current value of a bucket (deleted keys left out), each as parsed JSON, by key. */
 export async function readBucket(kv: KV): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
@@ -73,11 +76,17 @@ export function followWithoutConsumers(nc: NatsConnection, jsm: JetStreamManager
       try {
         const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
         const keys = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
-        for (const key of [...known]) if (!keys.includes(key)) apply(deleted(key));
-        for (const key of keys) {
-          const e = await kv.get(key);
-          apply(e ?? deleted(key));
-        }
+        const listed = new Set(keys);
+        for (const key of [...known]) if (!listed.has(key)) apply(deleted(key));
+        // One get per key (no batch get before server 2.11), a few at a time: approvals add up to many keys.
+        let next = 0;
+        const reader = async (): Promise<void> => {
+          while (next < keys.length) {
+            const key = keys[next++]!;
+            apply((await kv.get(key)) ?? deleted(key));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(READERS, keys.length) }, reader));
       } finally {
         const changes = waiting;
         waiting = null;
