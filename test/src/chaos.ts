@@ -1,19 +1,22 @@
 import { inboxPrefix, streams, subjects } from "@binfleet/bus";
-// npm run chaos: hostile input against every parser and validator at a trust boundary, forged
-// traffic against the bus permissions, and reports across a broker restart. Last line: one
-// JSON object with hostileInputs, crashes, lostReports, duplicateBuilds, unauthorizedAccepted.
+// npm run chaos: hostile input against every parser and validator at a trust boundary (configuration
+// typos included), forged traffic and consumers against the bus permissions, hostile requests, churn
+// and hang-ups at the binhost, and reports across a broker restart. Last line: one JSON object with
+// hostileInputs, crashes, lostReports, duplicateBuilds, unauthorizedAccepted, binhost.
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { Coordinator, ReportRejectedError, coordinatorConfig, validateReport } from "@binfleet/coordinator/internal";
+import { AgentConfigSchema } from "@binfleet/agent";
+import { Coordinator, CoordinatorConfigSchema, ReportRejectedError, coordinatorConfig, validateReport } from "@binfleet/coordinator/internal";
 import { startNatsServer } from "@binfleet/nats-server";
-import { CommandRejectedError, GlsaFormatError, PortageFormatError, parseAtom, parseEmergePretend, parseGlsa, parsePackagesIndex, signCommand, verifySignedCommand } from "@binfleet/shared";
+import { CommandRejectedError, ConfigError, GlsaFormatError, PortageFormatError, parseAtom, parseConfigText, parseEmergePretend, parseGlsa, parsePackagesIndex, signCommand, verifySignedCommand } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { glsaXml, reportPlatform } from "@binfleet/shared/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { abuseBinhost } from "./binhost-abuse.js";
 import { buildOnFullDisk } from "./binhost-disk-full.js";
 import { agentReport, reportThroughClusterKill } from "./cluster-reports.js";
 
@@ -62,6 +65,41 @@ const HOSTILE_GLSA: readonly (() => string)[] = [
 ];
 const ATOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz-_+/.:=<>~*![]?,()0123456789 @αβ";
 
+/** Valid configurations, and the objects in them whose keys are the schema's (not free-form records such as `env`). */
+const CONFIGS: readonly { schema: Parameters<typeof parseConfigText>[0]; value: object; objects: readonly (readonly (string | number)[])[] }[] = [
+  {
+    schema: CoordinatorConfigSchema,
+    value: { stateDir: "/var/lib/binfleet", nats: { urls: [], embeddedPort: 4222 }, http: { host: "0.0.0.0", port: 8080 }, platforms: [{ name: "amd64", key: "k", root: "/var/lib/binfleet/builders/amd64", workers: 1 }], policy: { requireApproval: true, hold: ["dev-libs/openssl"] }, api: { tokens: [{ name: "ops", token: "x".repeat(32), role: "admin" }] }, schedule: { nightly: "02:30" } },
+    objects: [[], ["nats"], ["http"], ["platforms", 0], ["policy"], ["api"], ["api", "tokens", 0], ["schedule"]],
+  },
+  {
+    schema: AgentConfigSchema,
+    value: { nodeId: "node-a", nats: { urls: ["nats://binhost:4222"], user: "node-a", pass: "p" }, coordinatorKeys: { k1: "AAAA" }, portage: { env: { BINFLEET_SIM_SPEED: "0" } } },
+    objects: [[], ["nats"], ["portage"]],
+  },
+];
+
+/** A configuration with one key mistyped as people do: a letter dropped, doubled, swapped with the next, or in the wrong case. */
+function mistyped(c: (typeof CONFIGS)[number]): string {
+  const doc = structuredClone(c.value) as Record<string, unknown>;
+  const obj = pick(c.objects).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, doc);
+  const key = pick(Object.keys(obj));
+  for (;;) {
+    const at = Math.floor(rand() * key.length);
+    const typo = pick([
+      () => key.slice(0, at) + key.slice(at + 1),
+      () => key.slice(0, at) + key[at] + key.slice(at),
+      () => key.slice(0, at) + (key[at + 1] ?? "") + key[at] + key.slice(at + 2),
+      () => key.slice(0, at) + (key[at] === key[at]!.toUpperCase() ? key[at]!.toLowerCase() : key[at]!.toUpperCase()) + key.slice(at + 1),
+    ])();
+    if (typo !== key && typo !== "" && !(typo in obj)) {
+      obj[typo] = obj[key];
+      delete obj[key];
+      return JSON.stringify(doc);
+    }
+  }
+}
+
 async function main(): Promise<number> {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const keys = new Map([["k1", publicKey]]);
@@ -93,8 +131,10 @@ async function main(): Promise<number> {
     { name: "mutated emerge output", run: () => parseEmergePretend(mutateText(PRETEND)), mustReject: false },
     { name: "long emerge line", run: () => parseEmergePretend(`[ebuild  N    ] ${"x".repeat(50_000)} USE="${"a ".repeat(20_000)}"\n`), mustReject: false },
     { name: "hostile GLSA", run: () => parseGlsa(pick(HOSTILE_GLSA)()), mustReject: false },
+    { name: "configuration with a mistyped key", run: () => ((c) => parseConfigText(c.schema, mistyped(c), "chaos.json"))(pick(CONFIGS)), mustReject: true },
+    { name: "mutated configuration", run: () => ((c) => parseConfigText(c.schema, mutateText(JSON.stringify(c.value)), "chaos.json"))(pick(CONFIGS)), mustReject: false },
   ];
-  const ours = (e: unknown): boolean => e instanceof ReportRejectedError || e instanceof CommandRejectedError || e instanceof PortageFormatError || e instanceof GlsaFormatError;
+  const ours = (e: unknown): boolean => e instanceof ReportRejectedError || e instanceof CommandRejectedError || e instanceof PortageFormatError || e instanceof GlsaFormatError || e instanceof ConfigError;
   let rejected = 0;
   let crashes = 0;
   let wronglyAccepted = 0;
@@ -161,12 +201,36 @@ async function main(): Promise<number> {
       }
       await nc.close();
     }
+    // Consumers that would push a stream onto others' subjects (a node's commands): by every create
+    // subject, on every stream and bucket; a builder and a node may create none.
+    const all = [...Object.values(streams).map((s) => s.name), "BINFLEET_BUILDS", "BINFLEET_BUILD_LOGS", ...["builds", "policy", "rollouts", "binpkg-keys", "queued-work", "platform-pins", "platforms"].map((b) => `KV_binfleet-${b}`)];
+    let consumerAttempts = 0;
+    for (const creds of [b, a]) {
+      const nc = await connect({ servers: coordinator.natsUrl, user: creds.user, pass: creds.pass, inboxPrefix: inboxPrefix(creds.user) });
+      for (const stream of all) {
+        const push = { deliver_subject: subjects.command("node-b"), ack_policy: "none" };
+        for (const [subject, config] of [
+          [`$JS.API.CONSUMER.CREATE.${stream}`, push],
+          [`$JS.API.CONSUMER.CREATE.${stream}.forged`, { ...push, name: "forged" }],
+          [`$JS.API.CONSUMER.CREATE.${stream}.forged.binfleet.cmd.node-a`, { ...push, name: "forged", filter_subject: "binfleet.cmd.node-a" }],
+          [`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.forged`, { ...push, durable_name: "forged" }],
+        ] as const) {
+          consumerAttempts++;
+          const answer = await nc.request(subject, JSON.stringify({ stream_name: stream, config }), { timeout: 500 }).then(
+            (m) => m.json<{ error?: unknown }>(),
+            () => ({ error: "refused" }),
+          );
+          if (answer.error === undefined) unauthorizedAccepted++;
+        }
+      }
+      await nc.close();
+    }
     const c = coordinator.busCredentials!;
     const check = await connect({ servers: coordinator.natsUrl, user: c.user, pass: c.pass, inboxPrefix: inboxPrefix(c.user) });
     const jsm = await jetstreamManager(check);
     for (const s of [streams.reports.name, streams.progress.name, streams.commands.name, "BINFLEET_BUILDS", "KV_binfleet-policy", "KV_binfleet-binpkg-keys"]) unauthorizedAccepted += (await jsm.streams.info(s)).state.messages;
     await check.close();
-    say(`bus: ${FORGED} forged publishes each by ${forgers.map((f) => f.who).join("; by ")}: ${unauthorizedAccepted} accepted`);
+    say(`bus: ${FORGED} forged publishes each by ${forgers.map((f) => f.who).join("; by ")}, and ${consumerAttempts} push consumers onto a node's commands by the builder and a node: ${unauthorizedAccepted} accepted`);
   } finally {
     await coordinator.shutdown();
   }
@@ -224,6 +288,18 @@ async function main(): Promise<number> {
   } finally {
     await rm(diskDir, { recursive: true, force: true });
   }
+  // The binhost under an outside probe: hostile requests, a binpkg renamed under its clients, downloads abandoned.
+  const binhostDir = await mkdtemp(join(tmpdir(), "binfleet-chaos-binhost-"));
+  let binhost: Awaited<ReturnType<typeof abuseBinhost>>;
+  try {
+    binhost = await abuseBinhost({ dir: binhostDir, hostile: Math.min(2000, TOTAL), rand, log });
+    crashes += binhost.crashes + (binhost.serverUp ? 0 : 1);
+    say(`binhost: ${binhost.requests} requests (hostile paths and headers, a binpkg renamed under 8 clients, 200 downloads of 64 MiB abandoned): ${binhost.unanswered} unanswered, ${binhost.crashes} uncaught, ${binhost.leakedFiles ?? "(no /proc)"} files left open, ${binhost.serverUp ? "still up" : "down"}; ${JSON.stringify(binhost.byStatus)}`);
+  } finally {
+    await rm(binhostDir, { recursive: true, force: true });
+  }
+  const binhostClean = binhost.serverUp && binhost.unanswered === 0 && binhost.crashes === 0 && (binhost.leakedFiles ?? 0) === 0;
+
   const diskFullClean = diskFull["skipped"] !== null || (diskFull["badEntries"] === 0 && diskFull["stray"] === 0 && diskFull["duplicateBuilds"] === 0 && Number(diskFull["failedForSpace"]) > 0);
 
   const summary = {
@@ -238,13 +314,14 @@ async function main(): Promise<number> {
     // Builds run in the disk-full case (null when it was skipped); the crash and builder-failover tests in npm test assert it too.
     duplicateBuilds: diskFull["skipped"] === null ? diskFull["duplicateBuilds"] : null,
     diskFull,
+    binhost,
     // In npm test (coordinator-crash.test.ts): SIGKILL mid-build and mid-rollout, an agent offline through a rollout.
     // In npm test rather than here: the coordinator SIGKILLed mid-build and mid-rollout, an agent offline
     // through a rollout (coordinator-crash.test.ts), a builder process SIGKILLed mid-job (builder-failover.test.ts).
     inNpmTest: ["coordinator SIGKILL mid-build", "coordinator SIGKILL mid-rollout", "agent offline through a rollout", "builder SIGKILL mid-job"],
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  return crashes === 0 && wronglyAccepted === 0 && unauthorizedAccepted === 0 && lostReports === 0 && oversizedRefused && diskFullClean ? 0 : 1;
+  return crashes === 0 && wronglyAccepted === 0 && unauthorizedAccepted === 0 && lostReports === 0 && oversizedRefused && diskFullClean && binhostClean ? 0 : 1;
 }
 
 process.exitCode = await main();

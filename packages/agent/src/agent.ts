@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { commandConsumerConfig, connectBus, consumeUntilAborted, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { connectBus, consumeUntilAborted, consumers, streams, subjects } from "@binfleet/bus";
 import { type DaemonFailure, Supervisor } from "@binfleet/daemon";
 import type { Logger } from "@binfleet/shared";
 import { HeartbeatSchema } from "@binfleet/shared/wire";
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AgentConfig } from "./agent-config.js";
 import { CommandHandler } from "./command-handler.js";
@@ -132,11 +132,9 @@ export class Agent {
       signal,
       log: this.log,
       what: "commands",
-      open: async () => {
-        // Normally the coordinator created it at enrollment; the bus lets a node create only its own.
-        await ensureDurable(this.jsm, streams.commands.name, { ...commandConsumerConfig(this.config.nodeId), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-        return (await this.js.consumers.get(streams.commands.name, name)).consume({ max_messages: 1 });
-      },
+      // The coordinator made it at enrollment; the bus does not let a node make a consumer (its
+      // delivery subject would be the node's choice): a missing one is logged and waited for.
+      open: async () => (await this.js.consumers.get(streams.commands.name, name)).consume({ max_messages: 1 }),
       handle: async (m) => {
         await this.handler.handle(m.data);
         // At most once: a command is recorded before it runs and never redelivered after a crash.

@@ -7,5 +7,6 @@ export type { BusConnectOptions, BusCredentials } from "./connect.js";
 export { connectBus } from "./connect.js";
 export type { ConsumeOptions } from "./consume.js";
 export { consumeUntilAborted, ensureDurable } from "./consume.js";
-export { followBucket, readBucket } from "./buckets.js";
+export type { BucketEntry, BucketFollower } from "./buckets.js";
+export { followBucket, followWithoutConsumers, readBucket } from "./buckets.js";
 export { logBusStatus } from "./bus-status.js";

@@ -8,9 +8,14 @@ export interface BusPermissions {
 
 /**
  * What a node's NATS user may do: publish its own report, heartbeat and
- * progress; read its own command consumer (which the coordinator creates with
- * the node's own filter, so the node cannot widen it); receive on its own inbox.
+ * progress; pull and ack from its own command consumer, which the coordinator
+ * creates at enrollment with the node's own filter; receive on its own inbox.
  * Nothing else: it cannot speak for another node or read another node's commands.
+ * It creates no consumer, not even its own: a consumer's delivery subject is in
+ * the request's body, unchecked by the server, so a node able to create its
+ * consumer could have its commands published on any subject (another node's
+ * reports, a bucket). The pull consumer made at enrollment cannot be turned into
+ * a push one (the server refuses), and the node cannot delete it.
  */
 export function agentPermissions(node: string): BusPermissions {
   const stream = streams.commands.name;
@@ -23,8 +28,6 @@ export function agentPermissions(node: string): BusPermissions {
         subjects.progress(node),
         "$JS.API.INFO",
         `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
-        // Creating the consumer is allowed only with the node's own filter (server 2.9's CREATE.<stream>.<name>.<filter>).
-        `$JS.API.CONSUMER.CREATE.${stream}.${consumer}.${subjects.command(node)}`,
         `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
         `$JS.ACK.${stream}.${consumer}.>`,
       ],
@@ -60,8 +63,11 @@ const COORDINATOR_BUCKETS: readonly string[] = Object.values(buckets);
 /**
  * The coordinator owns binfleet's streams and buckets and speaks on the subjects only it may:
  * commands, the build queue (and the build logs of its own builder slots). It may not publish a
- * node's report, heartbeat or progress, so a compromised coordinator connection still cannot make
- * up what a node says; it reads them through consumers and its heartbeat subscription.
+ * node's report, heartbeat or progress; it reads them through consumers and its heartbeat
+ * subscription. That keeps a coordinator bug from speaking for a node, not a stolen coordinator
+ * password: as the owner it creates consumers (its bucket watches are push consumers) and
+ * configures streams, and neither a consumer's delivery subject nor a stream's republish or
+ * sources are checked by the server against these permissions.
  */
 export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPermissions {
   const owned = [...Object.values(streams).map((s) => s.name), ...COORDINATOR_BUCKETS.map(kvStream)];
@@ -82,23 +88,31 @@ export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPerm
 }
 
 /**
- * A builder takes jobs from the build queue (its durable consumers `builders-<platform>`), holds
- * their leases and records in the builds bucket, streams build logs, and reads policy, the binpkg
- * keyring and the queued-work figures. It cannot queue a build, send a command, speak for a node,
- * approve or hold anything, or change a key: a stolen builder password builds what was asked, no more.
+ * A builder pulls jobs from the build queues (the durable consumers `builders-<platform>` the
+ * coordinator makes: ensureBuildQueue) and acks them, holds their leases and records in the builds
+ * bucket, streams build logs, and reads policy, the binpkg keyring and the queued-work figures
+ * (direct gets, and their changes through a plain subscription: followWithoutConsumers). It cannot
+ * queue a build, send a command, speak for a node, approve or hold anything, or change a key: a
+ * stolen builder password builds what was asked, no more.
+ *
+ * It creates and deletes no consumer at all: a consumer's delivery subject is in the request's
+ * body, which the server does not hold against the creator's permissions, so the right to create
+ * one on a stream is the right to have that stream's messages (the builds bucket's, which a builder
+ * writes) published on any subject: a node's commands, reports, the policy bucket.
  */
 export function builderPermissions(user: string): BusPermissions {
   const reads = [buckets.policy, buckets.binpkgKeys, buckets.queuedWork];
+  const queues = [streams.builds.name];
   return {
     publish: {
       allow: [
         "$JS.API.INFO",
         subjects.buildLog("*"),
         kvSubjects(buckets.builds),
-        ...consumeStream(streams.builds.name),
-        ...[buckets.builds, ...reads].map(kvStream).flatMap((s) => [...readStream(s), ...consumeStream(s)]),
+        ...queues.flatMap((q) => [`$JS.API.CONSUMER.INFO.${q}.*`, `$JS.API.CONSUMER.MSG.NEXT.${q}.*`, `$JS.ACK.${q}.>`]),
+        ...[buckets.builds, ...reads].map(kvStream).flatMap(readStream),
       ],
     },
-    subscribe: { allow: [`${inboxPrefix(user)}.>`] },
+    subscribe: { allow: [`${inboxPrefix(user)}.>`, ...reads.map(kvSubjects)] },
   };
 }

@@ -220,7 +220,7 @@ export class Coordinator implements FleetControl {
       const fleet = new NodeFleet({ nc: bus.nc, js: bus.js, jsm: bus.jsm, pins, commands, staleAfterSeconds: config.staleAfterSeconds, maxReportBytes: config.maxReportBytes, log });
       const planner = new BuildPlanner();
       const estimates = new BuildEstimates();
-      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, fleetSnapshot: () => mirror?.snapshotId ?? "", log });
+      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, jsm: bus.jsm, leaseSeconds: config.buildLeaseSeconds, fleetSnapshot: () => mirror?.snapshotId ?? "", log });
       supervisor.defer("build queue", () => queue.stop());
       const enrollment = new Enrollment({ users: bus.users, server: bus.server, jsm: bus.jsm, publicUrls: [config.nats.publicUrl ?? bus.url], caFile: busCaFile(config), enrolling, log });
       const indexes = new PkgdirIndexes();

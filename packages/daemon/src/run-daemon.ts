@@ -22,7 +22,7 @@ export interface RunDaemonOptions {
 /**
  * The process side of a daemon, in one place: starts the service; stops it on SIGTERM or SIGINT
  * (exit 0); reloads it on SIGHUP; stops it when it fails (exit 1, within the grace period even if
- * its shutdown hangs); maps a bad configuration to exit 2 with one line on stderr. A one-shot
+ * its shutdown hangs); maps a bad configuration to exit 2 with one line per problem on stderr. A one-shot
  * command returns null from `start` and exits 0 when done. Returns the exit code.
  */
 export async function runDaemon(name: string, log: Logger, start: () => Promise<Daemon | null>, options: RunDaemonOptions = {}): Promise<number> {
@@ -58,8 +58,8 @@ export async function runDaemon(name: string, log: Logger, start: () => Promise<
     return outcome.code;
   } catch (err) {
     if (err instanceof ConfigError) {
-      log.error({ file: err.file, key: err.key, detail: err.message }, "invalid configuration");
-      stderr(`${name}: ${err.message}\n`);
+      log.error({ file: err.file, key: err.key, problems: err.problems }, "invalid configuration");
+      stderr(err.message.split("\n").map((line) => `${name}: ${line}\n`).join(""));
       return 2;
     }
     log.fatal({ err }, "service failed");

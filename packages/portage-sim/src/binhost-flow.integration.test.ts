@@ -131,7 +131,9 @@ describe("a node and a signing binhost, through portage-sim", () => {
     const { createHash } = await import("node:crypto");
     const fixed = (await readFile(join(pkgdir, "Packages"), "utf8"))
       .replace(stanza.find(([k]) => k === "MD5")![1], createHash("md5").update(data).digest("hex"))
-      .replace(stanza.find(([k]) => k === "SHA1")![1], createHash("sha1").update(data).digest("hex"));
+      .replace(stanza.find(([k]) => k === "SHA1")![1], createHash("sha1").update(data).digest("hex"))
+      // Rewritten, the index is stamped anew, or Portage would keep its cached copy (same TIMESTAMP).
+      .replace(/^TIMESTAMP: (\d+)$/m, (_, t: string) => `TIMESTAMP: ${Number(t) + 1}`);
     await writeFile(join(pkgdir, "Packages"), fixed);
     const { gzipSync } = await import("node:zlib");
     await writeFile(join(pkgdir, "Packages.gz"), gzipSync(fixed));

@@ -1,5 +1,6 @@
 import { type Cpv, CATEGORY_PATTERN, PACKAGE_PATTERN, VERSION_REV_PATTERN, tryParseCpv } from "./cpv.js";
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 import { type Version, compareVersions } from "./version.js";
 
 export type AtomOperator = "=" | ">=" | "<=" | "<" | ">" | "~" | "=*";

@@ -1,7 +1,7 @@
 import { type KeyObject, createPublicKey, sign, verify } from "node:crypto";
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Command, CommandSchema, SignedCommandSchema } from "./gen/binfleet/v1/command_pb.js";
-import { clip } from "./errors.js";
+import { clip } from "./clip.js";
 
 /** Why a command was refused; the agent logs the reason and runs nothing. */
 export class CommandRejectedError extends Error {

@@ -1,17 +1,93 @@
 import { readFile } from "node:fs/promises";
-import type { z } from "zod";
-import { ConfigError } from "./errors.js";
+import { z } from "zod";
+import { clip } from "./clip.js";
+import { closestName } from "./closest-name.js";
+import { ConfigError, type ConfigProblem } from "./errors.js";
+
+type Path = readonly PropertyKey[];
+
+const keyPath = (path: Path): string => path.map((k) => clip(String(k), 64)).join(".");
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The schema a value is checked against once defaults, optionality and transforms are looked through. */
+function inner(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else return s;
+  }
+}
+
+/** What an unknown key could have meant: a key of the same object, or "parent.child" for one written flat ("apiTokens"). */
+function knownNames(shape: Record<string, z.ZodType>): string[] {
+  const names = Object.keys(shape);
+  for (const [k, v] of Object.entries(shape)) {
+    const s = inner(v);
+    if (s instanceof z.ZodObject) names.push(...Object.keys(s.shape).map((c) => `${k}.${c}`));
+  }
+  return names;
+}
 
 /**
- * Validates a configuration value once, at the boundary, into a fully
- * defaulted object. The error names the file and the first bad key.
+ * Every key of `value` that `schema` does not know, at any depth. zod drops unknown keys without a
+ * word; a mistyped key ("polcy") would leave the setting it meant at its default, silently.
+ */
+function unknownKeys(schema: z.ZodType, value: unknown, path: Path, out: ConfigProblem[]): void {
+  const s = inner(schema);
+  if (s instanceof z.ZodObject) {
+    if (!isRecord(value)) return;
+    const shape = s.shape as Record<string, z.ZodType>;
+    const catchall = s._zod.def.catchall as z.ZodType | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      if (Object.hasOwn(shape, k)) unknownKeys(shape[k]!, v, [...path, k], out);
+      else if (catchall !== undefined && !(catchall instanceof z.ZodNever)) unknownKeys(catchall, v, [...path, k], out);
+      else {
+        const meant = closestName(k, knownNames(shape));
+        out.push({ key: keyPath([...path, k]), message: `unknown key ${JSON.stringify(clip(k, 64))}${meant === null ? "" : ` (did you mean ${JSON.stringify(meant)}?)`}` });
+      }
+    }
+  } else if (s instanceof z.ZodArray) {
+    if (Array.isArray(value)) value.forEach((v, i) => unknownKeys(s.element as z.ZodType, v, [...path, i], out));
+  } else if (s instanceof z.ZodRecord) {
+    if (isRecord(value)) for (const [k, v] of Object.entries(value)) unknownKeys(s.valueType as z.ZodType, v, [...path, k], out);
+  }
+}
+
+/** One error for every problem, each on its own line naming the file and the key path. */
+function configError(file: string, problems: readonly ConfigProblem[], cause: unknown): ConfigError {
+  const message = problems.map((p) => `${file}: ${p.key === "" ? "" : `${p.key}: `}${p.message}`).join("\n");
+  return new ConfigError(message, file, problems[0]!.key, { cause, problems });
+}
+
+/**
+ * Validates a configuration value once, at the boundary, into a fully defaulted object. Unknown
+ * keys are refused at every depth (with the key they most likely meant), and every problem is
+ * reported at once: an admin fixes the file in one go, not one error per start.
  */
 export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, file = "<inline>"): z.output<S> {
+  const problems: ConfigProblem[] = [];
+  unknownKeys(schema, value, [], problems);
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const key = issue.path.map(String).join(".");
-  throw new ConfigError(`${file}: ${key === "" ? "(document)" : key}: ${issue.message}`, file, key, { cause: result.error });
+  const reported = new Set(problems.map((p) => p.key));
+  for (const issue of result.error?.issues ?? []) {
+    // Unknown keys found above are reported once, with a suggestion, when a schema is strict itself too.
+    if (issue.code === "unrecognized_keys" && issue.keys.every((k) => reported.has(keyPath([...issue.path, k])))) continue;
+    problems.push({ key: keyPath(issue.path), message: issue.message });
+  }
+  if (!result.success || problems.length > 0) throw configError(file, problems, result.error);
+  return result.data;
+}
+
+/** A configuration file's text, parsed as JSON and validated with {@link parseConfig}. */
+export function parseConfigText<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw configError(file, [{ key: "", message: `not valid JSON: ${clip((err as Error).message)}` }], err);
+  }
+  return parseConfig(schema, value, file);
 }
 
 /** Reads a JSON configuration file and validates it with {@link parseConfig}. A missing file is an error naming it. */
@@ -20,13 +96,7 @@ export async function loadConfigFile<S extends z.ZodType>(schema: S, file: strin
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`, file, "", { cause: err });
+    throw configError(file, [{ key: "", message: `cannot read: ${(err as Error).message}` }], err);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`, file, "", { cause: err });
-  }
-  return parseConfig(schema, value, file);
+  return parseConfigText(schema, text, file);
 }

@@ -1,4 +1,5 @@
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 import { type Version, parseVersion } from "./version.js";
 
 // Portage's name rules (lib/portage/versions.py). Python's \w is Unicode-aware,

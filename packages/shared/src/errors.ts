@@ -20,24 +20,29 @@ export class PortageFormatError extends Error {
   }
 }
 
+/** One thing wrong in a configuration: where, and what. */
+export interface ConfigProblem {
+  /** Dotted key path, e.g. "nats.urls.0" or "polcy"; "" for the whole document. */
+  readonly key: string;
+  readonly message: string;
+}
+
 /** A configuration file or object that does not validate. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+  /** Everything wrong with it, in one go (the first is `key`); one problem when it was not validated key by key. */
+  readonly problems: readonly ConfigProblem[];
   constructor(
     message: string,
     /** The file it came from, or "<inline>" for an object. */
     readonly file: string,
     /** Dotted path of the first bad key, e.g. "nats.urls.0"; "" for the whole document. */
     readonly key: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly problems?: readonly ConfigProblem[] },
   ) {
     super(message, options);
+    this.problems = options?.problems ?? [{ key, message }];
   }
-}
-
-/** Shortens hostile input before it goes into an error or a log line. */
-export function clip(input: string, max = 200): string {
-  return input.length <= max ? input : `${input.slice(0, max)}…(${input.length} chars)`;
 }
 
 /** What made an advisory unreadable; stable codes for callers that map or count them. */

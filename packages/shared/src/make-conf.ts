@@ -1,4 +1,5 @@
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 
 /**
  * Parses make.conf / make.defaults the way Portage's getconfig does for the

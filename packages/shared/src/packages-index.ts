@@ -1,5 +1,6 @@
 import { parseCpv, type Cpv } from "./cpv.js";
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 
 /** One block of `KEY: value` lines, in file order (order is kept so a rewrite is byte-identical). */
 export type Stanza = ReadonlyArray<readonly [key: string, value: string]>;

@@ -1,7 +1,8 @@
 // The Portage domain model alone: versions, atoms, emerge output, Packages, vdb, world, platform keys.
 // No dependencies, nothing that costs start-up time: portage-sim imports this in every simulated
 // Portage call, as real Portage tools start often and must start fast.
-export { PortageFormatError, ConfigError, clip } from "./errors.js";
+export { PortageFormatError, ConfigError } from "./errors.js";
+export { clip } from "./clip.js";
 export type { Version, VersionSuffix, SuffixKind } from "./version.js";
 export { parseVersion, isValidVersion, formatVersion, compareVersions, vercmp } from "./version.js";
 export type { Cpv } from "./cpv.js";

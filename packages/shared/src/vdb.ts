@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseCpv, type Cpv } from "./cpv.js";
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 
 /** One installed package from `/var/db/pkg/<category>/<pf>/`. */
 export interface InstalledPackage {

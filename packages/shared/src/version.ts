@@ -1,4 +1,5 @@
-import { PortageFormatError, clip } from "./errors.js";
+import { clip } from "./clip.js";
+import { PortageFormatError } from "./errors.js";
 
 /**
  * A package version (PMS §3.2), split into the parts `vercmp` compares.

@@ -34,3 +34,11 @@ test("the pruned index counts its packages and is stamped anew", () => {
   assert.equal(field(pruned.header, "TIMESTAMP"), String(Date.UTC(2026, 10, 25) / 1000));
   assert.equal(pruned.packages.length, 3);
 });
+
+test("a pruned index written in the second of the one it replaces still gets a later TIMESTAMP", () => {
+  const plan = planGarbage(index, "pk", new Set(), 1);
+  // The index was written at 1700000000 (a build); gc rewrites it within that second.
+  assert.equal(field(prunedIndex(index, plan.keep, new Date(1_700_000_000_400)).header, "TIMESTAMP"), "1700000001");
+  // A clock set back does not move it backwards either.
+  assert.equal(field(prunedIndex(index, plan.keep, new Date(1_600_000_000_000)).header, "TIMESTAMP"), "1700000001");
+});

@@ -38,9 +38,15 @@ function defaultPath(cpv: string, header: Stanza): string {
   return `${cpv}${field(header, "BINPKG_FORMAT") === "gpkg" ? ".gpkg.tar" : ".tbz2"}`;
 }
 
-/** The index without the removed packages, its PACKAGES count and TIMESTAMP updated as Portage does. */
+/**
+ * The index without the removed packages, its PACKAGES count and TIMESTAMP updated as Portage does,
+ * except that TIMESTAMP always moves forward: an index written in the second of the one it replaces
+ * would otherwise carry the same TIMESTAMP, the one thing Portage tells its copies apart by (its
+ * If-Modified-Since, and whether it takes a new index at all; see IndexVersions).
+ */
 export function prunedIndex(index: PackagesIndex, keep: readonly Stanza[], now: Date): PackagesIndex {
+  const previous = Number(field(index.header, "TIMESTAMP") ?? 0);
   let header = withField(index.header, "PACKAGES", String(keep.length));
-  header = withField(header, "TIMESTAMP", String(Math.floor(now.getTime() / 1000)));
+  header = withField(header, "TIMESTAMP", String(Math.max(Math.floor(now.getTime() / 1000), Number.isSafeInteger(previous) ? previous + 1 : 0)));
   return { header, packages: keep, trailingBlankLine: true };
 }

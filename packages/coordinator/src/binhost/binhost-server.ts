@@ -1,11 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
-import { type Stats, createReadStream } from "node:fs";
-import { readFile, readdir, realpath, stat } from "node:fs/promises";
+import { type Stats, constants } from "node:fs";
+import { type FileHandle, open, readFile, readdir, realpath, stat } from "node:fs/promises";
 import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, sep } from "node:path";
-import type { Logger } from "@binfleet/shared";
+import { pipeline } from "node:stream/promises";
+import { type Logger, clip } from "@binfleet/shared";
+import { formatHttpDate, parseHttpDate } from "./http-date.js";
+import { IndexVersions } from "./index-versions.js";
 
 export interface BinhostPlatform {
   /** URL path segment: /binhost/<name>/… */
@@ -66,22 +69,34 @@ export class BinhostServer {
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
     const byName = new Map(o.platforms.map((p) => [p.name, p]));
     const distdirs = [...(o.distdirs ?? [])];
-    const listener: RequestListener = (req, res) => {
-      const path = (req.url ?? "").split("?")[0];
-      if (path === "/healthz") {
-        const ok = o.healthy?.() ?? true;
-        res.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" }).end(ok ? "ok\n" : "unhealthy\n");
-        return;
-      }
-      if (path === "/metrics" && o.metrics !== undefined) {
-        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
-        return;
-      }
-      handle(req, res, byName, distdirs).catch((err: unknown) => {
-        o.log.error({ err, url: req.url }, "binhost request failed");
+    const ctx: Context = { platforms: byName, distdirs, indexes: new IndexVersions(), log: o.log };
+    // No request may take the process down: whatever fails ends that response (500, or the
+    // connection cut when the headers are out already) and is logged.
+    const failed = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+      o.log.error({ url: clip(req.url ?? ""), code: (err as NodeJS.ErrnoException)?.code, err: clip(String((err as Error)?.message ?? err)) }, "binhost request failed");
+      try {
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
-      });
+      } catch {
+        res.destroy();
+      }
+    };
+    const listener: RequestListener = (req, res) => {
+      try {
+        const path = (req.url ?? "").split("?")[0];
+        if (path === "/healthz") {
+          const ok = o.healthy?.() ?? true;
+          res.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" }).end(ok ? "ok\n" : "unhealthy\n");
+          return;
+        }
+        if (path === "/metrics" && o.metrics !== undefined) {
+          res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
+          return;
+        }
+        handle(req, res, ctx).catch((err: unknown) => failed(req, res, err));
+      } catch (err) {
+        failed(req, res, err);
+      }
     };
     const server = o.tls === undefined ? createServer(listener) : createTlsServer({ cert: await readFile(o.tls.cert), key: await readFile(o.tls.key) }, listener);
     await new Promise<void>((resolve, reject) => {
@@ -103,11 +118,19 @@ export class BinhostServer {
   }
 }
 
+interface Context {
+  readonly platforms: ReadonlyMap<string, BinhostPlatform>;
+  readonly distdirs: readonly string[];
+  readonly indexes: IndexVersions;
+  readonly log: Logger;
+}
+
 function send(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   res.writeHead(status, headers).end();
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, platforms: ReadonlyMap<string, BinhostPlatform>, distdirs: readonly string[]): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
+  const { platforms, distdirs } = ctx;
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
   let path: string;
   try {
@@ -115,7 +138,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   } catch {
     return send(res, 400);
   }
-  if (distdirs.length > 0 && path.startsWith("/distfiles/")) return serveDistfile(req, res, path.slice("/distfiles/".length), distdirs);
+  if (distdirs.length > 0 && path.startsWith("/distfiles/")) return serveDistfile(req, res, path.slice("/distfiles/".length), ctx);
   const m = /^\/binhost\/([^/]+)\/(.*)$/.exec(path);
   const platform = m === null ? undefined : platforms.get(m[1]!);
   if (platform === undefined) return send(res, 404);
@@ -131,10 +154,45 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   const file = await resolveInside(platform.pkgdir, rel);
   if (file === "outside") return send(res, 403);
   if (file === null) return send(res, 404);
-  const st = await stat(file.path);
-  if (st.isDirectory()) return sendIndex(req, res, path, file.path, file.root);
-  if (!st.isFile()) return send(res, 404);
-  return sendFile(req, res, file.path, st);
+  const opened = await openFile(file.path);
+  if (opened === null) return send(res, 404);
+  if (opened.st.isDirectory()) {
+    await opened.handle.close();
+    return sendIndex(req, res, path, file.path, file.root);
+  }
+  // The index Portage fetches: its Last-Modified follows what clients can hold (IndexVersions).
+  return sendFile(req, res, opened, rel === "Packages" || rel === "Packages.gz" ? ctx.indexes : null, ctx.log);
+}
+
+interface OpenFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly st: Stats;
+}
+
+/**
+ * The file at `path` opened for reading, with its fstat: everything after is about this one file,
+ * whatever is renamed over or out of the path meanwhile (gc, re-signing and builds replace files in
+ * $PKGDIR all the time). Null when it is gone or no regular file or directory; a symlink swapped in
+ * since it was resolved is not followed.
+ */
+async function openFile(path: string): Promise<OpenFile | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if (["ENOENT", "ENOTDIR", "ELOOP", "ENXIO"].includes((err as NodeJS.ErrnoException).code ?? "")) return null;
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isFile() || st.isDirectory()) return { path, handle, st };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  await handle.close();
+  return null;
 }
 
 /**
@@ -158,53 +216,81 @@ async function resolveInside(dir: string, rel: string): Promise<{ root: string; 
  * being fetched (`*.__download__`, kept `._checksum_failure_.` copies) are never served: a node
  * must not get a half-downloaded tarball.
  */
-async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: string, distdirs: readonly string[]): Promise<void> {
+async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: string, ctx: Context): Promise<void> {
   if (name === "layout.conf") {
     res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": String(DISTFILES_LAYOUT_CONF.length) });
     res.end(req.method === "HEAD" ? undefined : DISTFILES_LAYOUT_CONF);
     return;
   }
   if (name.includes("/") || name.includes("\0") || !servable(name)) return send(res, 404);
-  for (const dir of distdirs) {
+  for (const dir of ctx.distdirs) {
     const file = await resolveInside(dir, name);
     if (file === "outside") return send(res, 403);
     if (file === null) continue;
-    const st = await stat(file.path);
-    if (st.isFile()) return sendFile(req, res, file.path, st);
+    const opened = await openFile(file.path);
+    if (opened?.st.isFile() === true) return sendFile(req, res, opened, null, ctx.log);
+    await opened?.handle.close();
   }
   return send(res, 404);
 }
 
-/** A file with Last-Modified / If-Modified-Since and single Range requests (wget resumes). */
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats): void {
-  const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
-  const since = req.headers["if-modified-since"];
-  // HTTP dates have whole seconds: compare the file's exact mtime, so an index rewritten in the same
-  // second as a client's last fetch is sent again rather than answered 304 (a stale index would
-  // make nodes compile what the binhost already has).
-  if (since !== undefined && !Number.isNaN(Date.parse(since)) && st.mtimeMs < Date.parse(since)) {
-    return send(res, 304, { "Last-Modified": lastModified.toUTCString() });
+/**
+ * Whether If-Modified-Since lets a response be 304: the client's copy is as new as Last-Modified
+ * (seconds). Only an HTTP date counts, and one later than now is no date: a client whose clock is
+ * ahead would otherwise never see a new index.
+ */
+function notModified(since: string | undefined, lastModified: number): boolean {
+  if (since === undefined) return false;
+  const now = Date.now();
+  const t = parseHttpDate(since, now);
+  return t !== null && t <= now && t >= lastModified * 1000;
+}
+
+/**
+ * An open file (owned from here: closed whatever happens) with Last-Modified / If-Modified-Since
+ * and single Range requests (wget resumes). An index's Last-Modified comes from `indexes`; any
+ * other file's is its mtime. The body is streamed with `pipeline`: a client that hangs up or a
+ * read that fails ends this response and closes the file.
+ */
+async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFile, indexes: IndexVersions | null, log: Logger): Promise<void> {
+  const { handle, st } = file;
+  let body: NodeJS.ReadableStream | null = null;
+  try {
+    const lastModified = (await indexes?.lastModified(file.path, handle, st)) ?? Math.floor(st.mtimeMs / 1000);
+    // Never later than the response itself (RFC 9110 §8.8.2.1); the 304 decision keeps the true value.
+    const lastModifiedHeader = formatHttpDate(Math.min(lastModified * 1000, Date.now()));
+    if (notModified(req.headers["if-modified-since"], lastModified)) return send(res, 304, { "Last-Modified": lastModifiedHeader });
+    const type = CONTENT_TYPES[file.path.slice(file.path.lastIndexOf("."))] ?? "application/octet-stream";
+    const headers: Record<string, string> = { "Content-Type": type, "Last-Modified": lastModifiedHeader, "Accept-Ranges": "bytes" };
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
+    let start = 0;
+    let end = st.size - 1;
+    let status = 200;
+    if (range !== null && (range[1] !== "" || range[2] !== "")) {
+      start = range[1] === "" ? Math.max(0, st.size - Number(range[2])) : Number(range[1]);
+      end = range[1] !== "" && range[2] !== "" ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+      if (start > end || start >= st.size) return send(res, 416, { "Content-Range": `bytes */${st.size}` });
+      status = 206;
+      headers["Content-Range"] = `bytes ${start}-${end}/${st.size}`;
+    }
+    headers["Content-Length"] = String(st.size === 0 ? 0 : end - start + 1);
+    res.writeHead(status, headers);
+    if (req.method === "HEAD" || st.size === 0) {
+      res.end();
+      return;
+    }
+    // The stream owns the file from here (autoClose): it closes it when it ends or is destroyed.
+    body = handle.createReadStream({ start, end });
+  } finally {
+    if (body === null) await handle.close();
   }
-  const type = CONTENT_TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";
-  const headers: Record<string, string> = { "Content-Type": type, "Last-Modified": lastModified.toUTCString(), "Accept-Ranges": "bytes" };
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
-  let start = 0;
-  let end = st.size - 1;
-  let status = 200;
-  if (range !== null && (range[1] !== "" || range[2] !== "")) {
-    start = range[1] === "" ? Math.max(0, st.size - Number(range[2])) : Number(range[1]);
-    end = range[1] !== "" && range[2] !== "" ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
-    if (start > end || start >= st.size) return send(res, 416, { "Content-Range": `bytes */${st.size}` });
-    status = 206;
-    headers["Content-Range"] = `bytes ${start}-${end}/${st.size}`;
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // A client going away mid-download is no failure of ours; anything else cut the response short.
+    if ((err as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE") log.debug({ url: clip(req.url ?? "") }, "binhost client went away");
+    else log.error({ url: clip(req.url ?? ""), code: (err as NodeJS.ErrnoException).code, err: clip(String((err as Error).message)) }, "binhost response cut short");
   }
-  headers["Content-Length"] = String(st.size === 0 ? 0 : end - start + 1);
-  res.writeHead(status, headers);
-  if (req.method === "HEAD" || st.size === 0) {
-    res.end();
-    return;
-  }
-  createReadStream(file, { start, end }).pipe(res);
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -217,7 +303,10 @@ async function sendIndex(req: IncomingMessage, res: ServerResponse, urlPath: str
     if (!servable(e.name)) continue;
     const target = await realpath(join(dir, e.name)).catch(() => null);
     if (target === null || (target !== root && !target.startsWith(root + sep))) continue;
-    const isDir = (await stat(target)).isDirectory();
+    // An entry renamed away since readdir is left out, as one that was never there.
+    const st = await stat(target).catch(() => null);
+    if (st === null) continue;
+    const isDir = st.isDirectory();
     const name = `${e.name}${isDir ? "/" : ""}`;
     entries.push(`<a href="${escapeHtml(encodeURIComponent(e.name))}${isDir ? "/" : ""}">${escapeHtml(name)}</a>`);
   }

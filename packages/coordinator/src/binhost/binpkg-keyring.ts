@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { FINGERPRINT_PATTERN, type SigningIdentity, distrustSigningKey, listSigningKeys, trustSigningKey } from "@binfleet/binpkg-keys";
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
-import { followBucket } from "@binfleet/bus";
+import { type BucketFollower, followBucket } from "@binfleet/bus";
 
 
 /** Where a builder root keeps its secret signing keys, and where its Portage verifies (what it builds, on injection). */
@@ -30,9 +30,10 @@ export class BinpkgKeyring {
 
   private constructor(private readonly kv: KV) {}
 
-  static async open(kv: KV): Promise<BinpkgKeyring> {
+  /** The keys in the bucket, followed (with `follow`) through rotations. */
+  static async open(kv: KV, follow: BucketFollower = followBucket): Promise<BinpkgKeyring> {
     const ring = new BinpkgKeyring(kv);
-    ring.stopFollowing = await followBucket(kv, (e) => {
+    ring.stopFollowing = await follow(kv, (e) => {
       if (e.operation !== "PUT") return;
       const parsed = PlatformKeysSchema.safeParse(e.json<unknown>());
       // A record that does not parse changes nothing: builders keep the key they had.

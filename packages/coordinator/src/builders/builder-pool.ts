@@ -1,7 +1,7 @@
 import { consumers as consumerNames, streams, subjects } from "@binfleet/bus";
 import type { Logger } from "@binfleet/shared";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AckPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, RetentionPolicy } from "@nats-io/jetstream";
+import { AckPolicy, type Consumer, type JetStreamClient, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { BinpkgKeyring, SigningReadiness } from "../binhost/binpkg-keyring.js";
 import { CompileClaims } from "./compile-claims.js";
@@ -13,6 +13,34 @@ import type { PolicyStore } from "../planning/policy-store.js";
 import { type QueuedWork, pickPlatform } from "../planning/queued-work.js";
 import { type SerialLock, serialLock } from "@binfleet/daemon";
 
+const queuesMade = new WeakMap<JetStreamManager, Map<string, Promise<void>>>();
+
+/**
+ * Makes a platform's build queue (or its security-build queue), the durable consumer builders
+ * pull its jobs from, unless it exists: the coordinator does before it queues a build. Builders
+ * may not create consumers (builderPermissions): a consumer's delivery subject is the creator's
+ * choice, unchecked by the server. Once per connection and queue (again after a failure).
+ */
+export function ensureBuildQueue(jsm: JetStreamManager, platform: string, security: boolean, leaseSeconds: number): Promise<void> {
+  let made = queuesMade.get(jsm);
+  if (made === undefined) queuesMade.set(jsm, (made = new Map()));
+  const name = security ? consumerNames.securityBuilders(platform) : consumerNames.builders(platform);
+  let done = made.get(name);
+  if (done === undefined) {
+    const filter = security ? subjects.securityBuild(platform) : subjects.build(platform);
+    done = jsm.consumers
+      .info(streams.builds.name, name)
+      .catch(() => jsm.consumers.add(streams.builds.name, { durable_name: name, filter_subject: filter, ack_policy: AckPolicy.Explicit, ack_wait: leaseSeconds * 1_000_000_000, max_deliver: -1 }))
+      .then(() => undefined);
+    const mine = made;
+    done.catch(() => mine.delete(name));
+    made.set(name, done);
+  }
+  return done;
+}
+
+/** A queue the coordinator has not made yet: nothing was ever queued there. */
+const noQueueYet = (err: unknown): boolean => err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
 
 export interface BuilderPoolOptions {
   readonly config: CoordinatorConfig;
@@ -112,11 +140,7 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
     const name = security ? consumerNames.securityBuilders(p.name) : consumerNames.builders(p.name);
     let c = consumers.get(name);
     if (c === undefined) {
-      const subject = security ? subjects.securityBuild(p.name) : subjects.build(p.name);
-      c = o.jsm.consumers
-        .info(streams.builds.name, name)
-        .catch(() => o.jsm.consumers.add(streams.builds.name, { durable_name: name, filter_subject: subject, ack_policy: AckPolicy.Explicit, ack_wait: o.config.buildLeaseSeconds * 1_000_000_000, max_deliver: -1 }))
-        .then(() => o.js.consumers.get(streams.builds.name, name));
+      c = o.js.consumers.get(streams.builds.name, name);
       consumers.set(name, c);
     }
     return c;
@@ -129,7 +153,8 @@ export function startBuilderWorkers(o: BuilderPoolOptions): Promise<void>[] {
         if (m !== null) return m;
       } catch (err) {
         consumers.delete(security ? consumerNames.securityBuilders(p.name) : consumerNames.builders(p.name));
-        throw err;
+        // No queue yet: nothing was ever queued there.
+        if (!noQueueYet(err)) throw err;
       }
     }
     return null;

@@ -1,4 +1,4 @@
-import { LOCAL_BUILDER, buckets, connectBus } from "@binfleet/bus";
+import { LOCAL_BUILDER, buckets, connectBus, followWithoutConsumers } from "@binfleet/bus";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ConfigError, type Logger } from "@binfleet/shared";
@@ -45,11 +45,13 @@ export class BuilderProcess {
       const kvm = new Kvm(nc);
       const builds = await kvm.open(buckets.builds);
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
-      const policy = await PolicyStore.open(await kvm.open(buckets.policy), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove });
+      // A builder may not create consumers (builderPermissions): it follows buckets without.
+      const follow = followWithoutConsumers(nc, jsm);
+      const policy = await PolicyStore.open(await kvm.open(buckets.policy), { configHolds: config.policy.hold, requireApproval, autoApprove: config.policy.autoApprove }, follow);
       supervisor.defer("policy", () => policy.stop());
-      const keyring = await BinpkgKeyring.open(await kvm.open(buckets.binpkgKeys));
+      const keyring = await BinpkgKeyring.open(await kvm.open(buckets.binpkgKeys), follow);
       supervisor.defer("binpkg keyring", () => keyring.stop());
-      const queued = await QueuedWork.open(await kvm.open(buckets.queuedWork));
+      const queued = await QueuedWork.open(await kvm.open(buckets.queuedWork), follow);
       supervisor.defer("queued work", () => queued.stop());
       const signing = signingReadiness();
       const building = config.platforms.filter((p) => p.workers > 0);

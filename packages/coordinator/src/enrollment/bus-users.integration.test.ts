@@ -1,18 +1,21 @@
-import { buckets, commandConsumerConfig, consumers, inboxPrefix, streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { buckets, commandConsumerConfig, consumers, followWithoutConsumers, inboxPrefix, streams, subjects } from "@binfleet/bus";
 import { createLogger } from "@binfleet/daemon";
+import { until } from "@binfleet/shared/testing";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "@binfleet/nats-server";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
-import { Coordinator } from "../coordinator.js";
+import { ensureBuildQueue } from "../builders/builder-pool.js";
 import { type CoordinatorConfigInput, coordinatorConfig } from "../config/coordinator-config.js";
+import { Coordinator } from "../coordinator.js";
 import { printBusAuthorization } from "../main.js";
+import { PolicyStore } from "../planning/policy-store.js";
 
 /** Resolves true once the server reports a permission violation on the connection (asynchronous, for core NATS). */
 const violation = (nc: NatsConnection): Promise<boolean> =>
@@ -87,6 +90,27 @@ describe("the embedded bus: each node has its own user and can speak only for it
     assert.match(c.busServerLog(), /Violation/);
   });
 
+  test("it creates and deletes no consumer: its own turned into a push consumer, or any other, is refused", async () => {
+    const stream = streams.commands.name;
+    const own = commandConsumerConfig("node-a");
+    const push = { deliver_subject: subjects.report("node-b"), ack_policy: "none" };
+    for (const [subject, config] of [
+      [`$JS.API.CONSUMER.CREATE.${stream}.${own.durable_name}.${own.filter_subject}`, { ...own, ...push }],
+      [`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${own.durable_name}`, { ...own, ...push }],
+      [`$JS.API.CONSUMER.CREATE.${stream}`, { ...push, filter_subject: own.filter_subject }],
+      [`$JS.API.CONSUMER.CREATE.${stream}.evil.${own.filter_subject}`, { ...push, name: "evil", filter_subject: own.filter_subject }],
+    ] as const) {
+      const answer = await a.request(subject, JSON.stringify({ stream_name: stream, config }), { timeout: 1000 }).then(
+        (m) => m.json<{ error?: unknown }>(),
+        () => ({ error: "refused" }),
+      );
+      assert.notEqual(answer.error, undefined, `${subject} was accepted`);
+    }
+    await assert.rejects((await jetstreamManager(a, { timeout: 1000 })).consumers.delete(stream, own.durable_name), "its own consumer deleted");
+    const info = await (await jetstreamManager(a, { timeout: 3000 })).consumers.info(stream, own.durable_name);
+    assert.equal(info.config.deliver_subject, undefined, "still the pull consumer made at enrollment");
+  });
+
   test("node ids that would be binfleet's own users are refused at enrollment", async () => {
     await assert.rejects(c.enrollment.enrollNode("binfleet-coordinator", admin), /reserved/);
     await assert.rejects(c.enrollment.enrollNode("binfleet-builder-local", admin), /reserved/);
@@ -120,12 +144,11 @@ describe("the embedded bus: the coordinator and builders are scoped too", () => 
     await rm(tmp, { recursive: true, force: true });
   });
 
-  test("a builder takes a job, holds its lease, streams its log and reads policy", async () => {
+  test("a builder takes a job from the queue the coordinator made, holds its lease, streams its log and reads policy", async () => {
     const js = jetstream(coord, { timeout: 3000 });
+    await ensureBuildQueue(await jetstreamManager(coord), "p1", false, 60);
     await js.publish(subjects.build("p1"), bytes, { msgID: "job-1" });
     const bjs = jetstream(b, { timeout: 3000 });
-    const bjsm = await jetstreamManager(b, { timeout: 3000 });
-    await bjsm.consumers.add(streams.builds.name, { durable_name: "builders-p1", filter_subject: subjects.build("p1"), ack_policy: AckPolicy.Explicit });
     const m = await (await bjs.consumers.get(streams.builds.name, "builders-p1")).next({ expires: 2000 });
     assert.ok(m !== null, "the job is delivered");
     assert.equal(await m.ackAck(), true);
@@ -133,6 +156,62 @@ describe("the embedded bus: the coordinator and builders are scoped too", () => 
     assert.ok((await (await kvm.open(buckets.builds)).put("lease-1", "{}")) > 0);
     assert.equal(await (await kvm.open(buckets.policy)).get("nothing"), null);
     assert.equal((await bjs.publish(subjects.buildLog("ab12"), bytes)).stream, streams.buildLogs.name);
+  });
+
+  test("a builder follows holds and approvals as the coordinator makes them, without a consumer of its own", async () => {
+    const o = { configHolds: [], requireApproval: () => true, autoApprove: [] };
+    const mine = await PolicyStore.open(await new Kvm(coord).open(buckets.policy), o);
+    await mine.hold("dev-libs/openssl", "", "CVE", "test");
+    const theirs = await PolicyStore.open(await new Kvm(b).open(buckets.policy), o, followWithoutConsumers(b, await jetstreamManager(b)));
+    try {
+      assert.notEqual(theirs.holdFor("pk", "dev-libs/openssl-3.0.14"), null, "a hold made before it started");
+      await mine.approve(["pk|app-misc/hello-1.0|"], "test");
+      await mine.unhold("dev-libs/openssl", "");
+      await until("the approval and the lifted hold", async () => theirs.holdFor("pk", "dev-libs/openssl-3.0.14") === null && !theirs.needsApproval("pk", "app-misc/hello-1.0", "pk|app-misc/hello-1.0|"));
+    } finally {
+      theirs.stop();
+      mine.stop();
+    }
+  });
+
+  test("a builder creates no consumer: push consumers on every stream, by every create subject, are refused", async () => {
+    await ensureBuildQueue(await jetstreamManager(coord), "p2", false, 60);
+    const jsm = await jetstreamManager(coord);
+    // Every stream and bucket binfleet has (the coordinator may not list streams, only look at its own).
+    const all = [...Object.values(streams).map((s) => s.name), streams.builds.name, streams.buildLogs.name, ...[buckets.builds, buckets.policy, buckets.rollouts, buckets.binpkgKeys, buckets.queuedWork, buckets.platformPins, buckets.createdPlatforms].map((k) => `KV_${k}`)];
+    const consumersNow = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const s of all) for await (const ci of jsm.consumers.list(s)) out.push(`${s}/${ci.name}/${ci.config.deliver_subject ?? ""}`);
+      return out.sort();
+    };
+    const before = await consumersNow();
+    const deliver = subjects.command("node-a");
+    let tried = 0;
+    for (const stream of all) {
+      const filter = (await jsm.streams.info(stream)).config.subjects![0]!.replace(/[*>]$/, "x");
+      const config = { deliver_subject: deliver, ack_policy: "none" };
+      for (const [subject, cfg] of [
+        [`$JS.API.CONSUMER.CREATE.${stream}`, config],
+        [`$JS.API.CONSUMER.CREATE.${stream}.evil`, { ...config, name: "evil" }],
+        [`$JS.API.CONSUMER.CREATE.${stream}.evil.${filter}`, { ...config, name: "evil", filter_subject: filter }],
+        [`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.evil`, { ...config, durable_name: "evil" }],
+        // The build queue's own name: the one a builder used to create.
+        [`$JS.API.CONSUMER.CREATE.${stream}.builders-p2.${subjects.build("p2")}`, { ...config, durable_name: "builders-p2", filter_subject: subjects.build("p2") }],
+      ] as const) {
+        tried++;
+        const answer = await b.request(subject, JSON.stringify({ stream_name: stream, config: cfg }), { timeout: 1000 }).then(
+          (m) => m.json<{ error?: unknown }>(),
+          () => ({ error: "refused" }),
+        );
+        assert.notEqual(answer.error, undefined, `${subject} was accepted`);
+      }
+    }
+    assert.equal(tried, 5 * all.length);
+    const bjsm = await jetstreamManager(b, { timeout: 1000 });
+    await assert.rejects(bjsm.consumers.delete(streams.builds.name, "builders-p2"), "a build queue deleted");
+    await assert.rejects(bjsm.consumers.add(`KV_${buckets.policy}`, { ack_policy: AckPolicy.None }), "a pull consumer on a bucket");
+    assert.deepEqual(await consumersNow(), before, "no consumer made or deleted");
+    assert.equal((await jsm.streams.info(streams.commands.name)).state.messages, 0, "nothing delivered into a node's commands");
   });
 
   test("a builder cannot queue builds, speak for a node, send commands, change policy or keys, or drop a stream", async () => {

@@ -69,6 +69,8 @@ describe("BuildQueue: security builds (binfleet glsa fix)", () => {
       platforms: new PlatformCatalog(config.portage, [platform], () => "http://binhost"),
       commands: {} as CommandSender,
       js: jetstream(nc),
+      jsm,
+      leaseSeconds: 60,
       fleetSnapshot: () => "",
       log: quiet,
     });

@@ -4,7 +4,8 @@ import { subjects } from "@binfleet/bus";
 import { ApiError, type Caller } from "@binfleet/api";
 import { type Atom, type Logger, atomMatches, parseAtom, parseCpv } from "@binfleet/shared";
 import { BuildJobSchema } from "@binfleet/shared/wire";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { ensureBuildQueue } from "../builders/builder-pool.js";
 import type { PlatformCatalog } from "../builders/platform-catalog.js";
 import { recordKey } from "../builders/builder-worker.js";
 import type { PlatformConfig } from "../config/coordinator-config.js";
@@ -33,6 +34,9 @@ export interface BuildQueueOptions {
   readonly platforms: PlatformCatalog;
   readonly commands: CommandSender;
   readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  /** How long a builder holds a job before another may take it (the queues' ack wait). */
+  readonly leaseSeconds: number;
   /** The snapshot nodes must be on to be planned ("" without a mirror: every node counts). */
   readonly fleetSnapshot: () => string;
   readonly log: Logger;
@@ -157,6 +161,8 @@ export class BuildQueue {
     // lets an approval or an unhold queue again a variant that was dropped while held). A security
     // build of a variant also queued as usual is a second job: whichever comes second finds it built.
     const subject = security ? subjects.securityBuild(p.name) : subjects.build(p.name);
+    // Builders may not make their queue (their bus user creates no consumer): it exists before its first job.
+    await ensureBuildQueue(this.o.jsm, p.name, security, this.o.leaseSeconds);
     await this.o.js.publish(subject, toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}${security ? "|security" : ""}`).digest("hex") });
     this.o.log.info({ variant: item.key, security }, "build queued");
     this.changed();

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Atom, atomMatches, parseAtom, parseCpv } from "@binfleet/shared";
 import type { KV } from "@nats-io/kv";
-import { followBucket } from "@binfleet/bus";
+import { type BucketFollower, followBucket } from "@binfleet/bus";
 
 
 export interface Hold {
@@ -42,12 +42,12 @@ export class PolicyStore {
   }
 
   /**
-   * Loads approvals and holds and follows the bucket: approvals and holds made through another
-   * process (the coordinator, for a builder process) apply here as they are made.
+   * Loads approvals and holds and follows the bucket (with `follow`): approvals and holds made
+   * through another process (the coordinator, for a builder process) apply here as they are made.
    */
-  static async open(kv: KV, o: { configHolds: readonly string[]; requireApproval: (platformKey: string) => boolean; autoApprove: readonly string[] }): Promise<PolicyStore> {
+  static async open(kv: KV, o: { configHolds: readonly string[]; requireApproval: (platformKey: string) => boolean; autoApprove: readonly string[] }, follow: BucketFollower = followBucket): Promise<PolicyStore> {
     const store = new PolicyStore(kv, o.configHolds, o.requireApproval, o.autoApprove.map((a) => parseAtom(a)));
-    store.stopWatch = await followBucket(kv, (e) => {
+    store.stopWatch = await follow(kv, (e) => {
       try {
         if (e.key.startsWith("approval.")) {
           if (e.operation === "PUT") {

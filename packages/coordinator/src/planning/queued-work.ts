@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
-import { followBucket } from "@binfleet/bus";
+import { type BucketFollower, followBucket } from "@binfleet/bus";
 
 
 // `urgent`: security builds among the jobs (absent in what an older coordinator wrote).
@@ -19,9 +19,10 @@ export class QueuedWork {
 
   private constructor(private readonly kv: KV) {}
 
-  static async open(kv: KV): Promise<QueuedWork> {
+  /** The figures in the bucket, followed (with `follow`) as the coordinator writes them. */
+  static async open(kv: KV, follow: BucketFollower = followBucket): Promise<QueuedWork> {
     const q = new QueuedWork(kv);
-    q.stopFollowing = await followBucket(kv, (e) => {
+    q.stopFollowing = await follow(kv, (e) => {
       const parsed = e.operation === "PUT" ? QueuedSchema.safeParse(e.json<unknown>()) : null;
       if (parsed?.success === true) q.queued.set(e.key, parsed.data);
       else q.queued.delete(e.key);

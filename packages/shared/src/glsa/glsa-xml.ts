@@ -16,7 +16,8 @@
 // read the external subset may). Nothing is expanded or fetched; without a DOCTYPE, or with
 // standalone="yes", it is an error, as there.
 import { SaxesParser } from "saxes";
-import { GlsaFormatError, clip } from "../errors.js";
+import { GlsaFormatError } from "../errors.js";
+import { clip } from "../clip.js";
 
 export interface XmlElement {
   readonly kind: "element";

@@ -2,7 +2,8 @@
 // (metadata/glsa/glsa-YYYYMM-NN.xml, DTD glsa.dtd), read the way Portage's lib/portage/glsa.py
 // reads it, and checked up front where Portage would only fail later, while matching.
 import { parseAtom } from "../atom.js";
-import { GlsaFormatError, PortageFormatError, clip } from "../errors.js";
+import { GlsaFormatError, PortageFormatError } from "../errors.js";
+import { clip } from "../clip.js";
 import { isValidVersion } from "../version.js";
 import { SLOT_RE } from "./package-set.js";
 import { type XmlElement, descendants, firstDescendant, leadingText, portageText, readXml } from "./glsa-xml.js";

@@ -1,6 +1,7 @@
 import type { PackageRef } from "../atom.js";
 import { type Cpv, parseCpv } from "../cpv.js";
-import { PortageFormatError, clip } from "../errors.js";
+import { PortageFormatError } from "../errors.js";
+import { clip } from "../clip.js";
 
 const SLOT = String.raw`[\p{L}\p{N}_+][\p{L}\p{N}_+.-]*`;
 /** A SLOT value as Portage writes it in metadata: `slot` or `slot/subslot`. */
