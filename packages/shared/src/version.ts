@@ -1,9 +1,9 @@
 import { PortageFormatError, clip } from "./errors.js";
 
 /**
- * A package version (PMS §3.2), split into the parts `vercmp` compares.
- * Numeric parts stay strings: Portage compares arbitrarily long numbers and
- * keeps leading zeros significant in all but the first component.
+ * A package version (PMS §3.2), split into its parts. Numeric parts stay
+ * strings: Portage compares arbitrarily long numbers and keeps leading zeros
+ * significant in all but the first component.
  */
 export interface Version {
   /** The version exactly as written, e.g. "1.02b_rc3_p1-r2". */
