@@ -50,10 +50,10 @@ export interface PackagesIndexOptions {
  */
 class BlockScanner {
   /** Per line: offset of its start, then of its colon. */
-  lines: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  lines: Int32Array<ArrayBuffer>;
   lineCount = 0;
   /** Per block: index of its first line, then the offset just past its last line's newline. */
-  blocks: Int32Array<ArrayBuffer> = new Int32Array(256);
+  blocks: Int32Array<ArrayBuffer>;
   blockCount = 0;
   /** Blocks seen since the start of the file (a stream scans it piecewise); the first is the header. */
   seen = 0;
@@ -64,7 +64,17 @@ class BlockScanner {
   private openLineNo = 0;
   private openHasCpv = false;
 
-  constructor(private readonly onBlock: ((block: number) => void) | null = null) {}
+  /**
+   * `textLength` sizes the tables for a text that long (real indexes average 50 bytes a
+   * line and 1 KiB an entry), so that they rarely grow; `onBlock` hears of each block read.
+   */
+  constructor(
+    textLength: number,
+    private readonly onBlock: ((block: number) => void) | null = null,
+  ) {
+    this.lines = new Int32Array(2 * (Math.ceil(textLength / 40) + 64));
+    this.blocks = new Int32Array(2 * (Math.ceil(textLength / 512) + 16));
+  }
 
   /** Scans the whole lines of `text[start, end)` (`end` just past a newline); a block still open at `end` stays open. */
   scan(text: string, start: number, end: number): void {
@@ -200,7 +210,7 @@ export class PackagesIndexView {
   /** See {@link PackagesIndex.trailingBlankLine}. */
   readonly trailingBlankLine: boolean;
 
-  private readonly scanner = new BlockScanner();
+  private readonly scanner: BlockScanner;
 
   /** Throws {@link PortageFormatError} for a truncated or malformed index, like {@link parsePackagesIndex}. */
   constructor(
@@ -208,6 +218,7 @@ export class PackagesIndexView {
     options: PackagesIndexOptions = {},
   ) {
     if (text.length > 0 && !text.endsWith("\n")) throw truncated(text);
+    this.scanner = new BlockScanner(text.length);
     this.scanner.scan(text, 0, text.length);
     this.scanner.close(text.length);
     const blocks = this.scanner.blockCount;
@@ -264,7 +275,7 @@ export async function* readPackagesIndexStream(
   let previous: Stanza = [];
   const ready: { kind: "header" | "package"; stanza: Stanza }[] = [];
   let text = "";
-  const scanner = new BlockScanner((b) => {
+  const scanner = new BlockScanner(0, (b) => {
     previous = scanner.stanza(text, b, previous);
     ready.push({ kind: header === null ? "header" : "package", stanza: previous });
     header ??= previous;
