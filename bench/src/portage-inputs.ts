@@ -36,7 +36,7 @@ function packageName(r: Rand): string {
 }
 
 /** A version as the tree writes them: 1-4 components, sometimes dates, letters, suffix chains, revisions. */
-export function version(r: Rand): string {
+function version(r: Rand): string {
   let v = r() < 0.08 ? String(int(r, 2010, 2026) * 10_000 + int(r, 101, 1231)) : String(int(r, 0, 30));
   for (let i = int(r, 0, 3); i > 0; i--) v += `.${r() < 0.08 ? `0${int(r, 0, 9)}` : int(r, 0, 120)}`;
   if (r() < 0.05) v += "abcdefghz".charAt(int(r, 0, 8));
@@ -98,7 +98,7 @@ function useDeps(r: Rand): string {
 }
 
 /** One dependency atom in the forms the tree uses (operators, slots, sub-slot operators, USE deps, blockers). */
-export function atom(r: Rand, cps: readonly string[] = []): string {
+function atom(r: Rand, cps: readonly string[] = []): string {
   const cp = cps.length > 0 && r() < 0.9 ? pick(r, cps) : `${pick(r, CATEGORIES)}/${packageName(r)}`;
   let s = cp;
   const x = r();
