@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 
@@ -52,7 +52,7 @@ export async function realPortage(): Promise<RealPortage | null> {
     }
     if (!existsSync(lib)) throw new Error(`${root} exists but holds no lib/portage`);
   }
-  return { root, version: /^portage-(\d+(?:\.\d+)*)/.exec(path.slice(path.lastIndexOf("/") + 1))![1]! };
+  return { root, version: /^portage-(\d+(?:\.\d+)*)/.exec(basename(path))![1]! };
 }
 
 /** The environment python3 needs to import Portage from source: its lib and UTF-8 I/O, nothing else. */
