@@ -20,7 +20,7 @@ mapfile -t unit < <( { find packages/*/dist -name '*.test.js' ! -name '*.integra
 if [ "$mode" = "unit" ]; then
   exec node --test --test-reporter=spec --test-concurrency=4 "${unit[@]}"
 fi
-mapfile -t integration < <( { find packages/*/dist -name '*.integration.test.js'; find test/dist -name '*.test.js' ! -name 'repository-structure.test.js'; } | with_source | sort)
+mapfile -t integration < <( { find packages/*/dist bench/dist -name '*.integration.test.js'; find test/dist -name '*.test.js' ! -name 'repository-structure.test.js'; } | with_source | sort)
 serial=()
 parallel=()
 for f in "${integration[@]}"; do

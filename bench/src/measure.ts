@@ -58,3 +58,14 @@ export function figure(name: string, value: number, unit: string, baseline: numb
     ...(note === undefined ? {} : { note }),
   };
 }
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same inputs on every run. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

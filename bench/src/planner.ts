@@ -1,22 +1,12 @@
 // Planning at fleet scale (issue: coordinator): 10,000 nodes × 1,500 installed packages on 20 platforms.
 import { BuildPlanner, type NodeNeeds, variantKey } from "@binfleet/coordinator/internal";
-import { type Figure, figure } from "./measure.js";
+import { type Figure, figure, rng } from "./measure.js";
 
 const NODES = 10_000;
 const PLATFORMS = 20;
 const INSTALLED = 1_500;
 /** Share of installed packages with an update pending (what a nightly sync typically brings). */
 const PENDING = 0.08;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Synthetic fleet: each platform has a pool of updated packages; nodes want ~120 of them, 10% with their own USE. */
 function fleet(): NodeNeeds[] {

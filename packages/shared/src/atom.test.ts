@@ -105,6 +105,14 @@ describe("parseAtom", () => {
     );
   });
 
+  test("follows Portage 3.0.82 where its patterns are stricter or its fields differ", () => {
+    // Names and slots start with a word character; a sub-slot needs a slot.
+    for (const text of ["+cat/pkg", "cat/+pkg", "cat/pkg:+0", "cat/pkg:0/+1", "cat/pkg:/1", "cat/pkg:0=/1"]) assert.equal(tryParseAtom(text), null, text);
+    // The shortest package name wins; what follows its first version is the build id.
+    const a = parseAtom("=a/foo-1-2-3");
+    assert.deepEqual([a.cp, a.version, a.buildId], ["a/foo-1", "2", 3]);
+  });
+
   test("hostile input is refused cheaply", () => {
     const huge = `dev-libs/${"a".repeat(100_000)}-${"1.".repeat(20_000)}`;
     assert.throws(() => parseAtom(huge), PortageFormatError);

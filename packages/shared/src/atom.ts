@@ -1,7 +1,7 @@
-import { type Cpv, CATEGORY_PATTERN, PACKAGE_PATTERN, VERSION_REV_PATTERN, tryParseCpv } from "./cpv.js";
+import { type Cpv, NAME_TAIL, nameEnd, runEnd, versionDash } from "./cpv.js";
 import { clip } from "./clip.js";
 import { PortageFormatError } from "./errors.js";
-import { type Version, compareVersions } from "./version.js";
+import { type Version, codeAt, compareVersions, parseVersion, scanVersion } from "./version.js";
 
 export type AtomOperator = "=" | ">=" | "<=" | "<" | ">" | "~" | "=*";
 
@@ -40,151 +40,199 @@ export interface Atom {
   readonly useDeps: readonly UseDep[];
 }
 
-const OP = String.raw`[=~]|[><]=?`;
-const CP = (name: string): string => `(?<${name}cp>${CATEGORY_PATTERN}/${PACKAGE_PATTERN}(?<${name}ver>-${VERSION_REV_PATTERN})?)`;
-// The shape of Portage's _get_atom_re: operator+cpv | =cpv* | plain cp, then a loose
-// slot part, ::repo and [use]; the slot part is validated separately below.
-const ATOM_RE = new RegExp(
-  "^(?<withoutUse>(?:" +
-    `(?<op>${OP})(?<opcpv>${CP("op")}-${VERSION_REV_PATTERN})` +
-    `|=(?<starcpv>${CP("star")}-${VERSION_REV_PATTERN})\\*` +
-    `|(?<simplecpv>${CP("simple")}))` +
-    String.raw`(?::(?<slot>[\p{L}\p{N}_+./*=-]+))?` +
-    String.raw`(?:::(?<repo>[\p{L}\p{N}_][\p{L}\p{N}_-]*))?)` +
-    String.raw`(?<use>\[.*\])?$`,
-  "u",
-);
-const SLOT = String.raw`[\p{L}\p{N}_+][\p{L}\p{N}_+.-]*`;
-const SLOT_DEP_RE = new RegExp(`^(?<slot>${SLOT})?(?<rest>\\*|=|/${SLOT}=?)?$`, "u");
-const USE_DEP_RE = /^(?<prefix>[!-]?)(?<flag>[A-Za-z0-9][A-Za-z0-9+_@-]*)(?<default>\(\+\)|\(-\))?(?<suffix>[?=]?)$/;
-
-const USE_KINDS: Record<string, UseDep["kind"] | undefined> = {
-  "": "enabled",
-  "-": "disabled",
-  "?": "if",
-  "!?": "ifNot",
-  "=": "equal",
-  "!=": "notEqual",
-};
-
 function invalid(raw: string, why: string): PortageFormatError {
   return new PortageFormatError(`invalid atom: '${clip(raw)}': ${why}`, "atom", clip(raw));
+}
+
+const SHAPE = "not of the form [!|!!][op]category/package[-version][:slot][::repo][[use]]";
+
+/** The version operator starting at `i`, or null. */
+function operatorAt(s: string, i: number): AtomOperator | null {
+  switch (codeAt(s, i)) {
+    case 61:
+      return "=";
+    case 126:
+      return "~";
+    case 62:
+      return codeAt(s, i + 1) === 61 ? ">=" : ">";
+    case 60:
+      return codeAt(s, i + 1) === 61 ? "<=" : "<";
+    default:
+      return null;
+  }
 }
 
 /**
  * Parses an atom as Portage's `Atom(s)` does with no EAPI given (the most
  * permissive rules: repo deps, build ids, slot operators and USE defaults allowed).
  * Throws {@link PortageFormatError} with the reason when Portage would refuse it.
+ *
+ * One pass, left to right: blocker, operator, `category/package[-version]` up to the
+ * first ":" or "[", then slot, repository and USE dependencies. The name/version split
+ * follows Portage's non-greedy package pattern (see {@link versionDash}).
  */
 export function parseAtom(raw: string): Atom {
-  let rest = raw;
+  const length = raw.length;
+  let p = 0;
   let blocker: Atom["blocker"] = null;
-  if (rest.startsWith("!!")) {
-    blocker = "strong";
-    rest = rest.slice(2);
-  } else if (rest.startsWith("!")) {
-    blocker = "weak";
-    rest = rest.slice(1);
+  if (codeAt(raw, 0) === 33) {
+    blocker = codeAt(raw, 1) === 33 ? "strong" : "weak";
+    p = blocker === "strong" ? 2 : 1;
   }
-  const m = ATOM_RE.exec(rest);
-  if (m === null) throw invalid(raw, "not of the form [!|!!][op]category/package[-version][:slot][::repo][[use]]");
-  const g = m.groups!;
+  let operator = operatorAt(raw, p);
+  if (operator !== null) p += operator.length;
 
-  let operator: AtomOperator | null;
-  let cp: string;
-  let cpvText: string | null;
+  // The cpv part ends where the slot, repository or USE part starts: names and versions hold neither ":" nor "[".
+  let mainEnd = p;
+  while (mainEnd < length && codeAt(raw, mainEnd) !== 58 && codeAt(raw, mainEnd) !== 91) mainEnd++;
+  let cpvEnd = mainEnd;
+  if (operator === "=" && codeAt(raw, mainEnd - 1) === 42) {
+    operator = "=*";
+    cpvEnd--;
+  }
+  const slash = nameEnd(raw, p, cpvEnd, NAME_TAIL.category);
+  if (slash === p || codeAt(raw, slash) !== 47) throw invalid(raw, SHAPE);
+  const nameStart = slash + 1;
+  let cpEnd = cpvEnd;
+  let version: string | null = null;
   let buildId: number | null = null;
-  if (g["op"] !== undefined) {
-    operator = g["op"] as AtomOperator;
-    cp = g["opcp"]!;
-    cpvText = g["opcpv"]!;
-    const inner = g["opver"];
-    if (inner !== undefined) {
+  if (operator === null) {
+    if (nameStart === cpvEnd || nameEnd(raw, nameStart, cpvEnd, NAME_TAIL.package) !== cpvEnd) throw invalid(raw, SHAPE);
+    if (versionDash(raw, nameStart, cpvEnd) >= 0) throw invalid(raw, "a version needs an operator (=, >=, <=, <, >, ~)");
+  } else {
+    const dash = versionDash(raw, nameStart, cpvEnd);
+    if (dash < 0) throw invalid(raw, SHAPE);
+    const versionEnd = scanVersion(raw, dash + 1, cpvEnd, null);
+    if (versionEnd === cpvEnd) {
+      cpEnd = dash;
+      version = raw.slice(dash + 1, cpvEnd);
+    } else {
       // "=cat/pkg-1.0-3": the trailing component is a build id, digits without leading zeros.
-      const id = cpvText.slice(cp.length + 1);
+      if (operator === "=*") throw invalid(raw, "a build id cannot take a wildcard");
+      const id = raw.slice(versionEnd + 1, cpvEnd);
       if (!/^(0|[1-9]\d*)$/.test(id)) throw invalid(raw, `'${clip(id, 40)}' is not a build id`);
       buildId = Number(id);
-      cpvText = cp;
-      cp = cp.slice(0, -inner.length);
+      cpEnd = dash;
+      version = raw.slice(dash + 1, versionEnd);
     }
-  } else if (g["starcpv"] !== undefined) {
-    operator = "=*";
-    cp = g["starcp"]!;
-    cpvText = g["starcpv"]!;
-    if (g["starver"] !== undefined) throw invalid(raw, "a build id cannot take a wildcard");
-  } else {
-    operator = null;
-    cp = g["simplecp"]!;
-    cpvText = null;
-    if (g["simplever"] !== undefined) throw invalid(raw, "a version needs an operator (=, >=, <=, <, >, ~)");
   }
 
-  // Portage keeps an atom whose cpv does not split cleanly, with no version; so do we.
-  const cpv: Cpv | null = cpvText === null ? null : tryParseCpv(cpvText);
-  const slash = cp.indexOf("/");
-
+  let i = mainEnd;
   let slot: string | null = null;
   let subslot: string | null = null;
   let slotOperator: Atom["slotOperator"] = null;
-  if (g["slot"] !== undefined) {
-    const s = SLOT_DEP_RE.exec(g["slot"]);
-    if (s === null) throw invalid(raw, `bad slot '${clip(g["slot"], 40)}'`);
-    slot = s.groups!["slot"] ?? null;
-    let sub = s.groups!["rest"]?.replace(/^\/+/, "") ?? null;
-    if (sub === "*" || sub === "=") {
-      slotOperator = sub;
-      sub = null;
-    } else if (sub !== null && sub.endsWith("=")) {
-      slotOperator = "=";
-      sub = sub.slice(0, -1);
+  if (codeAt(raw, i) === 58 && codeAt(raw, i + 1) !== 58) {
+    const start = i + 1;
+    i = runEnd(raw, start, length, NAME_TAIL.slotPart);
+    const main = nameEnd(raw, start, i, NAME_TAIL.slot);
+    let at = main;
+    if (main > start) {
+      slot = raw.slice(start, main);
+      if (codeAt(raw, at) === 47 && at < i) {
+        const sub = nameEnd(raw, at + 1, i, NAME_TAIL.slot);
+        if (sub === at + 1) throw invalid(raw, `bad slot '${clip(raw.slice(start, i), 40)}'`);
+        subslot = raw.slice(at + 1, sub);
+        at = sub;
+      }
     }
-    subslot = sub;
+    const op = codeAt(raw, at);
+    if (at < i && (op === 42 || op === 61)) {
+      slotOperator = op === 42 ? "*" : "=";
+      at++;
+    }
+    if (at !== i || at === start) throw invalid(raw, `bad slot '${clip(raw.slice(start, i), 40)}'`);
     if (slot !== null && slotOperator === "*") throw invalid(raw, "':*' cannot name a slot");
   }
+  let repo: string | null = null;
+  if (codeAt(raw, i) === 58) {
+    if (codeAt(raw, i + 1) !== 58) throw invalid(raw, SHAPE);
+    const end = nameEnd(raw, i + 2, length, NAME_TAIL.repo);
+    if (end === i + 2) throw invalid(raw, SHAPE);
+    repo = raw.slice(i + 2, end);
+    i = end;
+  }
+  let useDeps = NO_USE_DEPS;
+  if (i < length) {
+    if (codeAt(raw, i) !== 91 || codeAt(raw, length - 1) !== 93 || length - i < 2) throw invalid(raw, SHAPE);
+    useDeps = parseUseDeps(raw, i + 1, length - 1);
+  }
 
-  const useDeps = g["use"] === undefined ? [] : parseUseDeps(raw, g["use"].slice(1, -1));
-
+  const cp = raw.slice(p, cpEnd);
   return {
     raw,
     blocker,
     operator,
-    category: cp.slice(0, slash),
-    package: cp.slice(slash + 1),
+    category: raw.slice(p, slash),
+    package: raw.slice(nameStart, cpEnd),
     cp,
-    version: cpv === null ? null : cpv.version.raw,
-    parsedVersion: cpv === null ? null : cpv.version,
+    version,
+    parsedVersion: version === null ? null : parseVersion(version),
     buildId,
     slot,
     subslot,
     slotOperator,
-    repo: g["repo"] ?? null,
+    repo,
     useDeps,
   };
 }
 
-function parseUseDeps(raw: string, body: string): UseDep[] {
+const NO_USE_DEPS: readonly UseDep[] = Object.freeze([]);
+
+/** The kind of a USE dependency from its prefix ("!", "-" or none) and suffix ("?", "=" or none); undefined when PMS has none. */
+function useKind(prefix: number, suffix: number): UseDep["kind"] | undefined {
+  switch (prefix) {
+    case 33:
+      return suffix === 63 ? "ifNot" : suffix === 61 ? "notEqual" : undefined;
+    case 45:
+      return suffix === 0 ? "disabled" : undefined;
+    default:
+      return suffix === 63 ? "if" : suffix === 61 ? "equal" : "enabled";
+  }
+}
+
+/** `[A-Za-z0-9][A-Za-z0-9+_@-]*` (Portage's USE flag pattern): the index past the flag at `i`, or `i`. */
+function flagEnd(s: string, i: number, end: number): number {
+  if (i >= end || !isAlnum(s.charCodeAt(i))) return i;
+  for (i++; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!isAlnum(c) && c !== 43 && c !== 95 && c !== 64 && c !== 45) break;
+  }
+  return i;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** The comma-separated USE dependencies in `raw[start, end)`, each `[!-]flag[(+)|(-)][?=]`. */
+function parseUseDeps(raw: string, start: number, end: number): UseDep[] {
   const deps: UseDep[] = [];
-  const missingEnabled = new Set<string>();
-  const missingDisabled = new Set<string>();
-  const noDefault = new Set<string>();
-  for (const token of body.split(",")) {
-    const m = USE_DEP_RE.exec(token);
-    const kind = m === null ? undefined : USE_KINDS[m.groups!["prefix"]! + m.groups!["suffix"]!];
-    if (m === null || kind === undefined) throw invalid(raw, `bad USE dependency '${clip(token, 40)}'`);
-    const flag = m.groups!["flag"]!;
-    const d = m.groups!["default"];
-    // Portage refuses one flag given with conflicting defaults (or with and without one).
-    if (d === "(+)") {
-      if (missingDisabled.has(flag) || noDefault.has(flag)) throw invalid(raw, `conflicting defaults for '${flag}'`);
-      missingEnabled.add(flag);
-    } else if (d === "(-)") {
-      if (missingEnabled.has(flag) || noDefault.has(flag)) throw invalid(raw, `conflicting defaults for '${flag}'`);
-      missingDisabled.add(flag);
-    } else {
-      if (missingEnabled.has(flag) || missingDisabled.has(flag)) throw invalid(raw, `conflicting defaults for '${flag}'`);
-      noDefault.add(flag);
+  for (let from = start; from <= end; ) {
+    let to = raw.indexOf(",", from);
+    if (to < 0 || to > end) to = end;
+    const first = codeAt(raw, from);
+    const prefix = first === 33 || first === 45 ? first : 0;
+    const flagStart = prefix === 0 ? from : from + 1;
+    let i = flagEnd(raw, flagStart, to);
+    const flag = raw.slice(flagStart, i);
+    let missing: UseDep["missing"] = null;
+    if (i + 3 <= to && codeAt(raw, i) === 40 && codeAt(raw, i + 2) === 41) {
+      const d = codeAt(raw, i + 1);
+      missing = d === 43 ? "enabled" : d === 45 ? "disabled" : null;
+      if (missing !== null) i += 3;
     }
-    deps.push({ raw: token, flag, kind, missing: d === "(+)" ? "enabled" : d === "(-)" ? "disabled" : null });
+    const last = codeAt(raw, i);
+    const suffix = i < to && (last === 63 || last === 61) ? last : 0;
+    if (suffix !== 0) i++;
+    const kind = useKind(prefix, suffix);
+    const token = raw.slice(from, to);
+    if (flag === "" || i !== to || kind === undefined) throw invalid(raw, `bad USE dependency '${clip(token, 40)}'`);
+    // Portage refuses one flag given with conflicting defaults (or with and without one).
+    for (const d of deps) {
+      if (d.flag === flag && d.missing !== missing) throw invalid(raw, `conflicting defaults for '${flag}'`);
+    }
+    deps.push({ raw: token, flag, kind, missing });
+    from = to + 1;
   }
   return deps;
 }

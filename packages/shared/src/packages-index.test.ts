@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { PortageFormatError } from "./errors.js";
-import { type PackagesIndex, field, formatPackagesIndex, parsePackagesIndex, readPackagesIndexStream, toBinaryPackage, withField } from "./packages-index.js";
+import { type PackagesIndex, field, formatPackagesIndex, parsePackagesIndex, readPackagesIndexStream, toBinaryPackage, viewPackagesIndex, withField } from "./packages-index.js";
 import { fixture, fixturesRoot, noFixtures } from "./testing.js";
 
 function indexFixtures(): string[] {
@@ -54,6 +54,21 @@ describe("Packages index on real files", { skip: noFixtures }, () => {
     for (const size of [1, 7, 4096]) assert.deepEqual(await collect(text, size), whole);
   });
 
+  test("the view reads every value the stanzas hold, from text or from bytes", () => {
+    for (const file of indexFixtures()) {
+      const raw = readFileSync(file);
+      const bytes = file.endsWith(".gz") ? gunzipSync(raw) : raw;
+      const whole = parsePackagesIndex(bytes.toString("utf8"));
+      assert.deepEqual(parsePackagesIndex(bytes), whole, file);
+      const view = viewPackagesIndex(bytes);
+      assert.deepEqual([view.header, view.count, view.trailingBlankLine], [whole.header, whole.packages.length, whole.trailingBlankLine], file);
+      whole.packages.forEach((stanza, i) => {
+        for (const [k] of stanza) assert.equal(view.field(i, k), field(stanza, k), `${file} #${i} ${k}`);
+        assert.equal(view.field(i, "NOT_A_KEY"), undefined);
+      });
+    }
+  });
+
   test("entries read as binary packages: build ids, slots, USE, inherited REPO", () => {
     const index = parsePackagesIndex(readFileSync(fixture("portage/packages-index/Packages.gpkg-multi-instance"), "utf8"));
     const pkgs = index.packages.map((s) => toBinaryPackage(s, index.header));
@@ -77,6 +92,17 @@ describe("Packages index", () => {
     assert.equal(formatPackagesIndex(parsePackagesIndex(noTrail)), noTrail);
     const edited = { ...idx, packages: [withField(idx.packages[0]!, "SIZE", "11"), idx.packages[1]!] };
     assert.equal(field(parsePackagesIndex(formatPackagesIndex(edited)).packages[0]!, "SIZE"), "11");
+  });
+
+  test("bytes are read as UTF-8, and the view refuses an entry it does not have", () => {
+    const text = sample.replace("USE: x y", "DESC: Überprüfung ✓");
+    const index = parsePackagesIndex(Buffer.from(text));
+    assert.equal(field(index.packages[1]!, "DESC"), "Überprüfung ✓");
+    assert.equal(formatPackagesIndex(index), text);
+    const view = viewPackagesIndex(new Uint8Array(Buffer.from(text)));
+    assert.equal(view.field(1, "DESC"), "Überprüfung ✓");
+    assert.throws(() => view.field(2, "CPV"), RangeError);
+    assert.throws(() => viewPackagesIndex(Buffer.from(text.slice(0, -3))), /does not end with a newline/);
   });
 
   test("a truncated or corrupt index is a clear error", async () => {

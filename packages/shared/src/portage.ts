@@ -12,7 +12,7 @@ export { parseAtom, tryParseAtom, formatAtom, atomMatches } from "./atom.js";
 export type { EmergePretend, MergeEntry, MergeFlags, MergeKind, MergeTotal, OldVersion, UseFlagDisplay } from "./emerge-pretend.js";
 export { parseEmergePretend, sizeToBytes } from "./emerge-pretend.js";
 export type { PackagesIndex, PackagesIndexOptions, Stanza, BinaryPackage } from "./packages-index.js";
-export { parsePackagesIndex, readPackagesIndexStream, formatPackagesIndex, field, withField, toBinaryPackage } from "./packages-index.js";
+export { parsePackagesIndex, viewPackagesIndex, PackagesIndexView, readPackagesIndexStream, formatPackagesIndex, field, withField, toBinaryPackage } from "./packages-index.js";
 export type { InstalledPackage, ContentsEntry, VdbEntryReader } from "./vdb.js";
 export { parseVdbEntry, parseContents, readVdbEntry, readVdbEntryFiles, readVdb } from "./vdb.js";
 export type { WorldFile } from "./world.js";
