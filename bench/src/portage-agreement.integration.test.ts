@@ -9,10 +9,10 @@ import { describe, test } from "node:test";
 import { execa } from "execa";
 import { PortageFormatError, parseAtom, vercmp } from "@binfleet/shared";
 import { atomCases, versionCases } from "./portage-inputs.js";
-import { portageEnv, portageScript, portageTarball, realPortage } from "./real-portage.js";
+import { portageEnv, portageMissing, portageScript, realPortage } from "./real-portage.js";
 
 const python = await execa("python3", ["--version"], { reject: false });
-const skip = portageTarball().missing ?? (python.exitCode === 0 ? false : "python3 not found: Portage cannot run");
+const skip = portageMissing() ?? (python.exitCode === 0 ? false : "python3 not found: Portage cannot run");
 
 type Answer = { vercmp: [string, string]; result: number | null } | { atom: string; result: Record<string, unknown> | null };
 

@@ -14,7 +14,7 @@ import { execa } from "execa";
 import { formatPackagesIndex, parseAtom, parsePackagesIndex, vercmp, viewPackagesIndex } from "@binfleet/shared";
 import { type Figure, figure, opsPerSecond } from "./measure.js";
 import { atoms, packagesIndex, versionPairs } from "./portage-inputs.js";
-import { portageEnv, portageScript, portageTarball, realPortage } from "./real-portage.js";
+import { portageEnv, portageMissing, portageScript, realPortage } from "./real-portage.js";
 
 const ROUNDS = 7;
 /** A binfleet round repeats its pass until it has run this long, so that short passes still time well. */
@@ -50,7 +50,7 @@ async function startPortage(): Promise<{ round: PortageRound; label: string; sto
   } catch (err) {
     return { missing: `unpacking its source failed: ${err instanceof Error ? err.message : String(err)}` };
   }
-  if (portage === null) return { missing: portageTarball().missing! };
+  if (portage === null) return { missing: portageMissing()! };
   const child = execa("python3", [portageScript, "serve"], { env: portageEnv(portage), extendEnv: false, stdin: "pipe", reject: false });
   const answers = child.iterable({ from: "stdout" })[Symbol.asyncIterator]();
   const ask = async (request: string): Promise<Record<string, unknown>> => {

@@ -1,5 +1,5 @@
 // Test support (not part of the public surface): where the shared Portage fixtures live, and small builders of test input.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,17 +18,6 @@ export const fixturesRoot: string | null = (() => {
 /** Reason string for `test(..., { skip })` when fixtures are missing. */
 export const noFixtures: string | false =
   fixturesRoot === null ? `fixtures not found: expected ../shared/fixtures beside the clone (or set BINFLEET_FIXTURES)` : false;
-
-/** Real Portage's source tarball, from `../shared/portage` beside the clone (or the directory $BINFLEET_PORTAGE); null when absent. */
-export const portageTarball: string | null = (() => {
-  const dir = process.env["BINFLEET_PORTAGE"] ?? join(repoRoot, "..", "shared", "portage");
-  const name = existsSync(dir) ? readdirSync(dir).find((f) => /^portage-.*\.tar\.gz$/.test(f)) : undefined;
-  return name === undefined ? null : join(dir, name);
-})();
-
-/** Reason string for `test(..., { skip })` when real Portage is missing. */
-export const noPortage: string | false =
-  portageTarball === null ? `real Portage not found: expected ../shared/portage/portage-*.tar.gz beside the clone (or set BINFLEET_PORTAGE)` : false;
 
 /** Absolute path of a fixture file; only call when {@link fixturesRoot} is set. */
 export function fixture(...parts: string[]): string {

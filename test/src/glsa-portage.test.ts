@@ -7,15 +7,14 @@ import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { main } from "../bin/binfleet-portage.js";
-import { type SeededRandom, fixturesRoot, glsaXml, noFixtures, noPortage, portageTarball, repoRoot, seededRandom } from "../testing.js";
-import { parseGlsa } from "./glsa.js";
-import { evaluateGlsa } from "./glsa-evaluate.js";
-import { PackageSet, type SlottedPackage } from "./package-set.js";
+import { locatePortage, preparePortage, skipNote } from "@binfleet/real-portage";
+import { PackageSet, type SlottedPackage, evaluateGlsa, parseGlsa } from "@binfleet/shared";
+import { main } from "@binfleet/shared/bin";
+import { type SeededRandom, fixturesRoot, glsaXml, noFixtures, repoRoot, seededRandom } from "@binfleet/shared/testing";
 
-const SHIM = join(repoRoot, "packages/shared/src/glsa/portage-glsa-shim.py");
+const SHIM = join(repoRoot, "test/python/portage-glsa-shim.py");
 const python = await execa("python3", ["--version"], { reject: false });
-const skip = noPortage || (python.exitCode === 0 ? false : "python3 is not installed: real Portage cannot run");
+const skip = locatePortage() === null ? skipNote : python.exitCode === 0 ? false : "python3 is not installed: real Portage cannot run";
 
 interface Case {
   readonly file: string;
@@ -127,8 +126,7 @@ describe("GLSA verdicts against real Portage", { skip }, () => {
   let lib = "";
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "binfleet-glsa-"));
-    await execa("tar", ["xzf", portageTarball!, "-C", dir]);
-    lib = join(dir, (await readdir(dir))[0]!, "lib");
+    lib = (await preparePortage()).lib;
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
