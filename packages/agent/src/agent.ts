@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { commandConsumerConfig, connectBus, consumeUntilAborted, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { connectBus, consumers, followSubject, streams, subjects } from "@binfleet/bus";
 import { type DaemonFailure, Supervisor } from "@binfleet/daemon";
 import type { Logger } from "@binfleet/shared";
 import { HeartbeatSchema } from "@binfleet/shared/wire";
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AgentConfig } from "./agent-config.js";
 import { CommandHandler } from "./command-handler.js";
@@ -125,23 +125,25 @@ export class Agent {
     }
   }
 
-  /** The node's own durable consumer, one message at a time: commands run in order. */
+  /**
+   * The node's commands, one at a time and in order: live on its own subject, and what it missed
+   * while away (stopped, or cut off from the bus) read from the stream when it (re)connects.
+   */
   private commands(signal: AbortSignal): Promise<void> {
-    const name = consumers.command(this.config.nodeId);
-    return consumeUntilAborted({
+    const node = this.config.nodeId;
+    return followSubject({
+      nc: this.nc,
+      js: this.js,
+      jsm: this.jsm,
+      stream: streams.commands.name,
+      subject: subjects.command(node),
+      consumer: consumers.commandCatchUp(node),
       signal,
       log: this.log,
       what: "commands",
-      open: async () => {
-        // Normally the coordinator created it at enrollment; the bus lets a node create only its own.
-        await ensureDurable(this.jsm, streams.commands.name, { ...commandConsumerConfig(this.config.nodeId), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-        return (await this.js.consumers.get(streams.commands.name, name)).consume({ max_messages: 1 });
-      },
-      handle: async (m) => {
-        await this.handler.handle(m.data);
-        // At most once: a command is recorded before it runs and never redelivered after a crash.
-        m.ack();
-      },
+      // At most once: a command is recorded before it runs, and one taken is never run again.
+      handle: (data) => this.handler.handle(data),
+      handled: (data) => this.handler.taken(data),
     });
   }
 }

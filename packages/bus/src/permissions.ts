@@ -7,14 +7,15 @@ export interface BusPermissions {
 }
 
 /**
- * What a node's NATS user may do: publish its own report, heartbeat and
- * progress; read its own command consumer (which the coordinator creates with
- * the node's own filter, so the node cannot widen it); receive on its own inbox.
- * Nothing else: it cannot speak for another node or read another node's commands.
+ * What a node's NATS user may do: publish its own report, heartbeat and progress; receive its own
+ * commands live and the last one kept for it; read what it missed through its own catch-up
+ * consumer, which it may create only filtered to its own subject (nats-server 2.9's
+ * CREATE.<stream>.<name>.<filter>: the server refuses a request whose filter is another); receive
+ * on its own inbox. Nothing else: it cannot speak for another node or read another node's commands.
  */
 export function agentPermissions(node: string): BusPermissions {
   const stream = streams.commands.name;
-  const consumer = consumers.command(node);
+  const catchUp = consumers.commandCatchUp(node);
   return {
     publish: {
       allow: [
@@ -22,14 +23,15 @@ export function agentPermissions(node: string): BusPermissions {
         subjects.heartbeat(node),
         subjects.progress(node),
         "$JS.API.INFO",
-        `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
-        // Creating the consumer is allowed only with the node's own filter (server 2.9's CREATE.<stream>.<name>.<filter>).
-        `$JS.API.CONSUMER.CREATE.${stream}.${consumer}.${subjects.command(node)}`,
-        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
-        `$JS.ACK.${stream}.${consumer}.>`,
+        // The last-by-subject form: the subject is in the API subject, so permissions can scope it.
+        `$JS.API.DIRECT.GET.${stream}.${subjects.command(node)}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.${catchUp}.${subjects.command(node)}`,
+        `$JS.API.CONSUMER.INFO.${stream}.${catchUp}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${catchUp}`,
+        `$JS.API.CONSUMER.DELETE.${stream}.${catchUp}`,
       ],
     },
-    subscribe: { allow: [`${inboxPrefix(node)}.>`] },
+    subscribe: { allow: [subjects.command(node), `${inboxPrefix(node)}.>`] },
   };
 }
 

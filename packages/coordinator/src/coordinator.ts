@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ApiTokens, type Caller } from "@binfleet/api";
-import { type BusCredentials, buckets, connectBus, readBucket, streams } from "@binfleet/bus";
+import { type BusCredentials, buckets, busInbox, connectBus, readBucket, streams } from "@binfleet/bus";
 import { type DaemonFailure, type SerialLock, Supervisor, serialLock } from "@binfleet/daemon";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import type { Logger } from "@binfleet/shared";
@@ -50,6 +50,8 @@ interface Bus {
   readonly credentials: BusCredentials | null;
   readonly url: string;
   readonly nc: NatsConnection;
+  /** The inbox prefix replies to the coordinator's connection come under. */
+  readonly inbox: string;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
 }
@@ -91,7 +93,7 @@ async function openBus(config: CoordinatorConfig, supervisor: Supervisor, log: L
     const cfg = { ...s, subjects: [...s.subjects], num_replicas: replicas };
     await jsm.streams.add(cfg).catch(async () => jsm.streams.update(s.name, cfg));
   }
-  return { server, users, credentials, url: urls[0]!, nc, js: jetstream(nc), jsm };
+  return { server, users, credentials, url: urls[0]!, nc, inbox: busInbox({ credentials }), js: jetstream(nc), jsm };
 }
 
 /**
@@ -203,7 +205,7 @@ export class Coordinator implements FleetControl {
         : null;
       if (mirror !== null) supervisor.defer("snapshot mirror", () => mirror.stop());
       const enrolling = serialLock();
-      const commands = new CommandSender(bus.js, await loadOrCreateSigningKey(config.stateDir), config.stateDir, enrolling, log);
+      const commands = new CommandSender(bus, await loadOrCreateSigningKey(config.stateDir), config.stateDir, enrolling, log);
       const platforms = new PlatformCatalog(config.portage, catalog, () => config.http.publicUrl ?? server.url);
       const fleet = new NodeFleet({ nc: bus.nc, js: bus.js, jsm: bus.jsm, pins, commands, staleAfterSeconds: config.staleAfterSeconds, maxReportBytes: config.maxReportBytes, log });
       const planner = new BuildPlanner();
@@ -340,6 +342,7 @@ export class Coordinator implements FleetControl {
       }),
     );
     for (const p of this.platforms.all()) await this.binhost.prepare(p);
+    void this.enrollment.removeLegacyConsumers().catch((err: unknown) => log.warn({ err: (err as Error).message }, "legacy command consumers not removed"));
     const saved = [...(await readBucket(this.p.rolloutKv, log)).values()] as Rollout[];
     this.fleet.start(
       {
