@@ -236,7 +236,7 @@ export class Coordinator implements FleetControl {
           online: (node) => fleet.registry.online(node, Date.now()),
           // A node behind the fleet's snapshot was told to sync; it is updated once it reports from the new tree.
           ready: (node) => planner.nodeCovered(node) && !queue.snapshotBehind(fleet.registry.get(node)?.snapshotId ?? ""),
-          sendUpdate: (node, rolloutId, id) => commands.send(node, { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
+          sendUpdates: (rolloutId, updates) => commands.sendMany(updates.map((u) => ({ node: u.nodeId, id: u.commandId, action: { case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [], rolloutId } } }))),
           save: async (r) => void (await rolloutKv.put(r.id, JSON.stringify(r))),
           now: () => Date.now(),
         },

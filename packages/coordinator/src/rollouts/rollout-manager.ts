@@ -61,8 +61,8 @@ export interface RolloutHost {
   online(nodeId: string): boolean;
   /** Everything the node would compile that binfleet builds is on its binhost. */
   ready(nodeId: string): boolean;
-  /** Sends the signed update command with this id (agents refuse an id they have seen: resending is safe). */
-  sendUpdate(nodeId: string, rolloutId: string, commandId: string): Promise<void>;
+  /** Sends each node its signed update command with its id, as one batch (agents pass over an id they have seen: resending is safe). */
+  sendUpdates(rolloutId: string, updates: readonly { readonly nodeId: string; readonly commandId: string }[]): Promise<void>;
   save(r: Rollout): Promise<void>;
   now(): number;
 }
@@ -106,7 +106,7 @@ export class RolloutManager {
       this.rollouts.set(r.id, r);
       if (r.state !== "running" && r.state !== "paused") continue;
       const inFlight = r.nodes.filter((n) => n.state === "updating");
-      for (const n of inFlight) await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      if (inFlight.length > 0) await this.host.sendUpdates(r.id, inFlight);
       this.log.info({ rollout: r.id, state: r.state, resent: inFlight.map((n) => n.nodeId) }, "rollout resumed");
     }
   }
@@ -224,6 +224,7 @@ export class RolloutManager {
     const canariesPending = r.nodes.some((n) => n.canary && n.state !== "succeeded");
     const eligible = r.nodes.filter((n) => (n.state === "waiting" || n.state === "offline") && (!canariesPending || n.canary));
     let inFlight = r.nodes.filter((n) => n.state === "updating").length;
+    const dispatched: RolloutNode[] = [];
     for (const n of eligible) {
       if (inFlight >= r.options.maxInFlight && !n.canary) break;
       if (!this.host.online(n.nodeId)) {
@@ -234,16 +235,16 @@ export class RolloutManager {
         continue;
       }
       if (!this.host.ready(n.nodeId)) continue;
-      // Saved before sending, with the command's id: after a crash between the two, load() resends the same command.
       n.state = "updating";
       n.dispatchedAt = now;
       n.commandId = randomUUID();
-      await this.changed(r);
-      await this.host.sendUpdate(n.nodeId, r.id, n.commandId);
+      dispatched.push(n);
       inFlight++;
       dirty = true;
     }
     if (dirty) await this.changed(r);
+    // Saved before sending, with the commands' ids: after a crash between the two, load() resends the same commands.
+    if (dispatched.length > 0) await this.host.sendUpdates(r.id, dispatched);
   }
 
   private window(spec: string): MaintenanceWindow {
