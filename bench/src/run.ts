@@ -4,6 +4,7 @@ import { machine } from "./measure.js";
 import { portageFormatFigures } from "./portage-formats.js";
 import { plannerFigures } from "./planner.js";
 import { busFigures } from "./fleet-bus.js";
+import { commandFanoutFigures } from "./command-fanout.js";
 import { binhostServeFigures } from "./binhost-serve.js";
 import { economyFigures } from "./economy.js";
 
@@ -11,7 +12,7 @@ const json = process.argv.includes("--json");
 const m = machine();
 if (!json) process.stdout.write(`machine: ${m["cores"]} cores (${m["cpu"]}), ${m["memoryGiB"]} GiB, Node ${m["node"]}, ${m["platform"]}\n\n`);
 
-for (const f of [...portageFormatFigures(), ...plannerFigures(), ...(await busFigures()), ...(await binhostServeFigures()), ...(await economyFigures())]) {
+for (const f of [...portageFormatFigures(), ...plannerFigures(), ...(await commandFanoutFigures()), ...(await busFigures()), ...(await binhostServeFigures()), ...(await economyFigures())]) {
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...f, machine: m })}\n`);
   } else {
