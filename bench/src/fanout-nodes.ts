@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
 import { CommandGate, CommandState, ProgressPublisher } from "@binfleet/agent/internal";
-import { consumeUntilAborted, consumers, followSubject, streams, subjects } from "@binfleet/bus";
+import { connectBus, consumeUntilAborted, consumers, followSubject, streams, subjects } from "@binfleet/bus";
 import { createLogger } from "@binfleet/daemon";
 import { publicKeyFromBase64 } from "@binfleet/shared";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type NatsConnection, connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 /** What a worker is given. */
 export interface NodesSpec {
@@ -40,9 +40,8 @@ async function run(spec: NodesSpec, port: NonNullable<typeof parentPort>): Promi
   const log = createLogger({ name: "bench-node", level: "warn", destination: sink });
   const keys = { keys: new Map([[spec.keyId, publicKeyFromBase64(spec.publicKeyBase64)]]) };
   const conns: NatsConnection[] = [];
-  // nats.js captures two stack traces per request (for where a timeout started) unless told not
-  // to: each outcome's publish is a request, and these thousands of nodes share two cores.
-  for (let c = 0; c < spec.connections; c++) conns.push(await connect({ servers: spec.url, noAsyncTraces: true }));
+  // Connected as the agent connects (several nodes to a connection here).
+  for (let c = 0; c < spec.connections; c++) conns.push(await connectBus({ servers: [spec.url], name: `bench nodes ${c}`, waitOnFirstConnect: false, log }));
   const jss = conns.map((nc) => jetstream(nc, { timeout: 10_000 }));
   const jsms = await Promise.all(conns.map((nc) => jetstreamManager(nc, { timeout: 10_000 })));
   // One per node, as each agent has its own: thousands of listeners on one signal cost its every addition a scan.
@@ -98,8 +97,10 @@ async function run(spec: NodesSpec, port: NonNullable<typeof parentPort>): Promi
     for (const ac of stops) ac.abort();
     void (async () => {
       await Promise.all(loops);
+      // Before closing: the connections' own farewells are no news.
+      const found = [...warnings];
       for (const nc of conns) await nc.close();
-      port.postMessage({ type: "stopped", warnings } satisfies NodesMessage);
+      port.postMessage({ type: "stopped", warnings: found } satisfies NodesMessage);
     })();
   });
 }
