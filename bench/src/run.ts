@@ -1,5 +1,5 @@
 // npm run bench [-- --json]: prints each figure with its same-run baseline and the machine.
-// With --json: one JSON object per line ({"name","value","unit","baseline","ratio","machine"}).
+// With --json: one JSON object per line ({"name","value","unit","baseline","ratio","machine","note"}; note when a figure has one).
 import { machine } from "./measure.js";
 import { portageFormatFigures } from "./portage-formats.js";
 import { plannerFigures } from "./planner.js";
