@@ -1,6 +1,5 @@
+// The bus at fleet scale: report ingest (command fan-out is command-fanout.ts).
 import { streams, subjects } from "@binfleet/bus";
-// The bus at fleet scale: fan-out of signed update commands to 10,000 agents, and report ingest.
-import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,41 +7,12 @@ import { PassThrough } from "node:stream";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Coordinator, coordinatorConfig } from "@binfleet/coordinator/internal";
 import { startNatsServer } from "@binfleet/nats-server";
-import { signCommand, verifySignedCommand } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type NatsConnection, connect } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { type Figure, figure } from "./measure.js";
-
-const AGENTS = 10_000;
-const CONNECTIONS = 50;
-
-/** Time to send one message to each of AGENTS subscribers and collect every ack; `prepare` makes each message. */
-async function fanout(servers: string, prepare: (node: string, i: number) => Uint8Array, check: (node: string, data: Uint8Array) => boolean): Promise<number> {
-  const agents: NatsConnection[] = [];
-  for (let c = 0; c < CONNECTIONS; c++) agents.push(await connect({ servers }));
-  const coordinator = await connect({ servers });
-  let acks = 0;
-  let done: () => void = () => undefined;
-  const all = new Promise<void>((r) => (done = r));
-  const ackSub = coordinator.subscribe("bench.ack", { callback: () => void (++acks === AGENTS && done()) });
-  for (let i = 0; i < AGENTS; i++) {
-    const node = `node-${i}`;
-    const nc = agents[i % CONNECTIONS]!;
-    nc.subscribe(subjects.command(node), { callback: (_e, m) => void (check(node, m.data) && nc.publish("bench.ack", node)) });
-  }
-  for (const nc of agents) await nc.flush();
-  await coordinator.flush();
-  const start = performance.now();
-  for (let i = 0; i < AGENTS; i++) coordinator.publish(subjects.command(`node-${i}`), prepare(`node-${i}`, i));
-  await all;
-  const ms = performance.now() - start;
-  ackSub.unsubscribe();
-  for (const nc of [...agents, coordinator]) await nc.close();
-  return ms;
-}
 
 /** A report as a node with 1,500 installed packages and ~120 pending updates sends it. */
 function realisticReport(node: string): Uint8Array {
@@ -75,21 +45,6 @@ export async function busFigures(): Promise<Figure[]> {
   const server = await startNatsServer({ dir: join(dir, "nats") });
   const out: Figure[] = [];
   try {
-    // Fan-out: signed, per-node, verified commands versus the same number of raw messages.
-    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-    const keys = new Map([["k1", publicKey]]);
-    const now = Date.now();
-    const raw = await fanout(server.url, (node) => new TextEncoder().encode(node), () => true);
-    const signed = await fanout(
-      server.url,
-      (node, i) => signCommand({ id: `c-${i}`, nodeId: node, sequence: BigInt(i + 1), issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + 3600_000), action: { case: "update", value: {} } }, privateKey, "k1"),
-      (node, data) => {
-        verifySignedCommand(data, { nodeId: node, keys, now: Date.now(), maxBytes: 65536, state: { lastSequence: 0n, seenIds: new Set() } });
-        return true;
-      },
-    );
-    out.push(figure("fanout (10,000 agents, signed)", signed, "ms", raw, "baseline: unsigned messages to the same 10,000 subscriptions; goal < 2,000 ms"));
-
     // Ingest: 1,500-package reports published durably (as agents do) and taken in by a coordinator.
     const nc = await connect({ servers: server.url });
     const jsm = await jetstreamManager(nc);

@@ -1,4 +1,4 @@
-import { consumers, streams, subjects } from "@binfleet/bus";
+import { consumers, serveCatchUps, streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { appendFile, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
@@ -17,7 +17,7 @@ import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { Agent } from "./agent.js";
-import { agentConfig } from "./agent-config.js";
+import { type AgentConfig, agentConfig } from "./agent-config.js";
 
 const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
 
@@ -30,6 +30,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
   let jsm: JetStreamManager;
   let fleet: FleetManifest;
   let agent: Agent;
+  let config: AgentConfig;
   const logs: Record<string, unknown>[] = [];
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const node = "node-001";
@@ -57,6 +58,16 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     return out;
   };
   const refusals = (): Record<string, unknown>[] => logs.filter((l) => l["msg"] === "command refused");
+  const accepted = (): unknown[] => logs.filter((l) => l["msg"] === "command accepted").map((l) => l["commandId"]);
+  const startAgent = async (): Promise<Agent> => {
+    const sink = new PassThrough();
+    sink.on("data", (d: Buffer) => {
+      for (const line of d.toString().split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
+    });
+    const a = await Agent.create(config, createLogger({ name: "agent-test", level: "debug", destination: sink }));
+    a.start();
+    return a;
+  };
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-agent-"));
@@ -64,13 +75,11 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
+    // What the coordinator does for agents: their catch-up consumers, on request.
+    serveCatchUps(nc, jsm, createLogger({ name: "catch-ups", level: "silent", destination: new PassThrough() }));
     for (const s of Object.values(streams)) await jsm.streams.add({ ...s, subjects: [...s.subjects] });
     fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 11, out: join(tmp, "fleet") });
-    const sink = new PassThrough();
-    sink.on("data", (d: Buffer) => {
-      for (const line of d.toString().split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line) as Record<string, unknown>);
-    });
-    const config = agentConfig({
+    config = agentConfig({
       nodeId: node,
       nats: { urls: [nats.url] },
       coordinatorKeys: { k1: publicKeyToBase64(publicKey) },
@@ -85,8 +94,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       watchSeconds: 0.3,
       maxCommandBytes: 4096,
     });
-    agent = await Agent.create(config, createLogger({ name: "agent-test", level: "debug", destination: sink }));
-    agent.start();
+    agent = await startAgent();
   });
 
   after(async () => {
@@ -122,19 +130,25 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     assert.ok(r.world.includes("app-misc/jq"));
   });
 
-  test("tampered, unsigned, expired and replayed commands are refused, logged, and run nothing", async () => {
-    const good = command({ case: "report", value: {} });
+  test("tampered, unsigned, expired and replayed commands are refused, logged, and run nothing; one sent again is passed over quietly", async () => {
+    const goodId = randomUUID();
+    const good = command({ case: "report", value: {} }, { id: goodId });
     await js.publish(subjects.command(node), good);
-    await until("first command accepted", async () => logs.some((l) => l["msg"] === "command accepted"));
+    await until("first command accepted", async () => accepted().includes(goodId));
     const before = refusals().length;
     const tampered = Uint8Array.from(command({ case: "update", value: { atoms: [], getbinpkgonly: false, pretend: false, hold: [] } }));
     tampered[10] = tampered[10]! ^ 0x40;
     const otherKey = generateKeyPairSync("ed25519").privateKey;
     const unsigned = signCommand({ id: "x", nodeId: node, sequence: seq++, issuedAtUnixMs: BigInt(Date.now()), expiresAtUnixMs: BigInt(Date.now() + 60_000), action: { case: "update", value: {} } }, otherKey, "k1");
     const expired = command({ case: "update", value: {} }, { expiresAtUnixMs: BigInt(Date.now() - 1000) });
-    for (const m of [tampered, unsigned, expired, good]) await js.publish(subjects.command(node), m);
+    // Properly signed, but under an id the node never saw and a sequence it is past.
+    const replayed = signCommand({ id: randomUUID(), nodeId: node, sequence: 1n, issuedAtUnixMs: BigInt(Date.now()), expiresAtUnixMs: BigInt(Date.now() + 60_000), action: { case: "update", value: {} } }, privateKey, "k1");
+    for (const m of [tampered, unsigned, expired, replayed, good]) await js.publish(subjects.command(node), m);
     const got = await until("four refusals", async () => (refusals().length >= before + 4 ? refusals().slice(before) : null));
     assert.deepEqual(got.map((l) => l["reason"]).sort(), ["bad-signature", "bad-signature", "expired", "replayed"].sort());
+    await until("the good command passed over", async () => logs.some((l) => l["msg"] === "command already taken" && l["commandId"] === goodId));
+    assert.equal(refusals().length, before + 4, "sent again is no refusal");
+    assert.equal(accepted().filter((id) => id === goodId).length, 1, "and it did not run again");
     assert.equal(logs.filter((l) => l["msg"] === "running portage").length, 0, "nothing ran");
   });
 
@@ -147,7 +161,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     assert.equal(agent.status(), "running");
   });
 
-  test("a command whose handler fails is answered finished{success:false} and acked: the next command runs at once", async () => {
+  test("a command whose handler fails is answered finished{success:false} once: the next command runs at once", async () => {
     // The command state cannot be written (a directory stands where its file goes): accepting the command fails.
     const stateFile = join(tmp, "state/commands.json");
     await rm(stateFile, { force: true });
@@ -157,15 +171,11 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     const finished = await until("the failed command's outcome", async () => (await progress(id)).find((e) => e.event.case === "finished") ?? null);
     assert.ok(finished.event.case === "finished" && !finished.event.value.success);
     assert.match(finished.event.case === "finished" ? finished.event.value.error : "", /failed to carry it out/);
-    const info = await until("the command acked", async () => {
-      const i = await jsm.consumers.info(streams.commands.name, consumers.command(node));
-      return i.num_ack_pending === 0 && i.num_pending === 0 ? i : null;
-    });
-    assert.equal(info.num_redelivered, 0, "not redelivered");
     await rm(stateFile, { recursive: true });
     const next = randomUUID();
     await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id: next }));
-    await until("the next command accepted", async () => logs.some((l) => l["msg"] === "command accepted" && l["commandId"] === next));
+    await until("the next command accepted", async () => accepted().includes(next));
+    assert.equal((await progress(id)).filter((e) => e.event.case === "finished").length, 1, "answered once, not handled again");
     assert.equal(agent.status(), "running");
   });
 
@@ -202,5 +212,22 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       return rep !== null && rep.plan.length === 0 ? rep : null;
     });
     assert.equal(r.installed.length, (await readVdb(join(fleet.nodes[0]!.root, "var/db/pkg"))).length);
+  });
+
+  test("commands sent while the agent was stopped are read from the stream when it starts, in order, and live ones follow", async () => {
+    await agent.shutdown();
+    const before = refusals().length;
+    const missed: string[] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of missed) await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id }), { msgID: id });
+    agent = await startAgent();
+    await until("the missed commands taken", async () => (missed.every((id) => accepted().includes(id)) ? true : null));
+    assert.deepEqual(accepted().filter((id) => missed.includes(String(id))), missed, "in the order they were sent");
+    // Read again from the stream: the forged and expired commands of the tests above are refused again, the ones taken are not.
+    const taken = new Set(accepted());
+    assert.deepEqual(refusals().slice(before).filter((l) => taken.has(l["commandId"])), [], "the commands taken before the stop were passed over quietly");
+    await assert.rejects(jsm.consumers.info(streams.commands.name, consumers.commandCatchUp(node)), "the catch-up consumer is gone");
+    const live = randomUUID();
+    await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id: live }));
+    await until("a live command after the catch-up", async () => accepted().includes(live));
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { connectBus, consumeUntilAborted, consumers, streams, subjects } from "@binfleet/bus";
+import { connectBus, consumers, followSubject, requestCatchUp, streams, subjects } from "@binfleet/bus";
 import { type DaemonFailure, Supervisor } from "@binfleet/daemon";
 import type { Logger } from "@binfleet/shared";
 import { HeartbeatSchema } from "@binfleet/shared/wire";
@@ -125,21 +125,27 @@ export class Agent {
     }
   }
 
-  /** The node's own durable consumer, one message at a time: commands run in order. */
+  /**
+   * The node's commands, one at a time and in order: live on its own subject, and what it missed
+   * while away (stopped, or cut off from the bus) read from the stream when it (re)connects.
+   */
   private commands(signal: AbortSignal): Promise<void> {
-    const name = consumers.command(this.config.nodeId);
-    return consumeUntilAborted({
+    const node = this.config.nodeId;
+    return followSubject({
+      nc: this.nc,
+      js: this.js,
+      jsm: this.jsm,
+      stream: streams.commands.name,
+      subject: subjects.command(node),
+      consumer: consumers.commandCatchUp(node),
+      // The coordinator makes it, filtered to this node's subject: a node may not make consumers.
+      openCatchUp: (from) => requestCatchUp(this.nc, node, from),
       signal,
       log: this.log,
       what: "commands",
-      // The coordinator made it at enrollment; the bus does not let a node make a consumer (its
-      // delivery subject would be the node's choice): a missing one is logged and waited for.
-      open: async () => (await this.js.consumers.get(streams.commands.name, name)).consume({ max_messages: 1 }),
-      handle: async (m) => {
-        await this.handler.handle(m.data);
-        // At most once: a command is recorded before it runs and never redelivered after a crash.
-        m.ack();
-      },
+      // At most once: a command is recorded before it runs, and one taken is never run again.
+      handle: (data) => this.handler.handle(data),
+      handled: (data) => this.handler.taken(data),
     });
   }
 }

@@ -24,7 +24,7 @@ function handlerWith(runner: Partial<PortageRunner>, state: Partial<CommandState
     succeeded: async (commandId: string) => void sent.push({ commandId, event: { case: "finished", value: { exitCode: 0, success: true } } }),
   } as unknown as ProgressPublisher;
   const replay: ReplayState = { lastSequence: 0n, seenIds: new Set() };
-  const commands = { snapshot: () => replay, accept: async () => undefined, ...state } as unknown as CommandState;
+  const commands = { replayState: () => replay, accept: async () => undefined, ...state } as unknown as CommandState;
   const keys = { keys: new Map([["k1", publicKey]]) } as unknown as TrustedKeys;
   const handler = new CommandHandler(config, keys, commands, runner as PortageRunner, {} as ReportCollector, progress, { request: () => undefined }, createLogger({ name: "test", level: "silent", destination: new PassThrough() }));
   return { handler, sent };

@@ -1,8 +1,9 @@
-import { CommandRejectedError, type Logger, clip, verifySignedCommand } from "@binfleet/shared";
+import { type Logger, clip } from "@binfleet/shared";
 import type { Command, TrustBinpkgKeysAction } from "@binfleet/shared/wire";
 import type { AgentConfig } from "./agent-config.js";
 import { isConfigUrl, writeBinreposConf } from "./portage-config-files.js";
 import { BinpkgTrust, BinpkgTrustError } from "./binpkg-trust.js";
+import { CommandGate } from "./command-gate.js";
 import type { CommandState } from "./command-state.js";
 import { runEmergeJob } from "./emerge-job.js";
 import { InvalidRequestError, type PortageRunner } from "./portage-runner.js";
@@ -19,17 +20,20 @@ import { type TrustedKeys, TrustedKeysError } from "./trusted-keys.js";
  */
 export class CommandHandler {
   private running: string | null = null;
+  private readonly gate: CommandGate;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly keys: TrustedKeys,
-    private readonly state: CommandState,
+    state: CommandState,
     private readonly runner: PortageRunner,
     private readonly collector: ReportCollector,
     private readonly progress: ProgressPublisher,
     private readonly reporter: Pick<Reporter, "request">,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.gate = new CommandGate({ nodeId: config.nodeId, maxBytes: config.maxCommandBytes, keys, state, log });
+  }
 
   /** The id of the command whose emerge runs, if any. */
   get busy(): string | null {
@@ -38,25 +42,25 @@ export class CommandHandler {
 
   /**
    * Verifies and runs one command; never throws. Anything refused is logged with its reason and
-   * runs nothing; a handler that fails is answered `finished{success:false}` with the reason.
+   * runs nothing (a command already taken, quietly); a handler that fails is answered
+   * `finished{success:false}` with the reason.
    */
   async handle(data: Uint8Array): Promise<void> {
-    let cmd: Command;
+    const cmd = this.gate.admit(data);
+    if (cmd === null) return;
     try {
-      cmd = verifySignedCommand(data, { nodeId: this.config.nodeId, keys: this.keys.keys, state: this.state.snapshot(), now: Date.now(), maxBytes: this.config.maxCommandBytes });
-    } catch (err) {
-      if (err instanceof CommandRejectedError) this.log.warn({ reason: err.reason, commandId: err.commandId, bytes: data.length, detail: err.message }, "command refused");
-      else this.log.error({ err, bytes: data.length }, "command not verified");
-      return;
-    }
-    try {
-      await this.state.accept(cmd.id, cmd.sequence);
+      await this.gate.accept(cmd);
       this.log.info({ commandId: cmd.id, action: cmd.action.case }, "command accepted");
       await this.dispatch(cmd);
     } catch (err) {
       this.log.error({ commandId: cmd.id, action: cmd.action.case, err }, "command failed");
       await this.progress.refuse(cmd.id, `the agent failed to carry it out: ${clip((err as Error).message ?? String(err), 500)}`);
     }
+  }
+
+  /** Whether the bytes are a verified command this node already took. */
+  taken(data: Uint8Array): boolean {
+    return this.gate.taken(data);
   }
 
   private async dispatch(cmd: Command): Promise<void> {

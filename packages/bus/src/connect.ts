@@ -30,19 +30,24 @@ export interface BusConnectOptions {
   readonly onReconnect?: () => void;
 }
 
+/** The inbox prefix a connection made with these options gets replies under: its user's, or NATS's default. */
+export function busInbox(o: Pick<BusConnectOptions, "credentials" | "inboxUser">): string {
+  const user = o.credentials?.user ?? o.inboxUser;
+  return user === undefined ? "_INBOX" : inboxPrefix(user);
+}
+
 /**
  * Connects to the bus the way every binfleet process does: reconnecting forever, replies to the
  * user's own inbox (which its permissions allow), and what the bus says about the connection logged.
  */
 export async function connectBus(o: BusConnectOptions): Promise<NatsConnection> {
-  const user = o.credentials?.user ?? o.inboxUser;
   const nc = await connect({
     servers: [...o.servers],
     name: o.name,
     waitOnFirstConnect: o.waitOnFirstConnect,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    ...(user === undefined ? {} : { inboxPrefix: inboxPrefix(user) }),
+    inboxPrefix: busInbox(o),
     ...(o.credentials == null ? {} : { user: o.credentials.user, pass: o.credentials.pass }),
     ...(o.token === undefined ? {} : { token: o.token }),
     ...(o.caFile === undefined ? {} : { tls: { caFile: o.caFile } }),

@@ -15,7 +15,9 @@ export const subjects = {
   heartbeat: (node: string): string => `binfleet.heartbeat.${node}`,
   /** Agent → coordinator, JetStream (BINFLEET_PROGRESS). */
   progress: (node: string): string => `binfleet.progress.${node}`,
-  /** Coordinator → agent, JetStream (BINFLEET_COMMANDS): signed commands. */
+  /** Agent → coordinator, core request: "make my catch-up consumer, from this stream sequence". */
+  catchUp: (node: string): string => `binfleet.catchup.${node}`,
+  /** Coordinator → agent, core NATS into JetStream (BINFLEET_COMMANDS): signed commands, live to the agent's subscription and kept for its catch-up. */
   command: (node: string): string => `binfleet.cmd.${node}`,
   /** Coordinator → builders, JetStream work queue (BINFLEET_BUILDS): one subject per platform name. */
   build: (platform: string): string => `binfleet.build.${platform}`,
@@ -47,9 +49,16 @@ export const streams = {
   commands: {
     name: "BINFLEET_COMMANDS",
     subjects: ["binfleet.cmd.>"],
-    // Commands wait for offline nodes, but not forever: each also carries its own expiry.
+    // Commands wait for offline nodes, but not forever: each also carries its own expiry. A node
+    // catching up reads what is kept on its subject: at most this many, fewer than the command ids
+    // an agent remembers (1,000), so each one it already took is known as such.
     max_age: 7 * 24 * 3600 * SECONDS,
+    max_msgs_per_subject: 100,
     max_msg_size: 64 * 1024,
+    // The coordinator's resend of a command it saw no acknowledgement for is stored once.
+    duplicate_window: 120 * SECONDS,
+    // An agent asks for the last command kept on its own subject (one permission per subject).
+    allow_direct: true,
   },
   builds: {
     name: "BINFLEET_BUILDS",
@@ -92,8 +101,10 @@ export const kvStream = (bucket: string): string => `KV_${bucket}`;
 export const kvSubjects = (bucket: string): string => `$KV.${bucket}.>`;
 
 export const consumers = {
-  /** Durable name of a node's command consumer. */
-  command: (node: string): string => `agent-${node}`,
+  /** The short-lived consumer a node reads the commands it missed with, filtered to its own subject. */
+  commandCatchUp: (node: string): string => `catchup-${node}`,
+  /** A node's durable command consumer before commands went live: the coordinator removes what is left of them. */
+  legacyCommand: (node: string): string => `agent-${node}`,
   /** The coordinator's durable consumer of progress events: outcomes sent while it was down are read when it returns. */
   progress: "coordinator-progress",
   /** The builders' durable consumer of one platform's build queue. */
@@ -101,11 +112,6 @@ export const consumers = {
   /** The builders' durable consumer of one platform's security builds. */
   securityBuilders: (platform: string): string => `builders-security-${platform}`,
 } as const;
-
-/** The durable consumer that delivers a node's commands, as the coordinator creates it at enrollment. */
-export function commandConsumerConfig(node: string): { durable_name: string; filter_subject: string; ack_policy: "explicit"; deliver_policy: "all" } {
-  return { durable_name: consumers.command(node), filter_subject: subjects.command(node), ack_policy: "explicit", deliver_policy: "all" };
-}
 
 /**
  * The inbox prefix of a bus user's connection (a node's user is named after the node): replies to

@@ -4,22 +4,22 @@ import { COORDINATOR_USER, buckets, consumers, inboxPrefix, kvStream, kvSubjects
 export interface BusPermissions {
   readonly publish: { readonly allow: readonly string[] };
   readonly subscribe: { readonly allow: readonly string[] };
+  /** May answer requests sent to it (one reply to each request's reply subject, within the server's time limit). */
+  readonly allow_responses?: boolean;
 }
 
 /**
- * What a node's NATS user may do: publish its own report, heartbeat and
- * progress; pull and ack from its own command consumer, which the coordinator
- * creates at enrollment with the node's own filter; receive on its own inbox.
- * Nothing else: it cannot speak for another node or read another node's commands.
- * It creates no consumer, not even its own: a consumer's delivery subject is in
- * the request's body, unchecked by the server, so a node able to create its
- * consumer could have its commands published on any subject (another node's
- * reports, a bucket). The pull consumer made at enrollment cannot be turned into
- * a push one (the server refuses), and the node cannot delete it.
+ * What a node's NATS user may do: publish its own report, heartbeat and progress; receive its own
+ * commands live and the last one kept for it; read what it missed through its own catch-up
+ * consumer, which the coordinator makes on its request filtered to its own subject (requestCatchUp);
+ * receive on its own inbox. Nothing else: it cannot speak for another node or read another node's
+ * commands. It creates no consumer at all: a consumer's delivery subject is in the request's body,
+ * unchecked by the server, so a node able to create one could have its commands published on any
+ * subject (another node's reports, a bucket).
  */
 export function agentPermissions(node: string): BusPermissions {
   const stream = streams.commands.name;
-  const consumer = consumers.command(node);
+  const catchUp = consumers.commandCatchUp(node);
   return {
     publish: {
       allow: [
@@ -27,12 +27,15 @@ export function agentPermissions(node: string): BusPermissions {
         subjects.heartbeat(node),
         subjects.progress(node),
         "$JS.API.INFO",
-        `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
-        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
-        `$JS.ACK.${stream}.${consumer}.>`,
+        // The last-by-subject form: the subject is in the API subject, so permissions can scope it.
+        `$JS.API.DIRECT.GET.${stream}.${subjects.command(node)}`,
+        subjects.catchUp(node),
+        `$JS.API.CONSUMER.INFO.${stream}.${catchUp}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${catchUp}`,
+        `$JS.API.CONSUMER.DELETE.${stream}.${catchUp}`,
       ],
     },
-    subscribe: { allow: [`${inboxPrefix(node)}.>`] },
+    subscribe: { allow: [subjects.command(node), `${inboxPrefix(node)}.>`] },
   };
 }
 
@@ -83,7 +86,9 @@ export function coordinatorPermissions(user: string = COORDINATOR_USER): BusPerm
         ...owned.flatMap(ownStream),
       ],
     },
-    subscribe: { allow: [subjects.heartbeat("*"), `${inboxPrefix(user)}.>`] },
+    subscribe: { allow: [subjects.heartbeat("*"), subjects.catchUp("*"), `${inboxPrefix(user)}.>`] },
+    // Its answer to a node's catch-up request goes to that node's inbox, which it may not publish to otherwise.
+    allow_responses: true,
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ApiTokens, type Caller } from "@binfleet/api";
-import { type BusCredentials, buckets, connectBus, readBucket, streams } from "@binfleet/bus";
+import { type BusCredentials, buckets, busInbox, connectBus, readBucket, serveCatchUps, streams } from "@binfleet/bus";
 import { type DaemonFailure, type SerialLock, Supervisor, serialLock } from "@binfleet/daemon";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import type { Logger } from "@binfleet/shared";
@@ -53,6 +53,8 @@ interface Bus {
   readonly credentials: BusCredentials | null;
   readonly url: string;
   readonly nc: NatsConnection;
+  /** The inbox prefix replies to the coordinator's connection come under. */
+  readonly inbox: string;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
 }
@@ -94,7 +96,7 @@ async function openBus(config: CoordinatorConfig, supervisor: Supervisor, log: L
     const cfg = { ...s, subjects: [...s.subjects], num_replicas: replicas };
     await jsm.streams.add(cfg).catch(async () => jsm.streams.update(s.name, cfg));
   }
-  return { server, users, credentials, url: urls[0]!, nc, js: jetstream(nc), jsm };
+  return { server, users, credentials, url: urls[0]!, nc, inbox: busInbox({ credentials }), js: jetstream(nc), jsm };
 }
 
 /**
@@ -215,7 +217,7 @@ export class Coordinator implements FleetControl {
         : null;
       if (mirror !== null) supervisor.defer("snapshot mirror", () => mirror.stop());
       const enrolling = serialLock();
-      const commands = new CommandSender(bus.js, await loadOrCreateSigningKey(config.stateDir), config.stateDir, enrolling, log);
+      const commands = new CommandSender(bus, await loadOrCreateSigningKey(config.stateDir), config.stateDir, enrolling, log);
       const platforms = new PlatformCatalog(config.portage, catalog, () => config.http.publicUrl ?? server.url);
       const fleet = new NodeFleet({ nc: bus.nc, js: bus.js, jsm: bus.jsm, pins, commands, staleAfterSeconds: config.staleAfterSeconds, maxReportBytes: config.maxReportBytes, log });
       const planner = new BuildPlanner();
@@ -249,7 +251,7 @@ export class Coordinator implements FleetControl {
           online: (node) => fleet.registry.online(node, Date.now()),
           // A node behind the fleet's snapshot was told to sync; it is updated once it reports from the new tree.
           ready: (node, atoms) => (atoms.length === 0 ? planner.nodeCovered(node) && !snapshotBehind(node) : fixes!.ready(node, atoms)),
-          sendUpdate: (node, rolloutId, id, atoms) => commands.send(node, { case: "update", value: { atoms: [...atoms], getbinpkgonly: false, pretend: false, hold: [], rolloutId } }, id),
+          sendUpdates: (rolloutId, updates) => commands.sendMany(updates.map((u) => ({ node: u.nodeId, id: u.commandId, action: { case: "update", value: { atoms: [...(u.atoms ?? [])], getbinpkgonly: false, pretend: false, hold: [], rolloutId } } }))),
           save: async (r) => void (await rolloutKv.put(r.id, JSON.stringify(r))),
           now: () => Date.now(),
         },
@@ -371,6 +373,7 @@ export class Coordinator implements FleetControl {
       }),
     );
     for (const p of this.platforms.all()) await this.binhost.prepare(p);
+    void this.enrollment.removeLegacyConsumers().catch((err: unknown) => log.warn({ err: (err as Error).message }, "legacy command consumers not removed"));
     const saved = [...(await readBucket(this.p.rolloutKv, log)).values()] as Rollout[];
     // Advisories before reports: the report intake matches each node against them as it takes it in.
     await this.advisories.refreshTree(false).catch((err: unknown) => log.error({ err: (err as Error).message }, "advisories not read"));
@@ -391,6 +394,9 @@ export class Coordinator implements FleetControl {
       },
       supervisor,
     );
+    // Agents catch up on commands they missed through a consumer only the coordinator may make.
+    const catchUps = serveCatchUps(this.p.bus.nc, this.p.bus.jsm, log);
+    supervisor.defer("command catch-ups", () => catchUps.unsubscribe());
     this.startBuilders(this.platforms.all(), this.config.builderSlots);
     await this.rollouts.load(saved);
     await this.fixes.restore(this.p.storedSecurity.fixes);

@@ -12,3 +12,5 @@ export { recordKey } from "./builders/builder-worker.js";
 export { BinhostServer } from "./binhost/binhost-server.js";
 export { SnapshotMirror } from "./binhost/snapshot-mirror.js";
 export { loadOrCreateSigningKey } from "./node-commands/signing-key.js";
+export type { CommandBus, NodeCommand } from "./node-commands/command-sender.js";
+export { CommandSender, CommandsNotSentError } from "./node-commands/command-sender.js";

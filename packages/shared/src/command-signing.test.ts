@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, verifySignedCommand } from "./command-signing.js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, signCommandBatch, verifySignedCommand } from "./command-signing.js";
 import { SignedCommandSchema } from "./gen/binfleet/v1/command_pb.js";
 
 const { privateKey, publicKey } = generateKeyPairSync("ed25519");
@@ -34,8 +34,36 @@ describe("signed commands", () => {
     rejected(signCommand({ ...base, expiresAtUnixMs: BigInt(now - 1) }, privateKey, "k1"), "expired");
     rejected(signCommand({ ...base, issuedAtUnixMs: BigInt(now + 3_600_000) }, privateKey, "k1"), "not-yet-valid");
     rejected(good, "replayed", { ...opts, state: { lastSequence: 5n, seenIds: new Set() } });
-    rejected(good, "replayed", { ...opts, state: { lastSequence: 0n, seenIds: new Set(["c1"]) } });
+    rejected(good, "duplicate", { ...opts, state: { lastSequence: 0n, seenIds: new Set(["c1"]) } });
+    rejected(signCommand({ ...base, expiresAtUnixMs: BigInt(now - 1) }, privateKey, "k1"), "duplicate", { ...opts, state: { lastSequence: 5n, seenIds: new Set(["c1"]) } });
     rejected(new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x00]), "malformed");
     rejected(new Uint8Array(70_000), "too-large");
+  });
+
+  test("a batch: one signature over the root, each node's envelope verifies on its own", () => {
+    const inits = Array.from({ length: 5 }, (_, i) => ({ ...base, id: `c${i}`, nodeId: `node-${i}`, sequence: BigInt(10 + i) }));
+    const envelopes = signCommandBatch(inits, privateKey, "k1");
+    const signatures = new Set(envelopes.map((e) => Buffer.from(fromBinary(SignedCommandSchema, e).signature).toString("hex")));
+    assert.equal(signatures.size, 1, "one signature for the batch");
+    envelopes.forEach((e, i) => assert.equal(verifySignedCommand(e, { ...opts, nodeId: `node-${i}` }).id, `c${i}`));
+    // A batch of one is signed plainly: an agent without batch support verifies it.
+    assert.equal(fromBinary(SignedCommandSchema, signCommandBatch([base], privateKey, "k1")[0]!).batch, undefined);
+  });
+
+  test("a batch envelope with another command, a bent proof, or stripped of its proof is refused", () => {
+    const envelopes = signCommandBatch(Array.from({ length: 4 }, (_, i) => ({ ...base, id: `c${i}`, sequence: BigInt(10 + i) })), privateKey, "k1");
+    const e = fromBinary(SignedCommandSchema, envelopes[2]!);
+    const other = fromBinary(SignedCommandSchema, envelopes[1]!);
+    const reencode = (changes: Partial<typeof e>): Uint8Array => toBinary(SignedCommandSchema, create(SignedCommandSchema, { ...e, ...changes }));
+    rejected(reencode({ command: other.command }), "bad-signature");
+    rejected(reencode({ batch: { ...e.batch!, leafIndex: 1n } }), "bad-signature");
+    rejected(reencode({ batch: { ...e.batch!, treeSize: 9n } }), "bad-signature");
+    rejected(reencode({ batch: { ...e.batch!, path: Uint8Array.from(e.batch!.path).reverse() } }), "bad-signature");
+    rejected(reencode({ batch: { ...e.batch!, path: Buffer.concat([e.batch!.path, e.batch!.path.subarray(0, 32)]) } }), "bad-signature");
+    rejected(reencode({ batch: { ...e.batch!, path: e.batch!.path.subarray(1) } }), "bad-signature");
+    rejected(reencode({ batch: undefined }), "bad-signature");
+    // A plain signature presented as a batch's: the command's own signature is not over any root.
+    const plain = fromBinary(SignedCommandSchema, signCommand(base, privateKey, "k1"));
+    rejected(toBinary(SignedCommandSchema, create(SignedCommandSchema, { command: plain.command, signature: plain.signature, keyId: plain.keyId, batch: { leafIndex: 0n, treeSize: 1n, path: new Uint8Array(0) } })), "bad-signature");
   });
 });

@@ -15,5 +15,5 @@ export { NODE_ID_PATTERN } from "./node-id.js";
 export { BINFLEET_RELEASE_DATE, BINFLEET_VERSION } from "./release.js";
 export type { DocCommand, DocOption, ProgramDoc } from "./program-doc.js";
 export { renderMan, renderUsage } from "./program-doc.js";
-export type { ReplayState, VerifyOptions } from "./command-signing.js";
-export { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, verifySignedCommand } from "./command-signing.js";
+export type { CommandInit, ReplayState, VerifyOptions } from "./command-signing.js";
+export { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, signCommandBatch, verifySignedCommand } from "./command-signing.js";

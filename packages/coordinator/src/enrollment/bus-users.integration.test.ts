@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { buckets, commandConsumerConfig, consumers, followWithoutConsumers, inboxPrefix, streams, subjects } from "@binfleet/bus";
+import { buckets, consumers, followWithoutConsumers, inboxPrefix, requestCatchUp, streams, subjects } from "@binfleet/bus";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { startNatsServer } from "@binfleet/nats-server";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
@@ -23,6 +23,20 @@ const violation = (nc: NatsConnection): Promise<boolean> =>
     for await (const s of nc.status()) if (s.type === "error" && /Permissions Violation/i.test(String(s.error))) return true;
     return false;
   })();
+
+/** Reads every command kept on the node's subject through its catch-up consumer, as the agent does, and removes the consumer. */
+async function catchUp(jsm: JetStreamManager, nc: NatsConnection, node: string): Promise<Uint8Array[]> {
+  const name = consumers.commandCatchUp(node);
+  // As an agent does: the coordinator makes the consumer, filtered to the node's own subject.
+  await requestCatchUp(nc, node, 0);
+  const out: Uint8Array[] = [];
+  for await (const m of await (await jetstream(nc, { timeout: 3000 }).consumers.get(streams.commands.name, name)).fetch({ max_messages: 10, expires: 1000 })) {
+    out.push(m.data);
+    if (m.info.pending === 0) break;
+  }
+  await jsm.consumers.delete(streams.commands.name, name);
+  return out;
+}
 
 /** A started coordinator without platforms on loopback ports it picks (the embedded bus by default), logging nowhere. */
 async function startCoordinator(stateDir: string, nats: CoordinatorConfigInput["nats"] = { urls: [], embeddedPort: 0 }): Promise<Coordinator> {
@@ -59,24 +73,43 @@ describe("the embedded bus: each node has its own user and can speak only for it
     await assert.rejects(connect({ servers: c.natsUrl, user: "node-a", pass: "guess", reconnect: false }), /Authorization Violation/i);
   });
 
-  test("a node publishes its own report and reads its own command consumer", async () => {
+  test("a node publishes its own report, gets its own commands live and reads the ones kept for it", async () => {
     const js = jetstream(a, { timeout: 3000 });
     const ack = await js.publish(subjects.report("node-a"), new Uint8Array([1]), { msgID: "own-report" });
     assert.equal(ack.stream, streams.reports.name);
+    const live = a.subscribe(subjects.command("node-a"), { max: 1 });
+    await a.flush();
+    await c.commands.send("node-a", { case: "report", value: {} }, "cmd-a-1");
+    for await (const m of live) assert.ok(m.data.length > 0, "delivered live");
     const jsm = await jetstreamManager(a, { timeout: 3000 });
-    const info = await jsm.consumers.info(streams.commands.name, consumers.command("node-a"));
-    assert.equal(info.config.filter_subject, subjects.command("node-a"), "created at enrollment with the node's own filter");
+    const last = await jsm.direct.getMessage(streams.commands.name, { last_by_subj: subjects.command("node-a") });
+    assert.equal(last?.subject, subjects.command("node-a"), "the last command kept for it");
+    assert.equal((await catchUp(jsm, a, "node-a")).length, 1, "read through its own catch-up consumer");
   });
 
   test("it cannot publish another node's report, read its commands, or widen its own consumer", async () => {
     const js = jetstream(a, { timeout: 2000 });
     await assert.rejects(js.publish(subjects.report("node-b"), new Uint8Array([1])), "another node's report");
+    await c.commands.send("node-b", { case: "report", value: {} }, "cmd-b-1");
     const jsm = await jetstreamManager(a, { timeout: 2000 });
-    await assert.rejects(jsm.consumers.info(streams.commands.name, consumers.command("node-b")), "another node's consumer");
+    await assert.rejects(catchUp(jsm, a, "node-b"), "another node's catch-up consumer");
+    await assert.rejects(jsm.direct.getMessage(streams.commands.name, { last_by_subj: subjects.command("node-b") }), "another node's last command");
     await assert.rejects(
-      jsm.consumers.add(streams.commands.name, { ...commandConsumerConfig("node-a"), durable_name: "agent-node-a-wide", filter_subject: "binfleet.cmd.>", ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }),
+      jsm.consumers.add(streams.commands.name, { name: consumers.commandCatchUp("node-a"), filter_subject: "binfleet.cmd.>", ack_policy: AckPolicy.None }),
       "a consumer over every node's commands",
     );
+    // Its own API subjects, with a body asking for more: the server goes by the subject.
+    const wide = await a
+      .request(
+        `$JS.API.CONSUMER.CREATE.${streams.commands.name}.${consumers.commandCatchUp("node-a")}.${subjects.command("node-a")}`,
+        JSON.stringify({ stream_name: streams.commands.name, config: { name: consumers.commandCatchUp("node-a"), filter_subject: "binfleet.cmd.>", ack_policy: "none" } }),
+        { timeout: 2000 },
+      )
+      .then((m) => new TextDecoder().decode(m.data), (err: Error) => `"error": ${err.message}`);
+    assert.match(wide, /"error"/, "its own consumer with a wider filter");
+    await assert.rejects(jsm.consumers.info(streams.commands.name, consumers.commandCatchUp("node-a")), "no consumer was made");
+    const other = await a.request(`$JS.API.DIRECT.GET.${streams.commands.name}.${subjects.command("node-a")}`, JSON.stringify({ last_by_subj: subjects.command("node-b") }), { timeout: 2000 });
+    assert.notEqual(other.headers?.get("Nats-Subject"), subjects.command("node-b"), "its own direct get, asking for node-b's");
     // A core subscription to another node's commands is refused by the server (reported asynchronously).
     const denied = violation(a);
     a.subscribe(subjects.command("node-b"));
@@ -90,12 +123,12 @@ describe("the embedded bus: each node has its own user and can speak only for it
     assert.match(c.busServerLog(), /Violation/);
   });
 
-  test("it creates and deletes no consumer: its own turned into a push consumer, or any other, is refused", async () => {
+  test("it creates no consumer: its own catch-up consumer made a push consumer, or any other, is refused", async () => {
     const stream = streams.commands.name;
-    const own = commandConsumerConfig("node-a");
+    const own = { durable_name: consumers.commandCatchUp("node-a"), name: consumers.commandCatchUp("node-a"), filter_subject: subjects.command("node-a") };
     const push = { deliver_subject: subjects.report("node-b"), ack_policy: "none" };
     for (const [subject, config] of [
-      [`$JS.API.CONSUMER.CREATE.${stream}.${own.durable_name}.${own.filter_subject}`, { ...own, ...push }],
+      [`$JS.API.CONSUMER.CREATE.${stream}.${own.name}.${own.filter_subject}`, { ...own, ...push }],
       [`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${own.durable_name}`, { ...own, ...push }],
       [`$JS.API.CONSUMER.CREATE.${stream}`, { ...push, filter_subject: own.filter_subject }],
       [`$JS.API.CONSUMER.CREATE.${stream}.evil.${own.filter_subject}`, { ...push, name: "evil", filter_subject: own.filter_subject }],
@@ -106,9 +139,10 @@ describe("the embedded bus: each node has its own user and can speak only for it
       );
       assert.notEqual(answer.error, undefined, `${subject} was accepted`);
     }
-    await assert.rejects((await jetstreamManager(a, { timeout: 1000 })).consumers.delete(stream, own.durable_name), "its own consumer deleted");
-    const info = await (await jetstreamManager(a, { timeout: 3000 })).consumers.info(stream, own.durable_name);
-    assert.equal(info.config.deliver_subject, undefined, "still the pull consumer made at enrollment");
+    // The coordinator makes it on request: a pull consumer on the node's own subject, nothing pushed anywhere.
+    await requestCatchUp(a, "node-a", 0);
+    const info = await (await jetstreamManager(a, { timeout: 3000 })).consumers.info(stream, own.name);
+    assert.deepEqual([info.config.deliver_subject, info.config.filter_subject], [undefined, subjects.command("node-a")]);
   });
 
   test("node ids that would be binfleet's own users are refused at enrollment", async () => {
@@ -224,7 +258,7 @@ describe("the embedded bus: the coordinator and builders are scoped too", () => 
     await assert.rejects(async () => (await kvm.open(buckets.binpkgKeys)).put("p1", "{}"), "a signing key");
     const bjsm = await jetstreamManager(b, { timeout: 1000 });
     await assert.rejects(bjsm.streams.delete(streams.builds.name), "the build queue deleted");
-    await assert.rejects(bjsm.consumers.info(streams.commands.name, consumers.command("node-a")), "a node's commands");
+    await assert.rejects(bjsm.direct.getMessage(streams.commands.name, { last_by_subj: subjects.command("node-a") }), "a node's commands");
     const jsm = await jetstreamManager(coord);
     assert.equal((await jsm.streams.info(streams.reports.name)).state.messages, 0);
     assert.equal((await jsm.streams.info(streams.commands.name)).state.messages, 0);
@@ -263,7 +297,7 @@ describe("an external cluster configured with `binfleet-coordinator bus-authoriz
       const b = await connect({ servers: server.url, user: "binfleet-builder-b1", pass: pass("binfleet-builder-b1"), inboxPrefix: inboxPrefix("binfleet-builder-b1") });
       conns.push(b);
       assert.ok((await (await new Kvm(b).open(buckets.builds)).put("lease-1", "{}")) > 0, "the builder holds a lease");
-      // Enrollment names the node's user (its password is the cluster admin's) and makes its command consumer.
+      // Enrollment names the node's user (its password is the cluster admin's).
       const enrolled = await c.enrollment.enrollNode("node-001", { name: "test", role: "admin" });
       assert.deepEqual(enrolled, { user: "node-001", pass: "" });
       await assert.rejects(c.enrollment.enrollBuilder("b2", { name: "test", role: "admin" }), /external cluster: add the builder's user/);
@@ -271,8 +305,8 @@ describe("an external cluster configured with `binfleet-coordinator bus-authoriz
       const n = await connect({ servers: server.url, user: "node-001", pass: pass("node-001"), inboxPrefix: inboxPrefix("node-001") });
       conns.push(n);
       assert.equal((await jetstream(n, { timeout: 3000 }).publish(subjects.report("node-001"), new Uint8Array([1]))).stream, streams.reports.name);
-      const consumer = await (await jetstreamManager(n, { timeout: 3000 })).consumers.info(streams.commands.name, consumers.command("node-001"));
-      assert.equal(consumer.config.filter_subject, subjects.command("node-001"), "its command consumer, made at enrollment");
+      await c.commands.send("node-001", { case: "report", value: {} });
+      assert.equal((await catchUp(await jetstreamManager(n, { timeout: 3000 }), n, "node-001")).length, 1, "it reads the commands kept for it");
       assert.doesNotMatch(server.log(), /Violation - User "binfleet-coordinator"/, "the coordinator started within its permissions");
       assert.match(server.log(), /Violation - User "binfleet-builder-b1"/, "the server logs what it refused");
     } finally {

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { type BusCredentials, SERVICE_USER_PREFIX, commandConsumerConfig, ensureDurable, streams } from "@binfleet/bus";
+import { type BusCredentials, SERVICE_USER_PREFIX, consumers, streams } from "@binfleet/bus";
 import { ApiError, type Caller } from "@binfleet/api";
 import type { SerialLock } from "@binfleet/daemon";
 import type { NatsServer } from "@binfleet/nats-server";
 import type { Logger } from "@binfleet/shared";
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { BusUsers } from "./bus-users.js";
 
 export interface EnrollmentOptions {
@@ -23,8 +23,7 @@ export interface EnrollmentOptions {
 
 /**
  * Enrollment: each node and builder process gets a bus user of its own, limited to what it does
- * (on the embedded server; on an external cluster, its name only, for the cluster's admin), and
- * each node its command consumer.
+ * (on the embedded server; on an external cluster, its name only, for the cluster's admin).
  */
 export class Enrollment {
   /** The bus server's reload in progress, and the one queued after it (joined by every enrollment until it starts). */
@@ -49,7 +48,7 @@ export class Enrollment {
 
   /**
    * Enrolls a node: its own bus user (limited to its subjects; on an external cluster, its name
-   * only), its command consumer. Enrolling again returns the same credentials.
+   * only). Enrolling again returns the same credentials.
    */
   async enrollNode(node: string, caller: Caller): Promise<BusCredentials> {
     // Service users (the coordinator, builders) are named so: a node must not share their user or inbox.
@@ -57,9 +56,23 @@ export class Enrollment {
     // An external cluster's users are its admin's (`bus-authorization` prints them): the bundle
     // names the node's user, and the node is given its password there.
     const credentials = this.o.users === null ? { user: node, pass: "" } : await this.addUser("node's", (users) => users.enroll(node));
-    await ensureDurable(this.o.jsm, streams.commands.name, { ...commandConsumerConfig(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All }).catch(() => undefined);
     this.o.log.info({ by: caller.name, role: caller.role, node }, "node enrolled");
     return credentials;
+  }
+
+  /**
+   * Removes the durable command consumers enrollment made for nodes before commands went live (a
+   * node now reads what it missed through a short-lived consumer of its own): every message the
+   * commands stream stores is matched against each of them, which made a fan-out to 10,000 nodes
+   * take seconds. Returns how many there were.
+   */
+  async removeLegacyConsumers(): Promise<number> {
+    const prefix = consumers.legacyCommand("");
+    const legacy: string[] = [];
+    for await (const c of this.o.jsm.consumers.list(streams.commands.name)) if (c.name.startsWith(prefix)) legacy.push(c.name);
+    for (const name of legacy) await this.o.jsm.consumers.delete(streams.commands.name, name);
+    if (legacy.length > 0) this.o.log.info({ consumers: legacy.length }, "legacy command consumers removed");
+    return legacy.length;
   }
 
   /**

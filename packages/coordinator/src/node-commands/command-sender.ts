@@ -1,27 +1,56 @@
 import { randomUUID } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { subjects } from "@binfleet/bus";
+import { publishConfirmed, subjects } from "@binfleet/bus";
 import type { Caller } from "@binfleet/api";
 import type { SerialLock } from "@binfleet/daemon";
-import { type Logger, signCommand } from "@binfleet/shared";
+import { type Logger, signCommandBatch } from "@binfleet/shared";
 import type { CommandSchema } from "@binfleet/shared/wire";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { type CommandSigningKey, commitSigningKey, createNextSigningKey } from "./signing-key.js";
 
 export type CommandAction = MessageInitShape<typeof CommandSchema>["action"];
 
+/** One command for one node; with an id, a resend of the same command is recognised as such. */
+export interface NodeCommand {
+  readonly node: string;
+  readonly action: CommandAction;
+  readonly id?: string;
+}
+
+/** The bus as the sender uses it: the coordinator's connection and an inbox prefix it may subscribe under. */
+export interface CommandBus {
+  readonly nc: NatsConnection;
+  readonly inbox: string;
+}
+
+/** Commands the commands stream never confirmed storing, after every attempt. */
+export class CommandsNotSentError extends Error {
+  override readonly name = "CommandsNotSentError";
+  constructor(
+    /** The nodes whose command may not have been kept for them. */
+    readonly nodes: readonly string[],
+    readonly reason: string,
+  ) {
+    super(`commands to ${nodes.length} node(s) (${nodes.slice(0, 5).join(", ")}${nodes.length > 5 ? ", …" : ""}) not confirmed stored: ${reason}`);
+  }
+}
+
 /** How long a command stays valid: an offline node that returns later runs nothing stale. */
 const COMMAND_LIFETIME_MS = 24 * 3600_000;
+/** How long to wait for the stream's acknowledgements of one send before resending what is missing. */
+const ACK_TIMEOUT_MS = 5000;
+const ATTEMPTS = 3;
 
 /**
- * Signs and sends commands to nodes (through BINFLEET_COMMANDS, to each node's durable consumer),
- * in one increasing sequence, and rotates the key they are signed with.
+ * Signs and sends commands to nodes, in one increasing sequence, and rotates the key they are
+ * signed with. Each node gets its command live on its subject; the BINFLEET_COMMANDS stream keeps
+ * it for a node that is away (it catches up when it returns).
  */
 export class CommandSender {
   private seq = BigInt(Date.now()) * 1000n;
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly bus: CommandBus,
     private key: CommandSigningKey,
     private readonly stateDir: string,
     /** Enrollments and rotations take turns: each changes what enrollment hands out. */
@@ -35,15 +64,42 @@ export class CommandSender {
   }
 
   /** Signs and sends a command to one node (with the given id, so a resend is recognised). */
-  async send(node: string, action: CommandAction, id: string = randomUUID()): Promise<void> {
-    this.seq += 1n;
+  send(node: string, action: CommandAction, id: string = randomUUID()): Promise<void> {
+    return this.sendMany([{ node, action, id }]);
+  }
+
+  /**
+   * Signs commands for many nodes with one signature (over their Merkle root; each node's
+   * envelope proves its command is in the batch) and sends them all at once. Resolves when the
+   * stream confirmed keeping every one. One it did not confirm is signed again (a new sequence,
+   * the same id and message id: stored once, and a node that got the first copy passes over the
+   * second) and resent; after the last attempt, CommandsNotSentError names the nodes.
+   */
+  async sendMany(commands: readonly NodeCommand[]): Promise<void> {
+    let pending = commands.map((c) => ({ ...c, id: c.id ?? randomUUID() }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const envelopes = this.sign(pending);
+      const messages = pending.map((c, i) => ({ subject: subjects.command(c.node), data: envelopes[i]!, msgId: c.id }));
+      const unconfirmed = await publishConfirmed(this.bus.nc, this.bus.inbox, messages, ACK_TIMEOUT_MS);
+      if (unconfirmed.length === 0) return;
+      const missed = unconfirmed.map((u) => pending[u.index]!);
+      const reason = unconfirmed[0]!.reason;
+      if (attempt === ATTEMPTS) throw new CommandsNotSentError([...new Set(missed.map((c) => c.node))], reason);
+      this.log.warn({ commands: missed.length, of: pending.length, attempt, reason }, "commands not confirmed stored: resending");
+      pending = missed;
+    }
+  }
+
+  private sign(commands: readonly (NodeCommand & { id: string })[]): Uint8Array[] {
     const now = Date.now();
-    const cmd = signCommand(
-      { id, nodeId: node, sequence: this.seq, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + COMMAND_LIFETIME_MS), ...(action === undefined ? {} : { action }) },
+    return signCommandBatch(
+      commands.map((c) => {
+        this.seq += 1n;
+        return { id: c.id, nodeId: c.node, sequence: this.seq, issuedAtUnixMs: BigInt(now), expiresAtUnixMs: BigInt(now + COMMAND_LIFETIME_MS), ...(c.action === undefined ? {} : { action: c.action }) };
+      }),
       this.key.privateKey,
       this.key.keyId,
     );
-    await this.js.publish(subjects.command(node), cmd);
   }
 
   /**
@@ -57,10 +113,11 @@ export class CommandSender {
       const old = this.key;
       const next = await createNextSigningKey(this.stateDir);
       const nodes = nodesToTell();
-      for (const node of nodes) await this.send(node, { case: "trustKeys", value: { keys: { [old.keyId]: old.publicKeyBase64, [next.keyId]: next.publicKeyBase64 } } });
+      // The first batch is kept for every node before the second is sent: nodes meet them in order.
+      await this.sendMany(nodes.map((node) => ({ node, action: { case: "trustKeys", value: { keys: { [old.keyId]: old.publicKeyBase64, [next.keyId]: next.publicKeyBase64 } } } })));
       await commitSigningKey(this.stateDir);
       this.key = next;
-      for (const node of nodes) await this.send(node, { case: "trustKeys", value: { keys: { [next.keyId]: next.publicKeyBase64 } } });
+      await this.sendMany(nodes.map((node) => ({ node, action: { case: "trustKeys", value: { keys: { [next.keyId]: next.publicKeyBase64 } } } })));
       this.log.info({ by: caller.name, role: caller.role, keyId: next.keyId, previousKeyId: old.keyId, nodes: nodes.length }, "command key rotated");
       return { keyId: next.keyId, previousKeyId: old.keyId, nodes };
     });

@@ -18,7 +18,7 @@ function fakeHost(nodes: string[], o: { offline?: string[]; nothingToDo?: string
     preflight: (n) => (o.nothingToDo?.includes(n) ? { binaryCount: 0, compileCount: 0, downloadBytes: 0 } : { binaryCount: 3, compileCount: 0, downloadBytes: 1000 }),
     online: (n) => !offline.has(n),
     ready: (n, atoms) => (asked.push({ node: n, atoms }), !(o.notReady ?? []).includes(n)),
-    sendUpdate: async (node, _r, id, atoms) => void sent.push({ node, id, atoms }),
+    sendUpdates: async (_r, updates) => void sent.push(...updates.map((u) => ({ node: u.nodeId, id: u.commandId, atoms: u.atoms ?? [] }))),
     save: async (r) => void saved.set(r.id, JSON.stringify(r)),
     now: () => now,
   };

@@ -72,8 +72,11 @@ export interface RolloutHost {
   online(nodeId: string): boolean;
   /** Everything the node would compile that binfleet builds (of `atoms`, when there are any) is on its binhost. */
   ready(nodeId: string, atoms: readonly string[]): boolean;
-  /** Sends the signed update command with this id (agents refuse an id they have seen: resending is safe); atoms empty: @world. */
-  sendUpdate(nodeId: string, rolloutId: string, commandId: string, atoms: readonly string[]): Promise<void>;
+  /**
+   * Sends each node its signed update command with its id, as one batch (agents pass over an id
+   * they have seen: resending is safe); a node's atoms empty: @world.
+   */
+  sendUpdates(rolloutId: string, updates: readonly { readonly nodeId: string; readonly commandId: string; readonly atoms?: readonly string[] }[]): Promise<void>;
   save(r: Rollout): Promise<void>;
   now(): number;
 }
@@ -117,7 +120,7 @@ export class RolloutManager {
       this.rollouts.set(r.id, r);
       if (r.state !== "running" && r.state !== "paused") continue;
       const inFlight = r.nodes.filter((n) => n.state === "updating");
-      for (const n of inFlight) await this.host.sendUpdate(n.nodeId, r.id, n.commandId, n.atoms ?? []);
+      if (inFlight.length > 0) await this.host.sendUpdates(r.id, inFlight);
       this.log.info({ rollout: r.id, state: r.state, resent: inFlight.map((n) => n.nodeId) }, "rollout resumed");
     }
   }
@@ -241,6 +244,7 @@ export class RolloutManager {
     // An agent runs one emerge at a time (it refuses another meanwhile): a node another rollout is updating waits its turn.
     const busy = new Set<string>();
     for (const other of this.rollouts.values()) if (other !== r) for (const n of other.nodes) if (n.state === "updating") busy.add(n.nodeId);
+    const dispatched: RolloutNode[] = [];
     for (const n of eligible) {
       if (inFlight >= r.options.maxInFlight && !n.canary) break;
       if (busy.has(n.nodeId)) continue;
@@ -252,16 +256,16 @@ export class RolloutManager {
         continue;
       }
       if (!this.host.ready(n.nodeId, n.atoms ?? [])) continue;
-      // Saved before sending, with the command's id: after a crash between the two, load() resends the same command.
       n.state = "updating";
       n.dispatchedAt = now;
       n.commandId = randomUUID();
-      await this.changed(r);
-      await this.host.sendUpdate(n.nodeId, r.id, n.commandId, n.atoms ?? []);
+      dispatched.push(n);
       inFlight++;
       dirty = true;
     }
     if (dirty) await this.changed(r);
+    // Saved before sending, with the commands' ids: after a crash between the two, load() resends the same commands.
+    if (dispatched.length > 0) await this.host.sendUpdates(r.id, dispatched);
   }
 
   private window(spec: string): MaintenanceWindow {
