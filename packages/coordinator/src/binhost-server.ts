@@ -4,7 +4,7 @@ import { readFile, readdir, realpath, stat } from "node:fs/promises";
 import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { basename, dirname, join, sep } from "node:path";
+import { join, sep } from "node:path";
 import type { Logger } from "@binfleet/shared";
 
 export interface BinhostPlatform {
@@ -134,29 +134,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, platforms: Read
   const st = await stat(file.path);
   if (st.isDirectory()) return sendIndex(req, res, path, file.path, file.root);
   if (!st.isFile()) return send(res, 404);
-  return sendFile(req, res, file.path, st, await indexNotModified(req, file.path));
+  return sendFile(req, res, file.path, st);
 }
-
-/**
- * Portage asks for Packages(.gz) with If-Modified-Since set to its cached copy's TIMESTAMP plus 5 s
- * (TIMESTAMP_TOLERANCE in portage/util/_urlopen.py), not to the Last-Modified it was sent: compared
- * with the file's mtime, an index rewritten within those 5 s would be answered 304 and the node
- * would compile what the binhost already has. For the index, its own TIMESTAMP decides; null for
- * other files (and when the index has none), which keep the mtime rule.
- */
-async function indexNotModified(req: IncomingMessage, path: string): Promise<boolean | null> {
-  const name = basename(path);
-  const since = Date.parse(req.headers["if-modified-since"] ?? "");
-  if ((name !== "Packages" && name !== "Packages.gz") || Number.isNaN(since)) return null;
-  const head = await readFile(join(dirname(path), "Packages"), "utf8").then(
-    (t) => t.slice(0, 16_384),
-    () => "",
-  );
-  const m = /^TIMESTAMP: (\d+)$/m.exec(head);
-  return m === null ? null : (Number(m[1]) + PORTAGE_TIMESTAMP_TOLERANCE) * 1000 <= since;
-}
-
-const PORTAGE_TIMESTAMP_TOLERANCE = 5;
 
 /**
  * `rel` inside `dir`, symlinks resolved: null when it does not exist (before the first build there
@@ -197,13 +176,13 @@ async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: st
 }
 
 /** A file with Last-Modified / If-Modified-Since and single Range requests (wget resumes). */
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats, notModified: boolean | null = null): void {
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats): void {
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000);
   const since = req.headers["if-modified-since"];
   // HTTP dates have whole seconds: compare the file's exact mtime, so an index rewritten in the same
   // second as a client's last fetch is sent again rather than answered 304 (a stale index would
   // make nodes compile what the binhost already has).
-  if (notModified ?? (since !== undefined && !Number.isNaN(Date.parse(since)) && st.mtimeMs < Date.parse(since))) {
+  if (since !== undefined && !Number.isNaN(Date.parse(since)) && st.mtimeMs < Date.parse(since)) {
     return send(res, 304, { "Last-Modified": lastModified.toUTCString() });
   }
   const type = CONTENT_TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream";
