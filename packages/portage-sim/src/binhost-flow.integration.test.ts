@@ -137,8 +137,10 @@ describe("a node and a signing binhost, through portage-sim", () => {
     await writeFile(join(pkgdir, "Packages"), fixed);
     const { gzipSync } = await import("node:zlib");
     await writeFile(join(pkgdir, "Packages.gz"), gzipSync(fixed));
-    // As in the capture, the node's cached copy is gone: the tampered file is downloaded fresh.
+    // As in the capture, the node's cached index and package are gone: both are downloaded fresh. (A
+    // kept index would be believed: Portage asks with its TIMESTAMP + 5 s, and this rewrite kept it.)
     await rm(join(node, "var/cache/binhost"), { recursive: true, force: true });
+    await rm(join(node, "var/cache/edb/binhost"), { recursive: true, force: true });
     const r = await run("emerge", node, ["--getbinpkg", "--oneshot", `=${wanted[0]!.cpv}`]);
     assert.equal(r.code, 1, r.out.slice(-1000));
     assert.match(r.err, /Binary package is not usable \(verification failed\)/);

@@ -1,7 +1,8 @@
 // Test support: node states and emerge command lines that real-portage-differential.test.ts runs
 // through real Portage and through portage-sim. States start from the lab's tiny repository (plus
 // EXTRA_EBUILDS) and vdb captures; `${LAB_BINHOST}` is the lab's captured gpkg index, served as the
-// lab served it, `${BUILDER_BINHOST}` a PKGDIR a real Portage builder made (BUILDS).
+// lab served it (`${LAB304_BINHOST}` the same with Last-Modified on its 304s, as binfleet's binhost
+// answers), `${BUILDER_BINHOST}` a PKGDIR a real Portage builder made (BUILDS).
 
 /** An ebuild like the tiny repository's: installs one text file, builds in well under a second. */
 function ebuild(o: { desc: string; keywords?: string; iuse?: string; slot?: string; rdepend?: string; depend?: string; bdepend?: string }): string {
@@ -73,6 +74,7 @@ export const STATES: Readonly<Record<string, NodeState>> = {
   builder: { vdb: "node-initial", world: WORLD, files: { ...SSL, ...binrepos("${BUILDER_BINHOST}") }, prime: {} },
   nossl: { vdb: "node-initial", world: ["app-misc/demo-app", "app-misc/hello", "dev-libs/libdemo:0"], files: { "/etc/portage/package.use/binfleet": lines("app-misc/demo-app ssl") } },
   after: { vdb: "node-after-update", world: WORLD, files: { ...SSL, ...binrepos("${LAB_BINHOST}") }, prime: {} },
+  lab304: { vdb: "node-initial", world: WORLD, files: { ...SSL, ...binrepos("${LAB304_BINHOST}") }, prime: {} },
   masked: { vdb: "node-after-update", world: WORLD, files: { ...SSL, "/etc/portage/package.mask/binfleet": lines("# hello 1.1 breaks things", ">=app-misc/hello-1.1") } },
   keywords: { vdb: "node-after-update", world: WORLD, files: { ...SSL, "/etc/portage/package.accept_keywords/binfleet": lines("app-misc/hello ~amd64", "app-misc/unstable") } },
   empty: { vdb: null, world: [], files: {} },
@@ -110,6 +112,8 @@ export const CASES: readonly DiffCase[] = [
   { name: "builder binhost: --getbinpkgonly", state: "builder", argv: [...pv, ...uDN, "--getbinpkgonly", "@world"] },
   { name: "builder binhost: -pe --getbinpkg (not verbose)", state: "builder", argv: [...p, "--emptytree", "--getbinpkg", "@world"] },
   { name: "after the update: nothing to do", state: "after", argv: [...pv, ...uDN, "--getbinpkg", "@world"] },
+  { name: "a 304 with Last-Modified: --verbose shows both times", state: "lab304", argv: [...pv, ...uDN, "--getbinpkg", "@world"] },
+  { name: "a 304 with Last-Modified, not verbose", state: "lab304", argv: [...p, ...uDN, "--getbinpkg", "@world"] },
   // packages on the command line
   { name: "-pv app-misc/hello (upgrade)", state: "before", argv: [...pv, "app-misc/hello"] },
   { name: "-pv --noreplace app-misc/hello", state: "before", argv: [...pv, "--noreplace", "app-misc/hello"] },

@@ -44,7 +44,7 @@ describe("portage-sim prints what real Portage prints for the same node states",
   const urls = new Map<string, string>();
   const machines = new Map<string, Machine>();
   const lock = new KeyedLock();
-  const fill = (text: string): string => text.replace(/\$\{(LAB|BUILDER)_BINHOST\}/g, (_, which: string) => urls.get(which)!);
+  const fill = (text: string): string => text.replace(/\$\{(LAB|LAB304|BUILDER)_BINHOST\}/g, (_, which: string) => urls.get(which)!);
   const fillEnv = (env: Readonly<Record<string, string>> = {}): Record<string, string> => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v)]));
 
   async function makeState(base: Machine, name: string, state: NodeState): Promise<void> {
@@ -71,8 +71,9 @@ describe("portage-sim prints what real Portage prints for the same node states",
     await writeFile(join(lab, "Packages.gz"), gzipSync(index));
     const ts = Number(/^TIMESTAMP: (\d+)$/m.exec(index)![1]);
     for (const f of ["Packages", "Packages.gz"]) await utimes(join(lab, f), ts, ts);
-    for (const [which, dir] of [["LAB", lab], ["BUILDER", await buildPackages(portage, BUILDS, { repo })]] as const) {
-      const server = await serveDirectory(dir);
+    const builder = await buildPackages(portage, BUILDS, { repo });
+    for (const [which, dir, lastModifiedOn304] of [["LAB", lab, false], ["LAB304", lab, true], ["BUILDER", builder, false]] as const) {
+      const server = await serveDirectory(dir, undefined, { lastModifiedOn304 });
       servers.push(server);
       urls.set(which, server.url);
     }

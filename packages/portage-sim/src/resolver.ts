@@ -1,6 +1,7 @@
 import { type Atom, type BinaryPackage, type InstalledPackage, atomMatches, compareVersions } from "@binfleet/shared/portage";
 import type { Requirement } from "./dep-string.js";
 import { reduceDeps } from "./dep-string.js";
+import { dependencyChain, neededUse, requiredBy } from "./dependency-chain.js";
 import { type GraphNode, type OrderedEntry, serialize } from "./merge-order.js";
 import { effectiveUse, isVisible, packageRef } from "./package-settings.js";
 import type { Binrepo, PortageConfig } from "./portage-config.js";
@@ -474,52 +475,4 @@ export class Resolver {
     if (best !== null) this.ignored.delete(e.cpv.cpv);
     return best;
   }
-}
-
-/** The USE an atom's USE dependencies need on `e`, and the flags that changes (`ssl`, `-foo`). */
-function neededUse(atom: Atom, e: Ebuild, use: ReadonlySet<string>, parentUse: ReadonlySet<string> | undefined): { use: Set<string>; change: string[] | null } {
-  const iuse = iuseNames(e);
-  const out = new Set(use);
-  const change: string[] = [];
-  for (const dep of atom.useDeps) {
-    if (!iuse.has(dep.flag)) continue;
-    const on = parentUse?.has(dep.flag) ?? false;
-    const want =
-      dep.kind === "enabled" ? true : dep.kind === "disabled" ? false : dep.kind === "if" ? (on ? true : null) : dep.kind === "ifNot" ? (on ? null : false) : dep.kind === "equal" ? on : !on;
-    if (want === null || out.has(dep.flag) === want) continue;
-    if (want) out.add(dep.flag);
-    else out.delete(dep.flag);
-    change.push(want ? dep.flag : `-${dep.flag}`);
-  }
-  return { use: out, change: change.length > 0 ? change : null };
-}
-
-const nodeName = (n: Node): string => (n.ebuild !== null ? `${n.ebuild.cpv.cpv}::${n.ebuild.repo}` : `${n.installed!.cpv.cpv}::${n.installed!.repo ?? "gentoo"}`);
-
-/** `(dependency required by "…" [ebuild])` lines, from the failing package's parent up to the argument. */
-function dependencyChain(parent: Node | string): string[] {
-  const out: string[] = [];
-  let n: Node | string = parent;
-  while (typeof n !== "string") {
-    out.push(`(dependency required by "${nodeName(n)}" [${n.task?.kind ?? "installed"}])`);
-    n = n.via;
-  }
-  if (n === "@world") out.push('(dependency required by "@selected" [set])', '(dependency required by "@world" [argument])');
-  else out.push(`(dependency required by "${n}" [argument])`);
-  return out;
-}
-
-/** `# required by …` comment lines of --autounmask messages. */
-function requiredBy(n: Node, inWorld: (x: Node) => boolean): string[] {
-  const out: string[] = [];
-  let v: Node | string = n.via;
-  let last: Node = n;
-  while (typeof v !== "string") {
-    out.push(`# required by ${nodeName(v)}`);
-    last = v;
-    v = v.via;
-  }
-  if (v === "@world" || inWorld(last)) out.push("# required by @selected", "# required by @world (argument)");
-  else out.push(`# required by ${v} (argument)`);
-  return out;
 }

@@ -39,7 +39,9 @@ describe("a machine runs real Portage on its own state", { skip }, () => {
   });
 
   test("the argv prefix runs a command as an agent would, the caller's environment passed on but PATH fixed", async () => {
-    const repo = await execa(enterMachine, [machine.dir, "portageq", "get_repo_path", "/", "gentoo"], { reject: false });
+    const [file, ...prefix] = machine.argv("portageq");
+    assert.deepEqual([file, ...prefix], [enterMachine, machine.dir, "portageq"]);
+    const repo = await execa(file!, [...prefix, "get_repo_path", "/", "gentoo"], { reject: false });
     assert.equal(repo.stdout, "/var/db/repos/gentoo");
     const env = await machine.run(["sh", "-c", 'echo "$BINFLEET_X|$LC_ALL|$NOCOLOR|$(pwd)|$PATH"'], { env: { BINFLEET_X: "kept", PATH: "/nowhere", LC_ALL: "C" } });
     assert.equal(env.stdout, "kept|C.UTF-8|true|/|/usr/lib/binfleet-portage/src/bin:/usr/lib/binfleet-portage/tools:/usr/sbin:/usr/bin:/sbin:/bin\n");
