@@ -41,7 +41,7 @@ const NO_RESULT = { failedForSpace: 0, succeeded: 0, indexEntries: 0, badEntries
  * it was skipped. The mount is removed before this returns.
  */
 export async function buildOnFullDisk(o: { dir: string; log: Logger }): Promise<DiskFullResult> {
-  const fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 12, out: join(o.dir, "fleet") });
+  const fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 12, lag: 0.2, out: join(o.dir, "fleet") });
   const pkgdir = join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs");
   await mkdir(pkgdir, { recursive: true });
   const m = await execa("mount", ["-t", "tmpfs", "-o", "size=160k", "tmpfs", pkgdir], { reject: false });

@@ -17,7 +17,7 @@ describe("builder slots: a platform with two builder roots builds on both, into 
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-slots-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 17, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 17, lag: 0.05, out: join(tmp, "fleet") });
     // Two builds at once for the whole binhost, and two roots for its platform.
     const first = fleet.platforms[0]!;
     h = await startFleet({

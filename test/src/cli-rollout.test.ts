@@ -40,7 +40,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-cli-"));
-    fleet = await generateFleet({ nodes: 4, platforms: 1, seed: 11, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 4, platforms: 1, seed: 11, lag: 0.05, out: join(tmp, "fleet") });
     webhook = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));

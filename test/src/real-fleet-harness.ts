@@ -4,6 +4,7 @@
 import { type WriteStream, createWriteStream } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createSigningKey, ensureTrustAnchor, trustSigningKey } from "@binfleet/binpkg-keys";
 import { adminTokenFile } from "@binfleet/coordinator";
 import { BUILDER_MAKE_CONF, BUILD_ROOT_ENV, Machine, NODE_MAKE_CONF, type PreparedPortage, preparePortage, withBuildRoot } from "@binfleet/real-portage";
 import { freePort, until } from "@binfleet/shared/testing";
@@ -21,6 +22,12 @@ export interface RealNodeSpec {
   readonly platform: string;
   readonly world: readonly string[];
   readonly packageUse?: readonly string[];
+  /**
+   * The node as a Gentoo install that used the official binhost before binfleet: `binrepos.conf` is a
+   * file, and getuto made `/etc/portage/gnupg` (its trust anchor and a release key it trusts).
+   * `getutoKeyName` names the release key, for checks.
+   */
+  readonly getuto?: boolean;
 }
 
 export interface RealFleet {
@@ -102,6 +109,7 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
       const machine = await Machine.create(join(o.dir, `n-${n.name}`), { portage, makeConf: withFlags(NODE_MAKE_CONF, flags), world: n.world, ...(n.packageUse === undefined ? {} : { packageUse: n.packageUse }) });
       machines.push(machine);
       nodes.set(n.name, { machine, platform: n.platform });
+      if (n.getuto === true) await asGetutoMadeIt(machine);
       // The node's local settings: enrollment keeps them and adds the bus user and keys.
       const config = join(o.dir, `agent-${n.name}.json`);
       await writeFile(config, JSON.stringify({ root: machine.dir, stateDir: join(o.dir, `agent-state-${n.name}`), heartbeatSeconds: 2, watchSeconds: 1, portage: { emerge: machine.argv("emerge"), portageq: machine.argv("portageq") } }));
@@ -156,6 +164,18 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
     await teardown();
     throw err;
   }
+}
+
+/** The release key a getuto-made keyring trusts on the node (see RealNodeSpec.getuto). */
+export const getutoKeyName = "Gentoo Linux Release Engineering (Automated Weekly Release Key) <releng@gentoo.org>";
+
+/** What a node that used Gentoo's binhost has: binrepos.conf as a file, getuto's keyring. */
+async function asGetutoMadeIt(machine: Machine): Promise<void> {
+  await writeFile(machine.path("/etc/portage/binrepos.conf"), "# Binary package repositories (a file, as the handbook writes it).\n# The admin's own settings stay when binfleet enrolls.\n");
+  const home = machine.path("/etc/portage/gnupg");
+  await ensureTrustAnchor(home);
+  // Inside the machine's directory: its dispose() stops the gpg-agent this starts.
+  await trustSigningKey(home, await createSigningKey(join(machine.dir, "releng-gnupg"), getutoKeyName));
 }
 
 /** `emerge -pvuDN @world` on a machine, as a node's admin would run it: the merge list Portage prints. */
