@@ -26,7 +26,7 @@ import { BusUsers } from "./enrollment/bus-users.js";
 import { Enrollment } from "./enrollment/enrollment.js";
 import { NodeFleet } from "./ingest/node-fleet.js";
 import { PlatformPins } from "./ingest/platform-pins.js";
-import { renderMetrics } from "./metrics/metrics.js";
+import { CoordinatorMetrics } from "./metrics/metrics.js";
 import { NightlyJob, type PendingUpdatesReport } from "./nightly/nightly-job.js";
 import { nightlySteps } from "./nightly/nightly-steps.js";
 import { CommandSender } from "./node-commands/command-sender.js";
@@ -128,6 +128,7 @@ interface Parts {
   readonly queuedWork: QueuedWork;
   readonly commands: CommandSender;
   readonly enrollment: Enrollment;
+  readonly metrics: CoordinatorMetrics;
   readonly platformCreation: PlatformCreation;
   readonly notifier: UpdateNotifier;
   readonly mirror: SnapshotMirror | null;
@@ -147,7 +148,6 @@ export class Coordinator implements FleetControl {
   private state: CoordinatorState = "starting";
   private api: FleetControlServer | null = null;
   private nightly: NightlyJob | null = null;
-  private readonly built = { builds: 0, buildSeconds: 0 };
   /** Distinguishes this process's workers from those of a coordinator that died. */
   private readonly instance = randomUUID().slice(0, 8);
   /** Builder roots made ready to sign, for every builder slot of this process. */
@@ -201,12 +201,14 @@ export class Coordinator implements FleetControl {
       const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
       // The coordinator exists only after the server starts: metrics and health read it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
+      const metrics = new CoordinatorMetrics();
       const server = await BinhostServer.start({
         host: config.http.host,
         port: config.http.port,
         platforms: catalog.map((p) => ({ name: p.name, pkgdir: pkgdirOf(p), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
-        metrics: () => self.c?.metrics() ?? "",
+        metrics: () => metrics.render(),
+        onResponse: (r) => metrics.httpResponse(r.method, r.status),
         healthy: () => self.c?.status() === "running",
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
         distdirs: config.http.distfiles ? catalog.map((p) => distdirOf(p)) : [],
@@ -222,7 +224,7 @@ export class Coordinator implements FleetControl {
       const fleet = new NodeFleet({ nc: bus.nc, js: bus.js, jsm: bus.jsm, pins, commands, staleAfterSeconds: config.staleAfterSeconds, maxReportBytes: config.maxReportBytes, log });
       const planner = new BuildPlanner();
       const estimates = new BuildEstimates();
-      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, jsm: bus.jsm, leaseSeconds: config.buildLeaseSeconds, fleetSnapshot: () => mirror?.snapshotId ?? "", log });
+      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, jsm: bus.jsm, leaseSeconds: config.buildLeaseSeconds, fleetSnapshot: () => mirror?.snapshotId ?? "", queued: (k) => metrics.buildQueued(k), log });
       supervisor.defer("build queue", () => queue.stop());
       const enrollment = new Enrollment({ users: bus.users, server: bus.server, jsm: bus.jsm, publicUrls: [config.nats.publicUrl ?? bus.url], caFile: busCaFile(config), enrolling, log });
       const indexes = new PkgdirIndexes();
@@ -260,6 +262,12 @@ export class Coordinator implements FleetControl {
       );
       const advisories = new ExposureTracker({ store: glsaStore, platforms, portage: config.portage, forEachLatestReport: (fn) => fleet.forEachLatestReport(fn), log: log.child({ component: "security" }) });
       advisories.restore(storedSecurity);
+      metrics.observeFleet({
+        registry: fleet.registry,
+        queue,
+        installs: () => fleet.installs,
+        advisories: () => advisories.advisories().map((a) => ({ id: a.advisory.id, severity: a.advisory.severity, nodes: a.exposures.length })),
+      });
       fixes = new AdvisoryFixer({
         tracker: advisories,
         store: glsaStore,
@@ -286,7 +294,7 @@ export class Coordinator implements FleetControl {
         startBuilders: (p) => self.c!.startBuilders([p], 0),
         log,
       });
-      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
+      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
       return self.c;
     } catch (err) {
       await supervisor.stop();
@@ -353,20 +361,21 @@ export class Coordinator implements FleetControl {
     return readBuildLog(this.p.bus.js, this.p.bus.jsm, this.board, buildId, follow, signal);
   }
 
-  /** Prometheus text exposition. */
-  metrics(): string {
-    const advisories = this.advisories.advisories().map((a) => ({ id: a.advisory.id, severity: a.advisory.severity, nodes: a.exposures.length }));
-    return renderMetrics(this.fleet.registry, this.queue, { ...this.built, ...this.fleet.installs }, advisories);
+  /** Prometheus text exposition (what /metrics serves). */
+  metrics(): Promise<string> {
+    return this.p.metrics.render();
   }
 
   async start(): Promise<void> {
     const { supervisor, log } = this.p;
     for (const r of this.board.all()) this.p.estimates.observe(r);
+    this.p.metrics.seed(this.board.all());
     // A build finished, by this process's workers or a builder process elsewhere: take it in.
     supervisor.defer(
       "build records",
       this.board.subscribe((r) => {
         this.p.estimates.observe(r);
+        this.p.metrics.buildRecord(r);
         this.queue.changed();
         const p = r.state === "succeeded" ? this.platforms.ofKey(r.key.slice(0, r.key.indexOf("|"))) : undefined;
         if (p !== undefined) void this.takeIn(p, r.key).catch((err: unknown) => log.error({ variant: r.key, err }, "finished build not taken in"));
@@ -443,9 +452,6 @@ export class Coordinator implements FleetControl {
 
   /** A build finished: the binhost holds it (and whatever dependencies it built); nodes waiting for it are told. */
   private async takeIn(p: PlatformConfig, key: string): Promise<void> {
-    const r = this.board.get(key);
-    this.built.builds++;
-    if (r !== undefined && r.finishedAt > r.startedAt) this.built.buildSeconds += (r.finishedAt - r.startedAt) / 1000;
     // Read the index again: builds also add their dependencies' binaries.
     await this.binhost.refresh(p);
     this.queue.planner.markHeld(key);
