@@ -11,6 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureAdminToken } from "./api/admin-token.js";
 import type { FleetControl } from "./api/fleet-control.js";
 import { FleetControlServer } from "./api/fleet-control-server.js";
+import { AccessLog } from "./binhost/access-log.js";
 import { BinhostServer } from "./binhost/binhost-server.js";
 import { BinhostService } from "./binhost/binhost-service.js";
 import { BinpkgKeyring, signingReadiness } from "./binhost/binpkg-keyring.js";
@@ -202,13 +203,18 @@ export class Coordinator implements FleetControl {
       // The coordinator exists only after the server starts: metrics and health read it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
       const metrics = new CoordinatorMetrics();
+      const accessLog = config.http.accessLog === undefined ? null : await AccessLog.open(config.http.accessLog, log);
+      if (accessLog !== null) supervisor.defer("access log", () => accessLog.close());
       const server = await BinhostServer.start({
         host: config.http.host,
         port: config.http.port,
         platforms: catalog.map((p) => ({ name: p.name, pkgdir: pkgdirOf(p), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
         metrics: () => metrics.render(),
-        onResponse: (r) => metrics.httpResponse(r.method, r.status),
+        onResponse: (r) => {
+          metrics.httpResponse(r.method, r.status);
+          accessLog?.write(r);
+        },
         healthy: () => self.c?.status() === "running",
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
         distdirs: config.http.distfiles ? catalog.map((p) => distdirOf(p)) : [],

@@ -49,7 +49,7 @@ export interface BinhostResponse {
   readonly url: string;
   readonly httpVersion: string;
   readonly status: number;
-  /** The body's length as sent in Content-Length; null when there was none or the response was cut. */
+  /** Body bytes sent; null when the response was cut. */
   readonly bytes: number | null;
 }
 
@@ -61,11 +61,35 @@ function basicUser(header: string | undefined): string | null {
   return text.includes(":") ? text.slice(0, text.indexOf(":")) : null;
 }
 
+/**
+ * Counts the body bytes a response writes (a header's Content-Length is not readable once passed
+ * to writeHead, and a HEAD answer declares a length it does not send).
+ */
+function countBody(res: ServerResponse, head: boolean): () => number {
+  let n = 0;
+  const add = (chunk: unknown): void => {
+    if (head) return;
+    if (typeof chunk === "string") n += Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) n += chunk.byteLength;
+  };
+  const write = res.write as (...args: unknown[]) => boolean;
+  const end = res.end as (...args: unknown[]) => ServerResponse;
+  res.write = function (this: ServerResponse, ...args: unknown[]): boolean {
+    add(args[0]);
+    return write.apply(this, args);
+  } as ServerResponse["write"];
+  res.end = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
+    add(args[0]);
+    return end.apply(this, args);
+  } as ServerResponse["end"];
+  return () => n;
+}
+
 function observe(req: IncomingMessage, res: ServerResponse, onResponse: (r: BinhostResponse) => void, log: Logger): void {
   const at = new Date();
+  const sent = countBody(res, req.method === "HEAD");
   res.once("close", () => {
     try {
-      const length = res.getHeader("content-length");
       onResponse({
         at,
         remote: req.socket.remoteAddress ?? "-",
@@ -74,7 +98,7 @@ function observe(req: IncomingMessage, res: ServerResponse, onResponse: (r: Binh
         url: req.url ?? "",
         httpVersion: req.httpVersion,
         status: res.statusCode,
-        bytes: res.writableFinished && length !== undefined ? Number(length) : null,
+        bytes: res.writableFinished ? sent() : null,
       });
     } catch (err) {
       log.warn({ err: clip(String((err as Error)?.message ?? err)) }, "binhost response not recorded");
