@@ -60,7 +60,8 @@ describe("the gentoo/ overlay with real Portage", { skip: locatePortage() === nu
   const install = async (pkg: string, env: Record<string, string> = {}): Promise<string> => {
     const name = pkg.split("/")[1]!;
     const ebuild = `${OVERLAY}/${pkg}/${name}-${release.version}.ebuild`;
-    const r = await machine.run(["ebuild", ebuild, "clean", "install"], { env: { ...OFFLINE, DISTDIR, ...env } });
+    // Seconds on a quiet machine; the default 5 minutes ran out on one shared by several test runs.
+    const r = await machine.run(["ebuild", ebuild, "clean", "install"], { env: { ...OFFLINE, DISTDIR, ...env }, timeoutMs: 20 * 60_000 });
     assert.equal(r.exitCode, 0, `ebuild ${pkg} clean install failed:\n${r.stdout}\n${r.stderr}`);
     return machine.path(`/var/tmp/portage/${pkg}-${release.version}/image`);
   };
@@ -85,6 +86,7 @@ describe("the gentoo/ overlay with real Portage", { skip: locatePortage() === nu
       "etc/conf.d/binfleet-agent",
       "usr/lib/systemd/system/binfleet-agent.service",
       "etc/binfleet/agent.json.example",
+      "etc/logrotate.d/binfleet-agent",
       "var/lib/binfleet/",
       "var/log/binfleet/",
     ]) {
@@ -112,6 +114,7 @@ describe("the gentoo/ overlay with real Portage", { skip: locatePortage() === nu
       "usr/lib/systemd/system/binfleet-builder.service",
       "etc/binfleet/coordinator.json.example",
       "etc/binfleet/builder.json.example",
+      "etc/logrotate.d/binfleet",
       "usr/share/bash-completion/completions/binfleet",
       "usr/share/zsh/site-functions/_binfleet",
     ]) {

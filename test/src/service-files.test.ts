@@ -39,6 +39,34 @@ describe("service files for binfleet-agent, binfleet-coordinator and binfleet-bu
     });
   }
 
+  test("binfleet-coordinator reloads on SIGHUP from both service managers; the others restart", async () => {
+    const script = await readFile(join(INIT, "openrc/init.d/binfleet-coordinator"), "utf8");
+    assert.match(script, /^extra_started_commands="reload"$/m);
+    assert.match(script, /^\s+supervise-daemon "\$\{RC_SVCNAME\}" --signal HUP$/m);
+    assert.match(await readFile(join(INIT, "systemd/binfleet-coordinator.service"), "utf8"), /^ExecReload=kill -HUP \$MAINPID$/m);
+    for (const name of ["binfleet-agent", "binfleet-builder"]) {
+      assert.doesNotMatch(await readFile(join(INIT, "openrc/init.d", name), "utf8"), /reload/);
+      assert.doesNotMatch(await readFile(join(INIT, "systemd", `${name}.service`), "utf8"), /ExecReload/);
+    }
+  });
+
+  test("the logrotate files parse (logrotate -d) where logrotate is installed", async (t) => {
+    if ((await execa("logrotate", ["--version"], { reject: false })).exitCode !== 0) return t.skip("logrotate is not installed");
+    const dir = await mkdtemp(join(tmpdir(), "binfleet-logrotate-"));
+    try {
+      for (const name of ["binfleet", "binfleet-agent"]) {
+        const r = await execa("logrotate", ["-d", "-s", join(dir, "state"), join(repoRoot, "release/files/etc/logrotate.d", name)], { reject: false });
+        assert.equal(r.exitCode, 0, `${name}: ${r.stderr}`);
+        assert.doesNotMatch(`${r.stdout}${r.stderr}`, /^error:/m, name);
+      }
+      // A typo is an error logrotate reports: the check above can fail.
+      await writeFile(join(dir, "bad"), "/var/log/x.log {\n\tweekly\n\tcopytrunkate\n}\n");
+      assert.notEqual((await execa("logrotate", ["-d", "-s", join(dir, "state"), join(dir, "bad")], { reject: false })).exitCode, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test("sh -n catches a broken script (the check above can fail)", async () => {
     const r = await execa("sh", ["-n"], { input: "depend() {\n\tneed net\n", reject: false });
     assert.notEqual(r.exitCode, 0);
@@ -59,7 +87,8 @@ describe("service files for binfleet-agent, binfleet-coordinator and binfleet-bu
       for (const s of SERVICES) await cp(join(INIT, "systemd", `${s.name}.service`), join(unitDir, `${s.name}.service`));
       // ExecStart must name an executable: the programs' stand-ins; Documentation= must name man pages that exist.
       await mkdir(join(root, "usr/bin"), { recursive: true });
-      for (const program of new Set(SERVICES.map((s) => s.program))) {
+      // kill: the coordinator's ExecReload.
+      for (const program of [...new Set(SERVICES.map((s) => s.program)), "kill"]) {
         await writeFile(join(root, "usr/bin", program), "#!/bin/sh\n");
         await chmod(join(root, "usr/bin", program), 0o755);
       }

@@ -8,7 +8,7 @@ import type { Logger } from "@binfleet/shared";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureAdminToken } from "./api/admin-token.js";
+import { apiTokens } from "./api/admin-token.js";
 import type { FleetControl } from "./api/fleet-control.js";
 import { FleetControlServer } from "./api/fleet-control-server.js";
 import { AccessLog } from "./binhost/access-log.js";
@@ -22,6 +22,7 @@ import { rootLocks, startBuilderWorkers } from "./builders/builder-pool.js";
 import { PlatformCatalog } from "./builders/platform-catalog.js";
 import { distdirOf, pkgdirOf } from "./builders/root-portage.js";
 import { PlatformCreation, withCreatedPlatforms } from "./builders/platform-creation.js";
+import { type ReloadPlan, reloadPlan } from "./config/config-reload.js";
 import { type CoordinatorConfig, type PlatformConfig, busCaFile } from "./config/coordinator-config.js";
 import { BusUsers } from "./enrollment/bus-users.js";
 import { Enrollment } from "./enrollment/enrollment.js";
@@ -130,6 +131,7 @@ interface Parts {
   readonly commands: CommandSender;
   readonly enrollment: Enrollment;
   readonly metrics: CoordinatorMetrics;
+  readonly accessLog: AccessLog | null;
   readonly platformCreation: PlatformCreation;
   readonly notifier: UpdateNotifier;
   readonly mirror: SnapshotMirror | null;
@@ -153,7 +155,8 @@ export class Coordinator implements FleetControl {
   private readonly instance = randomUUID().slice(0, 8);
   /** Builder roots made ready to sign, for every builder slot of this process. */
   private readonly signing = signingReadiness();
-  readonly config: CoordinatorConfig;
+  /** As started, with what reloads applied (schedule, api.tokens). */
+  config: CoordinatorConfig;
   readonly tokens: ApiTokens;
   readonly platforms: PlatformCatalog;
   readonly fleet: NodeFleet;
@@ -199,7 +202,7 @@ export class Coordinator implements FleetControl {
       const board = new BuildBoard(log);
       await board.follow(builds);
       supervisor.defer("build board", () => board.stop());
-      const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
+      const tokens = new ApiTokens(await apiTokens(config));
       // The coordinator exists only after the server starts: metrics and health read it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
       const metrics = new CoordinatorMetrics();
@@ -300,7 +303,7 @@ export class Coordinator implements FleetControl {
         startBuilders: (p) => self.c!.startBuilders([p], 0),
         log,
       });
-      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
+      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, accessLog, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
       return self.c;
     } catch (err) {
       await supervisor.stop();
@@ -463,6 +466,21 @@ export class Coordinator implements FleetControl {
     this.queue.planner.markHeld(key);
     await this.p.notifier.platformChanged(p.key);
     void this.rollouts.tick();
+  }
+
+  /**
+   * SIGHUP, with the configuration file read again: reopens the access log (logrotate), applies
+   * what may change while running (config-reload.ts) and logs what waits for a restart.
+   */
+  async reload(next: CoordinatorConfig): Promise<ReloadPlan> {
+    const plan = reloadPlan(this.config, next);
+    await this.p.accessLog?.reopen();
+    if (plan.apply.includes("api.tokens")) this.tokens.replace(await apiTokens(next));
+    if (plan.apply.includes("schedule")) this.nightly?.reconfigure({ at: next.schedule.nightly, webhook: next.schedule.webhook, reportWaitMs: next.schedule.reportWaitSeconds * 1000 });
+    this.config = { ...this.config, schedule: next.schedule, api: { ...this.config.api, tokens: next.api.tokens } };
+    this.p.log.info({ applied: plan.apply }, "configuration applied");
+    if (plan.restart.length > 0) this.p.log.warn({ settings: plan.restart }, "changed settings need a restart");
+    return plan;
   }
 
   /** Stops taking work, lets running builds finish their step, closes everything in reverse order. */

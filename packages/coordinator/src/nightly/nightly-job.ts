@@ -20,6 +20,14 @@ export interface NightlySteps {
 
 const DAY_MS = 24 * 3600_000;
 
+export interface NightlyOptions {
+  /** UTC "HH:MM"; "" runs only on demand. */
+  readonly at: string;
+  readonly webhook: WebhookConfig | undefined;
+  readonly reportWaitMs: number;
+  readonly signal: AbortSignal;
+}
+
 /** Milliseconds from `now` to the next `HH:MM` UTC. */
 export function msUntil(hhmm: string, now: Date): number {
   const [h, m] = hhmm.split(":").map(Number) as [number, number];
@@ -40,11 +48,19 @@ export class NightlyJob {
   constructor(
     private readonly steps: NightlySteps,
     private readonly log: Logger,
-    private readonly o: { readonly at: string; readonly webhook: WebhookConfig | undefined; readonly reportWaitMs: number; readonly signal: AbortSignal },
+    private o: NightlyOptions,
   ) {}
+
+  /** New settings (a configuration reload): the timer is armed again for the new time; a run in progress keeps its own. */
+  reconfigure(o: Omit<NightlyOptions, "signal">): void {
+    this.stop();
+    this.o = { ...o, signal: this.o.signal };
+    this.schedule();
+  }
 
   /** Arms the daily timer (when a time is configured). */
   schedule(): void {
+    this.stop();
     if (this.o.at === "" || this.o.signal.aborted) return;
     this.timer = setTimeout(() => {
       void this.run("schedule", "").finally(() => this.schedule());
@@ -54,6 +70,7 @@ export class NightlyJob {
 
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Runs the job now, or joins the run in progress (whatever platform it is for). */
