@@ -203,7 +203,7 @@ export class Coordinator implements FleetControl {
       await board.follow(builds);
       supervisor.defer("build board", () => board.stop());
       const tokens = new ApiTokens(await apiTokens(config));
-      // The coordinator exists only after the server starts: metrics and health read it through this late binding.
+      // The coordinator exists only after the server starts: /healthz reads it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
       const metrics = new CoordinatorMetrics();
       const accessLog = config.http.accessLog === undefined ? null : await AccessLog.open(config.http.accessLog, log);
