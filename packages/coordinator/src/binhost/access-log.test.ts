@@ -105,6 +105,19 @@ describe("the binhost's access log", () => {
     });
   });
 
+  test('"-" writes to standard output, which reopen and close leave open', async () => {
+    const stdout = new PassThrough();
+    let text = "";
+    stdout.on("data", (d: Buffer) => (text += d.toString()));
+    const a = await AccessLog.open("-", log, stdout);
+    a.write(response({}));
+    await a.reopen();
+    a.write(response({ status: 304, bytes: 0 }));
+    await a.close();
+    assert.equal(stdout.writableEnded, false);
+    assert.deepEqual(text.trimEnd().split("\n").map((l) => CLF.exec(l)?.[5]), ["200", "304"]);
+  });
+
   test("a file that cannot be opened is refused at start, naming it", async () => {
     await assert.rejects(AccessLog.open("/nonexistent-dir/access.log", log), (err: unknown) => {
       assert.ok(err instanceof AccessLogError);

@@ -1,5 +1,6 @@
 import { type WriteStream, createWriteStream } from "node:fs";
 import { once } from "node:events";
+import type { Writable } from "node:stream";
 import type { Logger } from "@binfleet/shared";
 import type { BinhostResponse } from "./binhost-server.js";
 
@@ -40,25 +41,34 @@ export class AccessLogError extends Error {
   }
 }
 
+/** `http.accessLog` for standard output: systemd gives it to the journal (the daemon's own logs are on stderr). */
+export const STDOUT = "-";
+
 /**
  * The binhost's access log (`http.accessLog`): one common-log-format line per request, appended
- * to a file. `reopen` (on SIGHUP) starts a new file after logrotate moved the old one away.
- * A log that cannot be written is reported, never a reason to stop serving.
+ * to a file (or written to standard output). `reopen` (on SIGHUP) starts a new file after
+ * logrotate moved the old one away. A log that cannot be written is reported, never a reason to
+ * stop serving.
  */
 export class AccessLog {
-  private stream: WriteStream;
+  private stream: Writable;
   private failed = false;
 
   private constructor(
     readonly file: string,
     private readonly log: Logger,
+    private readonly stdout: Writable | null,
   ) {
-    this.stream = this.open();
+    this.stream = stdout ?? this.open();
   }
 
-  /** Opens (creating) the file for appending; rejects when it cannot be, so a bad path is a configuration error at start. */
-  static async open(file: string, log: Logger): Promise<AccessLog> {
-    const a = new AccessLog(file, log);
+  /**
+   * Opens (creating) the file for appending, or takes standard output for {@link STDOUT}; rejects
+   * when the file cannot be opened, so a bad path is a configuration error at start.
+   */
+  static async open(file: string, log: Logger, stdout: Writable = process.stdout): Promise<AccessLog> {
+    if (file === STDOUT) return new AccessLog(file, log, stdout);
+    const a = new AccessLog(file, log, null);
     try {
       await Promise.race([once(a.stream, "open"), once(a.stream, "error").then(([err]) => Promise.reject(err as Error))]);
     } catch (err) {
@@ -80,15 +90,18 @@ export class AccessLog {
     this.stream.write(commonLogLine(r));
   }
 
-  /** Closes the file and opens its path again (logrotate's postrotate, SIGHUP). */
+  /** Closes the file and opens its path again (logrotate's postrotate, SIGHUP); nothing to do for standard output. */
   async reopen(): Promise<void> {
+    if (this.stdout !== null) return;
     const old = this.stream;
     this.failed = false;
     this.stream = this.open();
     await new Promise<void>((resolve) => old.end(resolve));
   }
 
+  /** Ends the file (standard output stays open: it is the process's). */
   close(): Promise<void> {
+    if (this.stdout !== null) return Promise.resolve();
     return new Promise((resolve) => this.stream.end(resolve));
   }
 }

@@ -79,8 +79,11 @@ export const CoordinatorConfigSchema = z.object({
        * GENTOO_MIRRORS entry enrollment gives nodes: what they still compile downloads from the LAN.
        */
       distfiles: z.boolean().default(true),
-      /** A file the binhost appends one common-log-format line per request to (SIGHUP reopens it, for logrotate). */
-      accessLog: z.string().startsWith("/").optional(),
+      /**
+       * A file the binhost appends one common-log-format line per request to (SIGHUP reopens it,
+       * for logrotate), or "-": standard output, which systemd gives to the journal.
+       */
+      accessLog: z.union([z.literal("-"), z.string().startsWith("/")]).optional(),
     })
     .default({ host: "127.0.0.1", port: 8080, distfiles: true }),
   platforms: z.array(PlatformConfigSchema).default([]),
