@@ -17,6 +17,10 @@ command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v zstd >/dev/null 2>&1 || missing+=(zstd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# promtool (Debian ships it with prometheus) checks the coordinator's /metrics in the tests.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# logrotate -d checks the installed logrotate files in the tests.
+command -v logrotate >/dev/null 2>&1 || missing+=(logrotate)
 # man -l renders the generated man pages in the tests.
 command -v man >/dev/null 2>&1 || missing+=(man-db)
 command -v scanelf >/dev/null 2>&1 || missing+=(pax-utils)

@@ -1,3 +1,3 @@
 // Public surface of @binfleet/release: the release tarball, for `npm run dist` and the overlay's test.
-export type { Release } from "./make-release.js";
+export type { Release, ReleaseOptions } from "./make-release.js";
 export { makeRelease, manifestDist } from "./make-release.js";

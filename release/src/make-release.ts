@@ -102,8 +102,17 @@ export async function manifestDist(file: string): Promise<string> {
   return `DIST ${file.split("/").pop()} ${data.length} BLAKE2B ${blake2b} SHA512 ${sha512}\n`;
 }
 
-/** Builds build/release/binfleet-<version>/ and its tarball, and points the overlay's Manifests at it. */
-export async function makeRelease(outDir = join(repoRoot, "build/release")): Promise<Release> {
+export interface ReleaseOptions {
+  /** Where the tree and tarball go; default build/release. */
+  readonly outDir?: string;
+  /** The overlay whose Manifests are pointed at the tarball; default the repository's gentoo/ (a test passes its copy). */
+  readonly overlay?: string;
+}
+
+/** Builds `<outDir>/binfleet-<version>/` and its tarball, and points the overlay's Manifests at it. */
+export async function makeRelease(options: ReleaseOptions = {}): Promise<Release> {
+  const outDir = options.outDir ?? join(repoRoot, "build/release");
+  const overlay = options.overlay ?? join(repoRoot, "gentoo");
   const version = BINFLEET_VERSION;
   const name = `binfleet-${version}`;
   const tree = join(outDir, name);
@@ -123,7 +132,7 @@ export async function makeRelease(outDir = join(repoRoot, "build/release")): Pro
   const gz = await execa("gzip", ["-9", "-n", "-c"], { input: tar.stdout, encoding: "buffer" });
   await writeFile(tarball, gz.stdout);
   for (const pkg of ["app-admin/binfleet", "app-admin/binfleet-agent"]) {
-    const dir = join(repoRoot, "gentoo", pkg);
+    const dir = join(overlay, pkg);
     if (await stat(dir).then((s) => s.isDirectory(), () => false)) await writeFile(join(dir, "Manifest"), await manifestDist(tarball));
   }
   return { version, tree, tarball, licenses };

@@ -96,6 +96,8 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     assert.ok(r.pendingVariants > 0);
     assert.equal(r.waitingApproval, r.pendingVariants, "everything waits for approval");
     for (const n of fleet.nodes) assert.ok(Number((await h.latestReport(n.name))!.generatedAtUnixMs) >= asked, `${n.name} reported again`);
+    // The webhook is delivered in the background (retried if need be): sync answers without waiting for it.
+    await until("the webhook received the report", async () => (webhookBodies.length > 0 ? true : null), 30_000, 100);
     assert.equal(webhookBodies.length, 1);
     assert.equal(webhookBodies[0]!["trigger"], "binfleet sync by admin");
     assert.equal(webhookBodies[0]!["platforms"][0].buildList, r.pendingVariants);

@@ -34,6 +34,8 @@ src_install() {
 
 	insinto /etc/binfleet
 	newins etc/binfleet/agent.json.example agent.json.example
+	insinto /etc/logrotate.d
+	doins etc/logrotate.d/binfleet-agent
 	keepdir /var/lib/binfleet /var/log/binfleet
 	fperms 0750 /var/lib/binfleet /var/log/binfleet
 

@@ -49,6 +49,8 @@ src_install() {
 		insinto /etc/binfleet
 		newins etc/binfleet/coordinator.json.example coordinator.json.example
 		newins etc/binfleet/builder.json.example builder.json.example
+		insinto /etc/logrotate.d
+		doins etc/logrotate.d/binfleet
 		keepdir /var/lib/binfleet /var/log/binfleet /var/cache/binfleet
 		fowners binfleet:binfleet /var/lib/binfleet /var/log/binfleet /var/cache/binfleet
 		fperms 0750 /var/lib/binfleet /var/log/binfleet

@@ -23,9 +23,14 @@ const digest = (token: string): Buffer => createHash("sha256").update(token).dig
  * compared as digests in constant time.
  */
 export class ApiTokens {
-  private readonly tokens: readonly { name: string; role: Role; digest: Buffer }[];
+  private tokens: readonly { name: string; role: Role; digest: Buffer }[] = [];
 
   constructor(tokens: readonly ApiToken[]) {
+    this.replace(tokens);
+  }
+
+  /** Takes a new set of tokens (a configuration reload): calls from now on are checked against them only. */
+  replace(tokens: readonly ApiToken[]): void {
     this.tokens = tokens.map((t) => ({ name: t.name, role: t.role, digest: digest(t.token) }));
   }
 

@@ -8,9 +8,10 @@ import type { Logger } from "@binfleet/shared";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureAdminToken } from "./api/admin-token.js";
+import { apiTokens } from "./api/admin-token.js";
 import type { FleetControl } from "./api/fleet-control.js";
 import { FleetControlServer } from "./api/fleet-control-server.js";
+import { AccessLog } from "./binhost/access-log.js";
 import { BinhostServer } from "./binhost/binhost-server.js";
 import { BinhostService } from "./binhost/binhost-service.js";
 import { BinpkgKeyring, signingReadiness } from "./binhost/binpkg-keyring.js";
@@ -21,12 +22,13 @@ import { rootLocks, startBuilderWorkers } from "./builders/builder-pool.js";
 import { PlatformCatalog } from "./builders/platform-catalog.js";
 import { distdirOf, pkgdirOf } from "./builders/root-portage.js";
 import { PlatformCreation, withCreatedPlatforms } from "./builders/platform-creation.js";
+import { type ReloadPlan, reloadPlan } from "./config/config-reload.js";
 import { type CoordinatorConfig, type PlatformConfig, busCaFile } from "./config/coordinator-config.js";
 import { BusUsers } from "./enrollment/bus-users.js";
 import { Enrollment } from "./enrollment/enrollment.js";
 import { NodeFleet } from "./ingest/node-fleet.js";
 import { PlatformPins } from "./ingest/platform-pins.js";
-import { renderMetrics } from "./metrics/metrics.js";
+import { CoordinatorMetrics } from "./metrics/metrics.js";
 import { NightlyJob, type PendingUpdatesReport } from "./nightly/nightly-job.js";
 import { nightlySteps } from "./nightly/nightly-steps.js";
 import { CommandSender } from "./node-commands/command-sender.js";
@@ -128,6 +130,8 @@ interface Parts {
   readonly queuedWork: QueuedWork;
   readonly commands: CommandSender;
   readonly enrollment: Enrollment;
+  readonly metrics: CoordinatorMetrics;
+  readonly accessLog: AccessLog | null;
   readonly platformCreation: PlatformCreation;
   readonly notifier: UpdateNotifier;
   readonly mirror: SnapshotMirror | null;
@@ -147,12 +151,12 @@ export class Coordinator implements FleetControl {
   private state: CoordinatorState = "starting";
   private api: FleetControlServer | null = null;
   private nightly: NightlyJob | null = null;
-  private readonly built = { builds: 0, buildSeconds: 0 };
   /** Distinguishes this process's workers from those of a coordinator that died. */
   private readonly instance = randomUUID().slice(0, 8);
   /** Builder roots made ready to sign, for every builder slot of this process. */
   private readonly signing = signingReadiness();
-  readonly config: CoordinatorConfig;
+  /** As started, with what reloads applied (schedule, api.tokens). */
+  config: CoordinatorConfig;
   readonly tokens: ApiTokens;
   readonly platforms: PlatformCatalog;
   readonly fleet: NodeFleet;
@@ -198,15 +202,22 @@ export class Coordinator implements FleetControl {
       const board = new BuildBoard(log);
       await board.follow(builds);
       supervisor.defer("build board", () => board.stop());
-      const tokens = new ApiTokens(config.api.tokens.length > 0 ? config.api.tokens : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }]);
-      // The coordinator exists only after the server starts: metrics and health read it through this late binding.
+      const tokens = new ApiTokens(await apiTokens(config));
+      // The coordinator exists only after the server starts: /healthz reads it through this late binding.
       const self: { c: Coordinator | null } = { c: null };
+      const metrics = new CoordinatorMetrics();
+      const accessLog = config.http.accessLog === undefined ? null : await AccessLog.open(config.http.accessLog, log);
+      if (accessLog !== null) supervisor.defer("access log", () => accessLog.close());
       const server = await BinhostServer.start({
         host: config.http.host,
         port: config.http.port,
         platforms: catalog.map((p) => ({ name: p.name, pkgdir: pkgdirOf(p), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
-        metrics: () => self.c?.metrics() ?? "",
+        metrics: () => metrics.render(),
+        onResponse: (r) => {
+          metrics.httpResponse(r.method, r.status);
+          accessLog?.write(r);
+        },
         healthy: () => self.c?.status() === "running",
         ...(config.http.tls === undefined ? {} : { tls: config.http.tls }),
         distdirs: config.http.distfiles ? catalog.map((p) => distdirOf(p)) : [],
@@ -222,7 +233,7 @@ export class Coordinator implements FleetControl {
       const fleet = new NodeFleet({ nc: bus.nc, js: bus.js, jsm: bus.jsm, pins, commands, staleAfterSeconds: config.staleAfterSeconds, maxReportBytes: config.maxReportBytes, log });
       const planner = new BuildPlanner();
       const estimates = new BuildEstimates();
-      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, jsm: bus.jsm, leaseSeconds: config.buildLeaseSeconds, fleetSnapshot: () => mirror?.snapshotId ?? "", log });
+      const queue = new BuildQueue({ planner, policy, board, estimates, queuedWork, registry: fleet.registry, platforms, commands, js: bus.js, jsm: bus.jsm, leaseSeconds: config.buildLeaseSeconds, fleetSnapshot: () => mirror?.snapshotId ?? "", queued: (k) => metrics.buildQueued(k), log });
       supervisor.defer("build queue", () => queue.stop());
       const enrollment = new Enrollment({ users: bus.users, server: bus.server, jsm: bus.jsm, publicUrls: [config.nats.publicUrl ?? bus.url], caFile: busCaFile(config), enrolling, log });
       const indexes = new PkgdirIndexes();
@@ -260,6 +271,12 @@ export class Coordinator implements FleetControl {
       );
       const advisories = new ExposureTracker({ store: glsaStore, platforms, portage: config.portage, forEachLatestReport: (fn) => fleet.forEachLatestReport(fn), log: log.child({ component: "security" }) });
       advisories.restore(storedSecurity);
+      metrics.observeFleet({
+        registry: fleet.registry,
+        queue,
+        installs: () => fleet.installs,
+        advisories: () => advisories.advisories().map((a) => ({ id: a.advisory.id, severity: a.advisory.severity, nodes: a.exposures.length })),
+      });
       fixes = new AdvisoryFixer({
         tracker: advisories,
         store: glsaStore,
@@ -286,7 +303,7 @@ export class Coordinator implements FleetControl {
         startBuilders: (p) => self.c!.startBuilders([p], 0),
         log,
       });
-      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
+      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, accessLog, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
       return self.c;
     } catch (err) {
       await supervisor.stop();
@@ -353,20 +370,21 @@ export class Coordinator implements FleetControl {
     return readBuildLog(this.p.bus.js, this.p.bus.jsm, this.board, buildId, follow, signal);
   }
 
-  /** Prometheus text exposition. */
-  metrics(): string {
-    const advisories = this.advisories.advisories().map((a) => ({ id: a.advisory.id, severity: a.advisory.severity, nodes: a.exposures.length }));
-    return renderMetrics(this.fleet.registry, this.queue, { ...this.built, ...this.fleet.installs }, advisories);
+  /** Prometheus text exposition (what /metrics serves). */
+  metrics(): Promise<string> {
+    return this.p.metrics.render();
   }
 
   async start(): Promise<void> {
     const { supervisor, log } = this.p;
     for (const r of this.board.all()) this.p.estimates.observe(r);
+    this.p.metrics.seed(this.board.all());
     // A build finished, by this process's workers or a builder process elsewhere: take it in.
     supervisor.defer(
       "build records",
       this.board.subscribe((r) => {
         this.p.estimates.observe(r);
+        this.p.metrics.buildRecord(r);
         this.queue.changed();
         const p = r.state === "succeeded" ? this.platforms.ofKey(r.key.slice(0, r.key.indexOf("|"))) : undefined;
         if (p !== undefined) void this.takeIn(p, r.key).catch((err: unknown) => log.error({ variant: r.key, err }, "finished build not taken in"));
@@ -443,14 +461,26 @@ export class Coordinator implements FleetControl {
 
   /** A build finished: the binhost holds it (and whatever dependencies it built); nodes waiting for it are told. */
   private async takeIn(p: PlatformConfig, key: string): Promise<void> {
-    const r = this.board.get(key);
-    this.built.builds++;
-    if (r !== undefined && r.finishedAt > r.startedAt) this.built.buildSeconds += (r.finishedAt - r.startedAt) / 1000;
     // Read the index again: builds also add their dependencies' binaries.
     await this.binhost.refresh(p);
     this.queue.planner.markHeld(key);
     await this.p.notifier.platformChanged(p.key);
     void this.rollouts.tick();
+  }
+
+  /**
+   * SIGHUP, with the configuration file read again: reopens the access log (logrotate), applies
+   * what may change while running (config-reload.ts) and logs what waits for a restart.
+   */
+  async reload(next: CoordinatorConfig): Promise<ReloadPlan> {
+    const plan = reloadPlan(this.config, next);
+    await this.p.accessLog?.reopen();
+    if (plan.apply.includes("api.tokens")) this.tokens.replace(await apiTokens(next));
+    if (plan.apply.includes("schedule")) this.nightly?.reconfigure({ at: next.schedule.nightly, webhook: next.schedule.webhook, reportWaitMs: next.schedule.reportWaitSeconds * 1000 });
+    this.config = { ...this.config, schedule: next.schedule, api: { ...this.config.api, tokens: next.api.tokens } };
+    this.p.log.info({ applied: plan.apply }, "configuration applied");
+    if (plan.restart.length > 0) this.p.log.warn({ settings: plan.restart }, "changed settings need a restart");
+    return plan;
   }
 
   /** Stops taking work, lets running builds finish their step, closes everything in reverse order. */

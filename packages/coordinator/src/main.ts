@@ -60,6 +60,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       await coordinator.shutdown();
       throw err;
     }
-    return coordinator;
+    // SIGHUP reads the file again; a file that does not load leaves the running configuration as it is.
+    return { shutdown: () => coordinator.shutdown(), failure: coordinator.failure, reload: async () => void (await coordinator.reload(await loadCoordinatorConfig(file))) };
   });
 }

@@ -20,6 +20,6 @@ export const COORDINATOR_DOC: ProgramDoc = {
     { path: "/var/lib/binfleet", what: "state: the embedded broker's store, signing keys, the admin token, builder roots made by `binfleet platforms create`" },
   ],
   environment: "BINFLEET_LOG_LEVEL sets the log level (default info). Logs are JSON lines on stderr.",
-  exitStatus: "0 stopped on SIGTERM or SIGINT; 1 failed (a loop died, the embedded nats-server or the bus is gone); 2 a bad configuration or usage. SIGHUP is logged and ignored: restart the coordinator to apply a new configuration.",
+  exitStatus: "0 stopped on SIGTERM or SIGINT; 1 failed (a loop died, the embedded nats-server or the bus is gone); 2 a bad configuration or usage. On SIGHUP `run` reads its configuration file again: API tokens, the nightly schedule and webhook apply at once and the access log is reopened; other changed settings are logged as needing a restart, and a file that does not load changes nothing. A `builder` process ignores SIGHUP: restart it.",
   seeAlso: ["binfleet(1)", "binfleet-agent(8)", "bwrap(1)", "nats-server(8)"],
 };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { clip } from "./clip.js";
 import { closestName } from "./closest-name.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
+import { stripJsonComments } from "./jsonc.js";
 
 type Path = readonly PropertyKey[];
 
@@ -79,11 +80,11 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, file
   return result.data;
 }
 
-/** A configuration file's text, parsed as JSON and validated with {@link parseConfig}. */
+/** A configuration file's text, parsed as JSON (comments allowed) and validated with {@link parseConfig}. */
 export function parseConfigText<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(stripJsonComments(text));
   } catch (err) {
     throw configError(file, [{ key: "", message: `not valid JSON: ${clip((err as Error).message)}` }], err);
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ApiToken } from "@binfleet/api";
 
 export const adminTokenFile = (stateDir: string): string => join(stateDir, "admin.token");
 
@@ -16,4 +17,9 @@ export async function ensureAdminToken(stateDir: string): Promise<string> {
     await writeFile(file, `${token}\n`, { mode: 0o600 });
     return token;
   }
+}
+
+/** The ops API's tokens: those configured, or else the admin token of stateDir. */
+export async function apiTokens(config: { readonly stateDir: string; readonly api: { readonly tokens: readonly ApiToken[] } }): Promise<ApiToken[]> {
+  return config.api.tokens.length > 0 ? [...config.api.tokens] : [{ name: "admin", role: "admin", token: await ensureAdminToken(config.stateDir) }];
 }

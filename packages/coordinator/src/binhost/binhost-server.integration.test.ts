@@ -61,7 +61,7 @@ describe("BinhostServer", () => {
         { name: "i686", pkgdir: join(tmp, "x86/pkgdir"), auth: { user: "binuser", pass: "binpass" } },
       ],
       log: createLogger({ name: "test", destination: new PassThrough() }),
-      metrics: () => "binfleet_nodes 3\n",
+      metrics: async () => "binfleet_nodes 3\n",
       healthy: () => true,
       distdirs: [join(tmp, "distfiles-a"), join(tmp, "distfiles-b")],
     });

@@ -25,7 +25,9 @@ export interface BinhostServerOptions {
   readonly platforms: readonly BinhostPlatform[];
   readonly log: Logger;
   /** Prometheus text for /metrics; /metrics is 404 without it. */
-  readonly metrics?: () => string;
+  readonly metrics?: () => Promise<string>;
+  /** Called once for every request when its response is done (or cut): request counts, the access log. */
+  readonly onResponse?: (r: BinhostResponse) => void;
   /** Whether the service is healthy, for /healthz (200 "ok" or 503). */
   readonly healthy?: () => boolean;
   /** PEM files: serve HTTPS instead of HTTP. */
@@ -35,6 +37,73 @@ export interface BinhostServerOptions {
    * still compile something download its sources from the LAN. A name is looked up in order.
    */
   readonly distdirs?: readonly string[];
+}
+
+/** A request the binhost answered, as an access log records it. */
+export interface BinhostResponse {
+  readonly at: Date;
+  readonly remote: string;
+  /** The Basic auth user a platform accepted; null without one. */
+  readonly user: string | null;
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly status: number;
+  /** Body bytes sent; null when the response was cut. */
+  readonly bytes: number | null;
+}
+
+/** The user of a Basic Authorization header, or null. */
+function basicUser(header: string | undefined): string | null {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? "");
+  if (m === null) return null;
+  const text = Buffer.from(m[1]!, "base64").toString("utf8");
+  return text.includes(":") ? text.slice(0, text.indexOf(":")) : null;
+}
+
+/**
+ * Counts the body bytes a response writes (a header's Content-Length is not readable once passed
+ * to writeHead, and a HEAD answer declares a length it does not send).
+ */
+function countBody(res: ServerResponse, head: boolean): () => number {
+  let n = 0;
+  const add = (chunk: unknown): void => {
+    if (head) return;
+    if (typeof chunk === "string") n += Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) n += chunk.byteLength;
+  };
+  const write = res.write as (...args: unknown[]) => boolean;
+  const end = res.end as (...args: unknown[]) => ServerResponse;
+  res.write = function (this: ServerResponse, ...args: unknown[]): boolean {
+    add(args[0]);
+    return write.apply(this, args);
+  } as ServerResponse["write"];
+  res.end = function (this: ServerResponse, ...args: unknown[]): ServerResponse {
+    add(args[0]);
+    return end.apply(this, args);
+  } as ServerResponse["end"];
+  return () => n;
+}
+
+function observe(req: IncomingMessage, res: ServerResponse, onResponse: (r: BinhostResponse) => void, log: Logger): void {
+  const at = new Date();
+  const sent = countBody(res, req.method === "HEAD");
+  res.once("close", () => {
+    try {
+      onResponse({
+        at,
+        remote: req.socket.remoteAddress ?? "-",
+        user: res.statusCode < 400 ? basicUser(req.headers.authorization) : null,
+        method: req.method ?? "-",
+        url: req.url ?? "",
+        httpVersion: req.httpVersion,
+        status: res.statusCode,
+        bytes: res.writableFinished ? sent() : null,
+      });
+    } catch (err) {
+      log.warn({ err: clip(String((err as Error)?.message ?? err)) }, "binhost response not recorded");
+    }
+  });
 }
 
 /**
@@ -82,6 +151,7 @@ export class BinhostServer {
       }
     };
     const listener: RequestListener = (req, res) => {
+      if (o.onResponse !== undefined) observe(req, res, o.onResponse, o.log);
       try {
         const path = (req.url ?? "").split("?")[0];
         if (path === "/healthz") {
@@ -90,7 +160,10 @@ export class BinhostServer {
           return;
         }
         if (path === "/metrics" && o.metrics !== undefined) {
-          res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(o.metrics());
+          o.metrics().then(
+            (text) => res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) }).end(text),
+            (err: unknown) => failed(req, res, err),
+          );
           return;
         }
         handle(req, res, ctx).catch((err: unknown) => failed(req, res, err));

@@ -1,5 +1,6 @@
 import { loadConfigFile, parseConfig } from "@binfleet/shared";
 import { z } from "zod";
+import { WebhookConfigSchema } from "../nightly/nightly-webhook.js";
 
 const argv = z.array(z.string().min(1)).min(1);
 
@@ -78,6 +79,11 @@ export const CoordinatorConfigSchema = z.object({
        * GENTOO_MIRRORS entry enrollment gives nodes: what they still compile downloads from the LAN.
        */
       distfiles: z.boolean().default(true),
+      /**
+       * A file the binhost appends one common-log-format line per request to (SIGHUP reopens it,
+       * for logrotate), or "-": standard output, which systemd gives to the journal.
+       */
+      accessLog: z.union([z.literal("-"), z.string().startsWith("/")]).optional(),
     })
     .default({ host: "127.0.0.1", port: 8080, distfiles: true }),
   platforms: z.array(PlatformConfigSchema).default([]),
@@ -144,8 +150,8 @@ export const CoordinatorConfigSchema = z.object({
     .object({
       /** UTC time of the nightly job, "HH:MM"; empty: only on demand (`binfleet sync`). */
       nightly: z.union([z.literal(""), z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM (UTC)")]).default(""),
-      /** Receives each run's pending-updates report as a JSON POST. */
-      webhook: z.string().url().optional(),
+      /** Receives each run's pending-updates report: a URL (signed-less JSON) or { url, format, secretFile, retries } (see WebhookConfigSchema). */
+      webhook: WebhookConfigSchema.optional(),
       /** How long to wait for nodes to re-report after they were asked to sync. */
       reportWaitSeconds: z.number().int().min(0).default(600),
     })

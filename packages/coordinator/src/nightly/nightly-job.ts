@@ -1,41 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@binfleet/shared";
+import type { NewAdvisory, PendingUpdatesReport, PlatformPending } from "./nightly-report.js";
+import { type WebhookConfig, sendWebhook } from "./nightly-webhook.js";
 
-export interface PlatformPending {
-  readonly name: string;
-  readonly key: string;
-  readonly nodes: number;
-  readonly buildList: number;
-  readonly waitingApproval: number;
-  readonly failed: number;
-}
+export type { NewAdvisory, PendingUpdatesReport, PlatformPending } from "./nightly-report.js";
 
-/** A security advisory exposing nodes of the fleet that no earlier report named (new, revised, or newly affecting the fleet). */
-export interface NewAdvisory {
-  readonly id: string;
-  readonly title: string;
-  readonly severity: string;
-  /** Nodes exposed, sorted. */
-  readonly nodes: readonly string[];
-  /** Their platforms (keys), sorted. */
-  readonly platforms: readonly string[];
-}
-
-/** What the nightly job reports (log line and webhook body). */
-export interface PendingUpdatesReport {
-  readonly at: string;
-  readonly trigger: string;
-  readonly platforms: readonly (PlatformPending & { readonly fetchFailed: boolean })[];
-  /** Nodes told to sync and re-report (those already on the builders' snapshot are left alone). */
-  readonly nodesAsked: readonly string[];
-  /** Online nodes that did not re-report after the sync (their plans are older than the tree). */
-  readonly nodesNotReported: readonly string[];
-  readonly buildersNotSynced: readonly string[];
-  /** Advisories affecting the fleet that no earlier report named (`binfleet glsa show ID`, `binfleet glsa fix ID`). */
-  readonly advisories: readonly NewAdvisory[];
-}
-
-/** The steps, provided by the coordinator. */
 /** The steps, provided by the coordinator; platformKey "" means every platform. */
 export interface NightlySteps {
   /** `emerge --sync` in the builder roots (and their advisories read again), then every node is asked to sync (and so re-report). */
@@ -50,6 +19,14 @@ export interface NightlySteps {
 }
 
 const DAY_MS = 24 * 3600_000;
+
+export interface NightlyOptions {
+  /** UTC "HH:MM"; "" runs only on demand. */
+  readonly at: string;
+  readonly webhook: WebhookConfig | undefined;
+  readonly reportWaitMs: number;
+  readonly signal: AbortSignal;
+}
 
 /** Milliseconds from `now` to the next `HH:MM` UTC. */
 export function msUntil(hhmm: string, now: Date): number {
@@ -71,11 +48,19 @@ export class NightlyJob {
   constructor(
     private readonly steps: NightlySteps,
     private readonly log: Logger,
-    private readonly o: { readonly at: string; readonly webhook: string | undefined; readonly reportWaitMs: number; readonly signal: AbortSignal },
+    private o: NightlyOptions,
   ) {}
+
+  /** New settings (a configuration reload): the timer is armed again for the new time; a run in progress keeps its own. */
+  reconfigure(o: Omit<NightlyOptions, "signal">): void {
+    this.stop();
+    this.o = { ...o, signal: this.o.signal };
+    this.schedule();
+  }
 
   /** Arms the daily timer (when a time is configured). */
   schedule(): void {
+    this.stop();
     if (this.o.at === "" || this.o.signal.aborted) return;
     this.timer = setTimeout(() => {
       void this.run("schedule", "").finally(() => this.schedule());
@@ -85,6 +70,7 @@ export class NightlyJob {
 
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Runs the job now, or joins the run in progress (whatever platform it is for). */
@@ -114,14 +100,8 @@ export class NightlyJob {
       advisories: await this.steps.newAdvisories(),
     };
     this.log.info({ report }, "nightly report");
-    if (this.o.webhook !== undefined) {
-      try {
-        const r = await fetch(this.o.webhook, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(report), signal: AbortSignal.timeout(15_000) });
-        if (!r.ok) this.log.warn({ status: r.status, webhook: this.o.webhook }, "nightly webhook refused the report");
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, webhook: this.o.webhook }, "nightly webhook unreachable");
-      }
-    }
+    // Delivered in the background: `binfleet sync` has its report without waiting out a receiver's retries.
+    if (this.o.webhook !== undefined) void sendWebhook(report, this.o.webhook, { log: this.log, signal: this.o.signal });
     return report;
   }
 }

@@ -39,6 +39,8 @@ export interface BuildQueueOptions {
   readonly leaseSeconds: number;
   /** The snapshot nodes must be on to be planned ("" without a mirror: every node counts). */
   readonly fleetSnapshot: () => string;
+  /** A variant was queued (its queue wait starts). */
+  readonly queued?: (variant: string) => void;
   readonly log: Logger;
 }
 
@@ -164,6 +166,7 @@ export class BuildQueue {
     // Builders may not make their queue (their bus user creates no consumer): it exists before its first job.
     await ensureBuildQueue(this.o.jsm, p.name, security, this.o.leaseSeconds);
     await this.o.js.publish(subject, toBinary(BuildJobSchema, job), { msgID: createHash("sha256").update(`${item.key}${nonce}${security ? "|security" : ""}`).digest("hex") });
+    this.o.queued?.(item.key);
     this.o.log.info({ variant: item.key, security }, "build queued");
     this.changed();
   }
