@@ -13,7 +13,7 @@ const count = (max: number) => z.coerce.number().int().min(0).max(max);
 
 /** The form of each action; fields the form does not name are ignored. The API validates the values again, as for the CLI. */
 const FORMS = {
-  approve: z.object({ variant: z.string().regex(/^[0-9a-f]{8,40}$/, "a build id").optional(), all: z.literal("1").optional() }),
+  approve: z.object({ variant: z.string().regex(/^[0-9a-f]{8,40}$/, "a build id").optional(), all: z.literal("1").optional(), platform: field.default("") }),
   hold: z.object({ atom: field, platform: field.default(""), reason: z.string().max(500).default("held from the dashboard") }),
   "rollout-start": z.object({ platform: field.default(""), canary: count(10_000).default(0), maxInFlight: count(100_000).default(5) }),
   "rollout-control": z.object({ rollout: field, action: z.enum(["pause", "resume", "abort"]) }),
@@ -35,7 +35,7 @@ export async function runAction(name: ActionName, form: URLSearchParams, api: Fl
     case "approve": {
       const f = parse(FORMS.approve, form);
       if (f.variant === undefined && f.all === undefined) throw new ApiError("invalid-argument", "name a build or all");
-      const r = await api.call("approve", { variantIds: f.variant === undefined ? [] : [f.variant], all: f.all === "1", platformKey: "" });
+      const r = await api.call("approve", { variantIds: f.variant === undefined ? [] : [f.variant], all: f.all === "1", platformKey: f.platform });
       return { message: `approved ${r.approved.length} build${r.approved.length === 1 ? "" : "s"}` };
     }
     case "hold": {
