@@ -106,7 +106,8 @@ export class DashboardServer {
       const session = sessions.get(cookie(req, COOKIE));
       if (session === null) {
         if (req.method === "GET" && path !== `${UI}/events`) return redirect(res, `${UI}/login`);
-        throw new ApiError("unauthenticated", "log in first");
+        // An event stream or a script's request: a status it can act on, not a login page.
+        return void res.writeHead(401, { "Content-Type": "text/plain" }).end("log in first\n");
       }
       const api = new FleetApi(o.handlers, session.token, `dashboard ${req.socket.remoteAddress ?? ""}`);
       try {
