@@ -126,6 +126,10 @@ function sendFormsInPlace(): void {
       .then(async (r) => {
         const reply = (await r.json().catch(() => ({ ok: false, error: `HTTP ${r.status}` }))) as { ok: boolean; message?: string; error?: string };
         flash(reply.ok ? (reply.message ?? "done") : `refused (${r.status}): ${reply.error ?? ""}`, !reply.ok);
+        // An approved build is queued (only approve forms name a variant); the build board reports it
+        // again once a builder takes it, which may have happened already.
+        const variant = body.get("variant");
+        if (reply.ok && variant !== null && byData("data-build-state", variant).some((e) => e.textContent === "waiting-approval")) onBuild({ id: variant, state: "queued" });
       })
       .catch((err: unknown) => flash(`not sent: ${String(err)}`, true));
   });
