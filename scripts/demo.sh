@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm run demo [-- --json] [-- --nodes N --platforms P]: the whole loop on a simulated fleet;
+# npm run demo [-- --json] [-- --nodes N --platforms P] [-- --screenshot docs/dashboard.png]: the whole loop on a
+# simulated fleet (it prints the dashboard URL and login tokens; --screenshot shoots the fleet page);
 # npm run demo -- --real-portage: the loop with real Portage (../shared/portage) on a few nodes.
 # State and logs stay in .state/demo (or $BINFLEET_DEMO_DIR); Ctrl-C stops everything it started.
 set -euo pipefail

@@ -2,7 +2,8 @@
 # Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh Debian machine
 # (run as root): node modules, nats-server, gnupg, rsync, zstd (portage-sim compresses gpkgs as Portage does), openssl (test certificates for HTTPS and TLS on the bus),
 # and what real Portage (../shared/portage, run by @binfleet/real-portage) calls on Debian: pax-utils (scanelf), wget (its FETCHCOMMAND),
-# bubblewrap (build roots), python3. Does nothing when all is present.
+# bubblewrap (build roots), python3, and chromium (the dashboard's browser test drives it headless
+# through playwright-core). Does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,7 @@ command -v scanelf >/dev/null 2>&1 || missing+=(pax-utils)
 command -v wget >/dev/null 2>&1 || missing+=(wget)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 [ -x /usr/bin/python3 ] || missing+=(python3)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "binfleet: missing ${missing[*]}; run as root or install them: apt-get install -y ${missing[*]}" >&2

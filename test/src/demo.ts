@@ -1,25 +1,28 @@
 // npm run demo: the seed's story on a simulated fleet, end to end, with the real binaries:
 // binfleet-coordinator (embedded nats-server, builders, binhost, ops API), one binfleet-agent
 // process per node, and the binfleet CLI for every step an admin would take.
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "@binfleet/api";
-import { type CoordinatorConfigInput, adminTokenFile } from "@binfleet/coordinator";
+import type { CoordinatorConfigInput } from "@binfleet/coordinator";
 import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
+import { screenshotFleet } from "./dashboard-screenshot.js";
 import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
 
 const json = process.argv.includes("--json");
-const arg = (name: string, fallback: number): number => {
+const option = (name: string): string | null => {
   const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
 };
+const arg = (name: string, fallback: number): number => Number(option(name) ?? fallback);
 const say = (text: string): void => {
   if (!json) process.stdout.write(`${text}\n`);
 };
@@ -124,12 +127,17 @@ async function main(): Promise<number> {
     removingPrevious = execa("rm", ["-rf", previous], { reject: false });
 
     const stateDir = join(dir, "coordinator");
-    const [natsPort, httpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const [natsPort, httpPort, apiPort, dashboardPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // Two tokens an admin would configure: the CLI's (admin) and one to look at the dashboard with (viewer).
+    const tokens = { admin: randomBytes(24).toString("base64url"), viewer: randomBytes(24).toString("base64url") };
+    const tokenFile = join(dir, "admin.token");
+    await writeFile(tokenFile, `${tokens.admin}\n`, { mode: 0o600 });
     const config: CoordinatorConfigInput = {
       stateDir,
       nats: { urls: [], embeddedPort: natsPort },
       http: { host: "127.0.0.1", port: httpPort },
-      api: { host: "127.0.0.1", port: apiPort },
+      api: { host: "127.0.0.1", port: apiPort, tokens: [{ name: "admin", role: "admin", token: tokens.admin }, { name: "viewer", role: "viewer", token: tokens.viewer }] },
+      dashboard: { host: "127.0.0.1", port: dashboardPort },
       // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
       // A security fix is its own approval: binfleet glsa fix builds at once.
       platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
@@ -138,18 +146,19 @@ async function main(): Promise<number> {
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };
     await writeFile(join(dir, "coordinator.json"), JSON.stringify(config, null, 2));
-    say(`\n[2/9] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort})`);
+    say(`\n[2/9] starting binfleet-coordinator (embedded nats-server on :${natsPort}, binhost on :${httpPort}, ops API on :${apiPort}, dashboard on :${dashboardPort})`);
     spawn("coordinator", [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", join(dir, "coordinator.json")]);
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
     const md = new grpc.Metadata();
     // The shared polling helper, at a pace that leaves the CPU to the fleet.
     const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => until(what, fn, ms, 1000);
-    const token = await waitFor("the coordinator's admin token", () => readFile(adminTokenFile(stateDir), "utf8"), 60_000);
-    md.set("authorization", `Bearer ${token.trim()}`);
+    md.set("authorization", `Bearer ${tokens.admin}`);
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
+    const dashboardUrl = `http://127.0.0.1:${dashboardPort}/ui/`;
+    say(`      dashboard: ${dashboardUrl}  (log in as viewer with ${tokens.viewer}, as admin with ${tokens.admin})`);
     phaseDone("coordinator");
     const cli = async (...args: string[]): Promise<string> => {
-      const r = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(stateDir), ...args], { reject: false });
+      const r = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", tokenFile, ...args], { reject: false });
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
       return r.stdout;
     };
@@ -189,6 +198,12 @@ async function main(): Promise<number> {
     const planText = await cli("plan");
     say(indent(planText.replace(/^\n/, ""), 12));
     const plan = await api.getPlan({}, { metadata: md });
+    const screenshot = option("--screenshot");
+    if (screenshot !== null) {
+      // The fleet page while every node still would compile: the numbers the rest of the demo brings down.
+      const why = await screenshotFleet(dashboardUrl, tokens.viewer, resolve(screenshot));
+      say(why === null ? `      the fleet page: ${resolve(screenshot)}` : `      no screenshot: ${why}`);
+    }
     const variantsNeeded = plan.items.length;
     const localCompilesBefore = (await api.listNodes({}, { metadata: md })).nodes.reduce((s, n) => s + n.pendingCompile, 0);
 

@@ -253,6 +253,12 @@ export function fleetControlHandlers(c: FleetControl, log: Logger): Handlers<typ
       }
     },
 
+    async listRollouts(req, ctx) {
+      who(ctx, "viewer", "ListRollouts");
+      const limit = req.limit > 0 ? Math.min(req.limit, 1000) : 50;
+      return { rollouts: c.rollouts.list().slice(-limit).reverse().map((r) => rolloutMessage(r, false)) };
+    },
+
     async explain(req, ctx) {
       who(ctx, "viewer", "Explain");
       const n = c.fleet.registry.get(nodeId(req.nodeId));

@@ -26,7 +26,7 @@ export interface FleetControl {
   readonly fleet: Pick<NodeFleet, "registry" | "platformChange" | "forEachLatestReport" | "acceptPlatform">;
   readonly queue: Pick<BuildQueue, "plan" | "planner" | "policy" | "approve" | "hold" | "unhold">;
   readonly board: Pick<BuildBoard, "all" | "get" | "subscribe">;
-  readonly rollouts: Pick<RolloutManager, "start" | "get" | "control">;
+  readonly rollouts: Pick<RolloutManager, "start" | "get" | "control" | "list">;
   readonly binhost: Pick<BinhostService, "rotateKey" | "collectGarbage">;
   readonly keyring: Pick<BinpkgKeyring, "get">;
   readonly commands: Pick<CommandSender, "signingKey">;

@@ -15,8 +15,11 @@ export const STATE_OF: Record<PlanEntry["state"] | BuildRecord["state"], BuildSt
   failed: BuildState.FAILED,
 };
 
-export function rolloutMessage(r: Rollout): MessageInitShape<typeof RolloutSchema> {
+/** A rollout on the wire; without its node list (`withNodes` false) it still carries each state's count. */
+export function rolloutMessage(r: Rollout, withNodes = true): MessageInitShape<typeof RolloutSchema> {
   const o = r.options;
+  const nodeStates: Record<string, number> = {};
+  for (const n of r.nodes) nodeStates[n.state] = (nodeStates[n.state] ?? 0) + 1;
   return {
     id: r.id,
     options: { platformKey: o.platformKey, canary: o.canary, maxInFlight: o.maxInFlight, maxFailurePercent: o.maxFailurePercent, window: o.window, dryRun: r.reason === "dry run", purpose: o.purpose ?? "" },
@@ -24,7 +27,8 @@ export function rolloutMessage(r: Rollout): MessageInitShape<typeof RolloutSchem
     reason: r.reason,
     startedAtUnixMs: BigInt(r.startedAt),
     updatedAtUnixMs: BigInt(r.updatedAt),
-    nodes: r.nodes.map((n) => ({ nodeId: n.nodeId, state: n.state, canary: n.canary, binaryCount: n.binaryCount, compileCount: n.compileCount, downloadBytes: BigInt(n.downloadBytes), error: n.error, atoms: [...(n.atoms ?? [])] })),
+    nodeStates,
+    nodes: (withNodes ? r.nodes : []).map((n) => ({ nodeId: n.nodeId, state: n.state, canary: n.canary, binaryCount: n.binaryCount, compileCount: n.compileCount, downloadBytes: BigInt(n.downloadBytes), error: n.error, atoms: [...(n.atoms ?? [])] })),
   };
 }
 

@@ -145,6 +145,19 @@ export const CoordinatorConfigSchema = z.object({
       tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     })
     .default({ host: "127.0.0.1", port: 50051, tokens: [] }),
+  /**
+   * The web dashboard (/ui/), on a port of its own, with the API's tokens and roles. Absent: not
+   * served. Bound to loopback by default like the API: it carries operators' sessions and actions,
+   * which the binhost's port (facing every node) should not. 0: pick a port (tests).
+   */
+  dashboard: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8081),
+      /** PEM certificate and key: HTTPS (and Secure cookies). */
+      tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    })
+    .optional(),
   /** The seed's cron job, built in (see NightlyJob). */
   schedule: z
     .object({

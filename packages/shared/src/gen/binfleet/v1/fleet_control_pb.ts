@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file binfleet/v1/fleet_control.proto.
  */
 export const file_binfleet_v1_fleet_control: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiOAoVQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZnJvbV9ub2RlGAIgASgJImoKFkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USDAoEbmFtZRgBIAEoCRILCgNrZXkYAiABKAkSDAoEcm9vdBgDIAEoCRITCgtiaW5ob3N0X3VybBgEIAEoCRISCgpub2Rlc190b2xkGAUgAygJIqIBCghQbGFuSXRlbRISCgp2YXJpYW50X2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEhcKD3dhbnRlZF9ieV9jb3VudBgFIAEoBRIRCgl3YW50ZWRfYnkYBiADKAkSJgoFc3RhdGUYByABKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIjwKDExvY2FsQ29tcGlsZRIPCgdub2RlX2lkGAEgASgJEgsKA2NwdhgCIAEoCRIOCgZyZWFzb24YAyABKAkiJgoOR2V0UGxhblJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJInkKD0dldFBsYW5SZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLmJpbmZsZWV0LnYxLlBsYW5JdGVtEjEKDmxvY2FsX2NvbXBpbGVzGAIgAygLMhkuYmluZmxlZXQudjEuTG9jYWxDb21waWxlEg0KBW5vZGVzGAMgASgFIkgKDkFwcHJvdmVSZXF1ZXN0EhMKC3ZhcmlhbnRfaWRzGAEgAygJEgsKA2FsbBgCIAEoCBIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiIwoPQXBwcm92ZVJlc3BvbnNlEhAKCGFwcHJvdmVkGAEgAygJIkEKC0hvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCSIOCgxIb2xkUmVzcG9uc2UiMwoNVW5ob2xkUmVxdWVzdBIMCgRhdG9tGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCSIQCg5VbmhvbGRSZXNwb25zZSJSChFMaXN0QnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSJwoGc3RhdGVzGAIgAygOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZSJcCgxCdWlsZFN1bW1hcnkSIgoDam9iGAEgASgLMhUuYmluZmxlZXQudjEuQnVpbGRKb2ISKAoGcmVzdWx0GAIgASgLMhguYmluZmxlZXQudjEuQnVpbGRSZXN1bHQiPwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEikKBmJ1aWxkcxgBIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSIqChJXYXRjaEJ1aWxkc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIj8KE1dhdGNoQnVpbGRzUmVzcG9uc2USKAoFYnVpbGQYASABKAsyGS5iaW5mbGVldC52MS5CdWlsZFN1bW1hcnkiNwoVU3RyZWFtQnVpbGRMb2dSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiJwoWU3RyZWFtQnVpbGRMb2dSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIjCgtTeW5jUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAki2gEKDFN5bmNSZXNwb25zZRITCgtzbmFwc2hvdF9pZBgBIAEoCRITCgtub2Rlc19hc2tlZBgCIAEoBRIYChBmYWlsZWRfcGxhdGZvcm1zGAMgAygJEhoKEm5vZGVzX25vdF9yZXBvcnRlZBgEIAMoCRIYChBwZW5kaW5nX3ZhcmlhbnRzGAUgASgFEhgKEHdhaXRpbmdfYXBwcm92YWwYBiABKAUSHgoWZmV0Y2hfZmFpbGVkX3BsYXRmb3JtcxgHIAMoCRIWCg5uZXdfYWR2aXNvcmllcxgIIAMoCSKcAQoOUm9sbG91dE9wdGlvbnMSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg4KBmNhbmFyeRgCIAEoBRIVCg1tYXhfaW5fZmxpZ2h0GAMgASgFEhsKE21heF9mYWlsdXJlX3BlcmNlbnQYBCABKAESDgoGd2luZG93GAUgASgJEg8KB2RyeV9ydW4YBiABKAgSDwoHcHVycG9zZRgHIAEoCSKgAQoLUm9sbG91dE5vZGUSDwoHbm9kZV9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIUCgxiaW5hcnlfY291bnQYAyABKAUSFQoNY29tcGlsZV9jb3VudBgEIAEoBRIWCg5kb3dubG9hZF9ieXRlcxgFIAEoAxINCgVlcnJvchgGIAEoCRIOCgZjYW5hcnkYByABKAgSDQoFYXRvbXMYCCADKAkiwwEKB1JvbGxvdXQSCgoCaWQYASABKAkSLAoHb3B0aW9ucxgCIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zEg0KBXN0YXRlGAMgASgJEicKBW5vZGVzGAQgAygLMhguYmluZmxlZXQudjEuUm9sbG91dE5vZGUSGgoSc3RhcnRlZF9hdF91bml4X21zGAUgASgDEg4KBnJlYXNvbhgGIAEoCRIaChJ1cGRhdGVkX2F0X3VuaXhfbXMYByABKAMiQwoTU3RhcnRSb2xsb3V0UmVxdWVzdBIsCgdvcHRpb25zGAEgASgLMhsuYmluZmxlZXQudjEuUm9sbG91dE9wdGlvbnMiPQoUU3RhcnRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiJwoRR2V0Um9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCSI7ChJHZXRSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiOwoVQ29udHJvbFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkSDgoGYWN0aW9uGAIgASgJIj8KFkNvbnRyb2xSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiKQoTV2F0Y2hSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJIj0KFFdhdGNoUm9sbG91dFJlc3BvbnNlEiUKB3JvbGxvdXQYASABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0Ii8KDkV4cGxhaW5SZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSDAoEYXRvbRgCIAEoCSJTCgtFeHBsYW5hdGlvbhILCgNjcHYYASABKAkSDgoGcmVhc29uGAIgASgJEhcKD2RpZmZlcmluZ19mbGFncxgDIAMoCRIOCgZkZXRhaWwYBCABKAkiaAoPRXhwbGFpblJlc3BvbnNlEi4KDGV4cGxhbmF0aW9ucxgBIAMoCzIYLmJpbmZsZWV0LnYxLkV4cGxhbmF0aW9uEg8KB25vZGVfaWQYAiABKAkSFAoMcGxhdGZvcm1fa2V5GAMgASgJIiQKDERyaWZ0UmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkiUwoKRHJpZnRFbnRyeRIKCgJjcBgBIAEoCRINCgVmbGFncxgCIAMoCRISCgpub2RlX2NvdW50GAMgASgFEhYKDmV4dHJhX3ZhcmlhbnRzGAQgASgFIjkKDURyaWZ0UmVzcG9uc2USKAoHZW50cmllcxgBIAMoCzIXLmJpbmZsZWV0LnYxLkRyaWZ0RW50cnkiVQoVQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRIPCgdkcnlfcnVuGAIgASgIEhUKDWtlZXBfdmVyc2lvbnMYAyABKAUiJAoRRW5yb2xsTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSLwAgoSRW5yb2xsTm9kZVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEk4KEGNvb3JkaW5hdG9yX2tleXMYBSADKAsyNC5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2UuQ29vcmRpbmF0b3JLZXlzRW50cnkSMAoJcGxhdGZvcm1zGAYgAygLMh0uYmluZmxlZXQudjEuRW5yb2xsZWRQbGF0Zm9ybRIVCg1yZXBvX3N5bmNfdXJpGAcgASgJEgwKBHJlcG8YCCABKAkSGAoQZGlzdGZpbGVzX21pcnJvchgJIAEoCRITCgtuYXRzX2NhX3BlbRgKIAEoCRo2ChRDb29yZGluYXRvcktleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKFEVucm9sbEJ1aWxkZXJSZXF1ZXN0EgwKBG5hbWUYASABKAkidwoVRW5yb2xsQnVpbGRlclJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJbmF0c191cmxzGAIgAygJEhEKCW5hdHNfdXNlchgDIAEoCRIVCg1uYXRzX3Bhc3N3b3JkGAQgASgJEhMKC25hdHNfY2FfcGVtGAUgASgJIqYBChBFbnJvbGxlZFBsYXRmb3JtEgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Jpbmhvc3RfdXJsGAMgASgJEhkKEWJpbnBrZ19wdWJsaWNfa2V5GAQgASgJEhoKEmJpbnBrZ19maW5nZXJwcmludBgFIAEoCRIrCgtiaW5wa2dfa2V5cxgGIAMoCzIWLmJpbmZsZWV0LnYxLkJpbnBrZ0tleSI+ChZDb2xsZWN0R2FyYmFnZVJlc3BvbnNlEg8KB3JlbW92ZWQYASADKAkSEwoLZnJlZWRfYnl0ZXMYAiABKAMiGQoXUm90YXRlQ29tbWFuZEtleVJlcXVlc3QiVwoYUm90YXRlQ29tbWFuZEtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRIXCg9wcmV2aW91c19rZXlfaWQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCSIuChZSb3RhdGVCaW5wa2dLZXlSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCSKcAQoXUm90YXRlQmlucGtnS2V5UmVzcG9uc2USEwoLZmluZ2VycHJpbnQYASABKAkSHAoUcHJldmlvdXNfZmluZ2VycHJpbnQYAiABKAkSEgoKbm9kZXNfdG9sZBgDIAMoCRIQCghyZXNpZ25lZBgEIAEoDRIOCgZmYWlsZWQYBSADKAkSGAoQcHJldmlvdXNfcmV0aXJlZBgGIAEoCCIoChVBY2NlcHRQbGF0Zm9ybVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSJeChZBY2NlcHRQbGF0Zm9ybVJlc3BvbnNlEg8KB25vZGVfaWQYASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEh0KFXByZXZpb3VzX3BsYXRmb3JtX2tleRgDIAEoCSKwAgoPQWR2aXNvcnlTdW1tYXJ5EgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCHN5bm9wc2lzGAMgASgJEhAKCHNldmVyaXR5GAQgASgJEhEKCWFubm91bmNlZBgFIAEoCRIPCgdyZXZpc2VkGAYgASgJEhYKDnJldmlzaW9uX2NvdW50GAcgASgFEhAKCHBhY2thZ2VzGAggAygJEhUKDW5vZGVzX2V4cG9zZWQYCSABKAUSFQoNcGxhdGZvcm1fa2V5cxgKIAMoCRIfChdvbGRlc3RfZXhwb3N1cmVfdW5peF9tcxgLIAEoAxIlCgNmaXgYDCABKAsyGC5iaW5mbGVldC52MS5BZHZpc29yeUZpeBIaChJub3RpY2VkX2F0X3VuaXhfbXMYDSABKAMirQEKC0Fkdmlzb3J5Rml4Eg0KBXN0YXRlGAEgASgJEhIKCnJvbGxvdXRfaWQYAiABKAkSCgoCYnkYAyABKAkSGgoSc3RhcnRlZF9hdF91bml4X21zGAQgASgDEhkKEWNsb3NlZF9hdF91bml4X21zGAUgASgDEikKBmJ1aWxkcxgGIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeRINCgVub2RlcxgHIAMoCSJ3CghFeHBvc3VyZRIPCgdub2RlX2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRIVCg1pbnN0YWxsZWRfY3B2GAMgASgJEhEKCWZpeGVkX2NwdhgEIAEoCRIaChJmaXJzdF9zZWVuX3VuaXhfbXMYBSABKAMiLgoPUmVmdXNlZEFkdmlzb3J5EgwKBGZpbGUYASABKAkSDQoFZXJyb3IYAiABKAkiOgoVTGlzdEFkdmlzb3JpZXNSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCRILCgNhbGwYAiABKAgikgEKFkxpc3RBZHZpc29yaWVzUmVzcG9uc2USMAoKYWR2aXNvcmllcxgBIAMoCzIcLmJpbmZsZWV0LnYxLkFkdmlzb3J5U3VtbWFyeRItCgdyZWZ1c2VkGAIgAygLMhwuYmluZmxlZXQudjEuUmVmdXNlZEFkdmlzb3J5EhcKD2Fkdmlzb3JpZXNfcmVhZBgDIAEoBSIgChJHZXRBZHZpc29yeVJlcXVlc3QSCgoCaWQYASABKAkibwoTR2V0QWR2aXNvcnlSZXNwb25zZRIuCghhZHZpc29yeRgBIAEoCzIcLmJpbmZsZWV0LnYxLkFkdmlzb3J5U3VtbWFyeRIoCglleHBvc3VyZXMYAiADKAsyFS5iaW5mbGVldC52MS5FeHBvc3VyZSJkChJGaXhBZHZpc29yeVJlcXVlc3QSCgoCaWQYASABKAkSDgoGY2FuYXJ5GAIgASgFEhUKDW1heF9pbl9mbGlnaHQYAyABKAUSGwoTbWF4X2ZhaWx1cmVfcGVyY2VudBgEIAEoASJ8ChNGaXhBZHZpc29yeVJlc3BvbnNlEiUKA2ZpeBgBIAEoCzIYLmJpbmZsZWV0LnYxLkFkdmlzb3J5Rml4EiUKB3JvbGxvdXQYAiABKAsyFC5iaW5mbGVldC52MS5Sb2xsb3V0EhcKD3VuZml4YWJsZV9ub2RlcxgDIAMoCTLUEAoTRmxlZXRDb250cm9sU2VydmljZRJKCglMaXN0Tm9kZXMSHS5iaW5mbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh4uYmluZmxlZXQudjEuTGlzdE5vZGVzUmVzcG9uc2USVgoNTGlzdFBsYXRmb3JtcxIhLmJpbmZsZWV0LnYxLkxpc3RQbGF0Zm9ybXNSZXF1ZXN0GiIuYmluZmxlZXQudjEuTGlzdFBsYXRmb3Jtc1Jlc3BvbnNlElkKDkNyZWF0ZVBsYXRmb3JtEiIuYmluZmxlZXQudjEuQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0GiMuYmluZmxlZXQudjEuQ3JlYXRlUGxhdGZvcm1SZXNwb25zZRJECgdHZXRQbGFuEhsuYmluZmxlZXQudjEuR2V0UGxhblJlcXVlc3QaHC5iaW5mbGVldC52MS5HZXRQbGFuUmVzcG9uc2USRAoHQXBwcm92ZRIbLmJpbmZsZWV0LnYxLkFwcHJvdmVSZXF1ZXN0GhwuYmluZmxlZXQudjEuQXBwcm92ZVJlc3BvbnNlEjsKBEhvbGQSGC5iaW5mbGVldC52MS5Ib2xkUmVxdWVzdBoZLmJpbmZsZWV0LnYxLkhvbGRSZXNwb25zZRJBCgZVbmhvbGQSGi5iaW5mbGVldC52MS5VbmhvbGRSZXF1ZXN0GhsuYmluZmxlZXQudjEuVW5ob2xkUmVzcG9uc2USTQoKTGlzdEJ1aWxkcxIeLmJpbmZsZWV0LnYxLkxpc3RCdWlsZHNSZXF1ZXN0Gh8uYmluZmxlZXQudjEuTGlzdEJ1aWxkc1Jlc3BvbnNlElIKC1dhdGNoQnVpbGRzEh8uYmluZmxlZXQudjEuV2F0Y2hCdWlsZHNSZXF1ZXN0GiAuYmluZmxlZXQudjEuV2F0Y2hCdWlsZHNSZXNwb25zZTABElsKDlN0cmVhbUJ1aWxkTG9nEiIuYmluZmxlZXQudjEuU3RyZWFtQnVpbGRMb2dSZXF1ZXN0GiMuYmluZmxlZXQudjEuU3RyZWFtQnVpbGRMb2dSZXNwb25zZTABEjsKBFN5bmMSGC5iaW5mbGVldC52MS5TeW5jUmVxdWVzdBoZLmJpbmZsZWV0LnYxLlN5bmNSZXNwb25zZRJTCgxTdGFydFJvbGxvdXQSIC5iaW5mbGVldC52MS5TdGFydFJvbGxvdXRSZXF1ZXN0GiEuYmluZmxlZXQudjEuU3RhcnRSb2xsb3V0UmVzcG9uc2USTQoKR2V0Um9sbG91dBIeLmJpbmZsZWV0LnYxLkdldFJvbGxvdXRSZXF1ZXN0Gh8uYmluZmxlZXQudjEuR2V0Um9sbG91dFJlc3BvbnNlElkKDkNvbnRyb2xSb2xsb3V0EiIuYmluZmxlZXQudjEuQ29udHJvbFJvbGxvdXRSZXF1ZXN0GiMuYmluZmxlZXQudjEuQ29udHJvbFJvbGxvdXRSZXNwb25zZRJVCgxXYXRjaFJvbGxvdXQSIC5iaW5mbGVldC52MS5XYXRjaFJvbGxvdXRSZXF1ZXN0GiEuYmluZmxlZXQudjEuV2F0Y2hSb2xsb3V0UmVzcG9uc2UwARJECgdFeHBsYWluEhsuYmluZmxlZXQudjEuRXhwbGFpblJlcXVlc3QaHC5iaW5mbGVldC52MS5FeHBsYWluUmVzcG9uc2USPgoFRHJpZnQSGS5iaW5mbGVldC52MS5EcmlmdFJlcXVlc3QaGi5iaW5mbGVldC52MS5EcmlmdFJlc3BvbnNlElkKDkNvbGxlY3RHYXJiYWdlEiIuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0GiMuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRJNCgpFbnJvbGxOb2RlEh4uYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlcXVlc3QaHy5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2USVgoNRW5yb2xsQnVpbGRlchIhLmJpbmZsZWV0LnYxLkVucm9sbEJ1aWxkZXJSZXF1ZXN0GiIuYmluZmxlZXQudjEuRW5yb2xsQnVpbGRlclJlc3BvbnNlEl8KEFJvdGF0ZUNvbW1hbmRLZXkSJC5iaW5mbGVldC52MS5Sb3RhdGVDb21tYW5kS2V5UmVxdWVzdBolLmJpbmZsZWV0LnYxLlJvdGF0ZUNvbW1hbmRLZXlSZXNwb25zZRJcCg9Sb3RhdGVCaW5wa2dLZXkSIy5iaW5mbGVldC52MS5Sb3RhdGVCaW5wa2dLZXlSZXF1ZXN0GiQuYmluZmxlZXQudjEuUm90YXRlQmlucGtnS2V5UmVzcG9uc2USWQoOQWNjZXB0UGxhdGZvcm0SIi5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlcXVlc3QaIy5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlc3BvbnNlElkKDkxpc3RBZHZpc29yaWVzEiIuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXF1ZXN0GiMuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXNwb25zZRJQCgtHZXRBZHZpc29yeRIfLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVxdWVzdBogLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVzcG9uc2USUAoLRml4QWR2aXNvcnkSHy5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlcXVlc3QaIC5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlc3BvbnNlYgZwcm90bzM", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
+  fileDesc("Ch9iaW5mbGVldC92MS9mbGVldF9jb250cm9sLnByb3RvEgtiaW5mbGVldC52MSL7AQoLTm9kZVN1bW1hcnkSDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSFQoNcGxhdGZvcm1fbmFtZRgDIAEoCRITCgtzbmFwc2hvdF9pZBgEIAEoCRIbChNsYXN0X3JlcG9ydF91bml4X21zGAUgASgDEh4KFmxhc3RfaGVhcnRiZWF0X3VuaXhfbXMYBiABKAMSFgoOcGVuZGluZ19iaW5hcnkYByABKAUSFwoPcGVuZGluZ19jb21waWxlGAggASgFEg0KBXN0YXRlGAkgASgJEhwKFGNoYW5nZWRfcGxhdGZvcm1fa2V5GAogASgJIjwKEExpc3ROb2Rlc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEhIKCnN0YWxlX29ubHkYAiABKAgiPAoRTGlzdE5vZGVzUmVzcG9uc2USJwoFbm9kZXMYASADKAsyGC5iaW5mbGVldC52MS5Ob2RlU3VtbWFyeSKVAQoPUGxhdGZvcm1TdW1tYXJ5EgsKA2tleRgBIAEoCRIMCgRuYW1lGAIgASgJEicKCHBsYXRmb3JtGAMgASgLMhUuYmluZmxlZXQudjEuUGxhdGZvcm0SEgoKbm9kZV9jb3VudBgEIAEoBRITCgtiaW5ob3N0X3VybBgFIAEoCRIVCg1idWlsZGVyX3N0YXRlGAYgASgJIhYKFExpc3RQbGF0Zm9ybXNSZXF1ZXN0IkgKFUxpc3RQbGF0Zm9ybXNSZXNwb25zZRIvCglwbGF0Zm9ybXMYASADKAsyHC5iaW5mbGVldC52MS5QbGF0Zm9ybVN1bW1hcnkiOAoVQ3JlYXRlUGxhdGZvcm1SZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJZnJvbV9ub2RlGAIgASgJImoKFkNyZWF0ZVBsYXRmb3JtUmVzcG9uc2USDAoEbmFtZRgBIAEoCRILCgNrZXkYAiABKAkSDAoEcm9vdBgDIAEoCRITCgtiaW5ob3N0X3VybBgEIAEoCRISCgpub2Rlc190b2xkGAUgAygJIqIBCghQbGFuSXRlbRISCgp2YXJpYW50X2lkGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCRILCgNjcHYYAyABKAkSCwoDdXNlGAQgAygJEhcKD3dhbnRlZF9ieV9jb3VudBgFIAEoBRIRCgl3YW50ZWRfYnkYBiADKAkSJgoFc3RhdGUYByABKA4yFy5iaW5mbGVldC52MS5CdWlsZFN0YXRlIjwKDExvY2FsQ29tcGlsZRIPCgdub2RlX2lkGAEgASgJEgsKA2NwdhgCIAEoCRIOCgZyZWFzb24YAyABKAkiJgoOR2V0UGxhblJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJInkKD0dldFBsYW5SZXNwb25zZRIkCgVpdGVtcxgBIAMoCzIVLmJpbmZsZWV0LnYxLlBsYW5JdGVtEjEKDmxvY2FsX2NvbXBpbGVzGAIgAygLMhkuYmluZmxlZXQudjEuTG9jYWxDb21waWxlEg0KBW5vZGVzGAMgASgFIkgKDkFwcHJvdmVSZXF1ZXN0EhMKC3ZhcmlhbnRfaWRzGAEgAygJEgsKA2FsbBgCIAEoCBIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiIwoPQXBwcm92ZVJlc3BvbnNlEhAKCGFwcHJvdmVkGAEgAygJIkEKC0hvbGRSZXF1ZXN0EgwKBGF0b20YASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEg4KBnJlYXNvbhgDIAEoCSIOCgxIb2xkUmVzcG9uc2UiMwoNVW5ob2xkUmVxdWVzdBIMCgRhdG9tGAEgASgJEhQKDHBsYXRmb3JtX2tleRgCIAEoCSIQCg5VbmhvbGRSZXNwb25zZSJSChFMaXN0QnVpbGRzUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAkSJwoGc3RhdGVzGAIgAygOMhcuYmluZmxlZXQudjEuQnVpbGRTdGF0ZSJcCgxCdWlsZFN1bW1hcnkSIgoDam9iGAEgASgLMhUuYmluZmxlZXQudjEuQnVpbGRKb2ISKAoGcmVzdWx0GAIgASgLMhguYmluZmxlZXQudjEuQnVpbGRSZXN1bHQiPwoSTGlzdEJ1aWxkc1Jlc3BvbnNlEikKBmJ1aWxkcxgBIAMoCzIZLmJpbmZsZWV0LnYxLkJ1aWxkU3VtbWFyeSIqChJXYXRjaEJ1aWxkc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIj8KE1dhdGNoQnVpbGRzUmVzcG9uc2USKAoFYnVpbGQYASABKAsyGS5iaW5mbGVldC52MS5CdWlsZFN1bW1hcnkiNwoVU3RyZWFtQnVpbGRMb2dSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIOCgZmb2xsb3cYAiABKAgiJwoWU3RyZWFtQnVpbGRMb2dSZXNwb25zZRINCgVsaW5lcxgBIAMoCSIjCgtTeW5jUmVxdWVzdBIUCgxwbGF0Zm9ybV9rZXkYASABKAki2gEKDFN5bmNSZXNwb25zZRITCgtzbmFwc2hvdF9pZBgBIAEoCRITCgtub2Rlc19hc2tlZBgCIAEoBRIYChBmYWlsZWRfcGxhdGZvcm1zGAMgAygJEhoKEm5vZGVzX25vdF9yZXBvcnRlZBgEIAMoCRIYChBwZW5kaW5nX3ZhcmlhbnRzGAUgASgFEhgKEHdhaXRpbmdfYXBwcm92YWwYBiABKAUSHgoWZmV0Y2hfZmFpbGVkX3BsYXRmb3JtcxgHIAMoCRIWCg5uZXdfYWR2aXNvcmllcxgIIAMoCSKcAQoOUm9sbG91dE9wdGlvbnMSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg4KBmNhbmFyeRgCIAEoBRIVCg1tYXhfaW5fZmxpZ2h0GAMgASgFEhsKE21heF9mYWlsdXJlX3BlcmNlbnQYBCABKAESDgoGd2luZG93GAUgASgJEg8KB2RyeV9ydW4YBiABKAgSDwoHcHVycG9zZRgHIAEoCSKgAQoLUm9sbG91dE5vZGUSDwoHbm9kZV9pZBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIUCgxiaW5hcnlfY291bnQYAyABKAUSFQoNY29tcGlsZV9jb3VudBgEIAEoBRIWCg5kb3dubG9hZF9ieXRlcxgFIAEoAxINCgVlcnJvchgGIAEoCRIOCgZjYW5hcnkYByABKAgSDQoFYXRvbXMYCCADKAkisQIKB1JvbGxvdXQSCgoCaWQYASABKAkSLAoHb3B0aW9ucxgCIAEoCzIbLmJpbmZsZWV0LnYxLlJvbGxvdXRPcHRpb25zEg0KBXN0YXRlGAMgASgJEicKBW5vZGVzGAQgAygLMhguYmluZmxlZXQudjEuUm9sbG91dE5vZGUSGgoSc3RhcnRlZF9hdF91bml4X21zGAUgASgDEg4KBnJlYXNvbhgGIAEoCRIaChJ1cGRhdGVkX2F0X3VuaXhfbXMYByABKAMSOQoLbm9kZV9zdGF0ZXMYCCADKAsyJC5iaW5mbGVldC52MS5Sb2xsb3V0Lk5vZGVTdGF0ZXNFbnRyeRoxCg9Ob2RlU3RhdGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASJDChNTdGFydFJvbGxvdXRSZXF1ZXN0EiwKB29wdGlvbnMYASABKAsyGy5iaW5mbGVldC52MS5Sb2xsb3V0T3B0aW9ucyI9ChRTdGFydFJvbGxvdXRSZXNwb25zZRIlCgdyb2xsb3V0GAEgASgLMhQuYmluZmxlZXQudjEuUm9sbG91dCInChFHZXRSb2xsb3V0UmVxdWVzdBISCgpyb2xsb3V0X2lkGAEgASgJIjsKEkdldFJvbGxvdXRSZXNwb25zZRIlCgdyb2xsb3V0GAEgASgLMhQuYmluZmxlZXQudjEuUm9sbG91dCI7ChVDb250cm9sUm9sbG91dFJlcXVlc3QSEgoKcm9sbG91dF9pZBgBIAEoCRIOCgZhY3Rpb24YAiABKAkiPwoWQ29udHJvbFJvbGxvdXRSZXNwb25zZRIlCgdyb2xsb3V0GAEgASgLMhQuYmluZmxlZXQudjEuUm9sbG91dCIpChNXYXRjaFJvbGxvdXRSZXF1ZXN0EhIKCnJvbGxvdXRfaWQYASABKAkiPQoUV2F0Y2hSb2xsb3V0UmVzcG9uc2USJQoHcm9sbG91dBgBIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiJAoTTGlzdFJvbGxvdXRzUmVxdWVzdBINCgVsaW1pdBgBIAEoBSI+ChRMaXN0Um9sbG91dHNSZXNwb25zZRImCghyb2xsb3V0cxgBIAMoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQiLwoORXhwbGFpblJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCRIMCgRhdG9tGAIgASgJIlMKC0V4cGxhbmF0aW9uEgsKA2NwdhgBIAEoCRIOCgZyZWFzb24YAiABKAkSFwoPZGlmZmVyaW5nX2ZsYWdzGAMgAygJEg4KBmRldGFpbBgEIAEoCSJoCg9FeHBsYWluUmVzcG9uc2USLgoMZXhwbGFuYXRpb25zGAEgAygLMhguYmluZmxlZXQudjEuRXhwbGFuYXRpb24SDwoHbm9kZV9pZBgCIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAyABKAkiJAoMRHJpZnRSZXF1ZXN0EhQKDHBsYXRmb3JtX2tleRgBIAEoCSJTCgpEcmlmdEVudHJ5EgoKAmNwGAEgASgJEg0KBWZsYWdzGAIgAygJEhIKCm5vZGVfY291bnQYAyABKAUSFgoOZXh0cmFfdmFyaWFudHMYBCABKAUiOQoNRHJpZnRSZXNwb25zZRIoCgdlbnRyaWVzGAEgAygLMhcuYmluZmxlZXQudjEuRHJpZnRFbnRyeSJVChVDb2xsZWN0R2FyYmFnZVJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEg8KB2RyeV9ydW4YAiABKAgSFQoNa2VlcF92ZXJzaW9ucxgDIAEoBSIkChFFbnJvbGxOb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIvACChJFbnJvbGxOb2RlUmVzcG9uc2USDwoHbm9kZV9pZBgBIAEoCRIRCgluYXRzX3VybHMYAiADKAkSEQoJbmF0c191c2VyGAMgASgJEhUKDW5hdHNfcGFzc3dvcmQYBCABKAkSTgoQY29vcmRpbmF0b3Jfa2V5cxgFIAMoCzI0LmJpbmZsZWV0LnYxLkVucm9sbE5vZGVSZXNwb25zZS5Db29yZGluYXRvcktleXNFbnRyeRIwCglwbGF0Zm9ybXMYBiADKAsyHS5iaW5mbGVldC52MS5FbnJvbGxlZFBsYXRmb3JtEhUKDXJlcG9fc3luY191cmkYByABKAkSDAoEcmVwbxgIIAEoCRIYChBkaXN0ZmlsZXNfbWlycm9yGAkgASgJEhMKC25hdHNfY2FfcGVtGAogASgJGjYKFENvb3JkaW5hdG9yS2V5c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJAoURW5yb2xsQnVpbGRlclJlcXVlc3QSDAoEbmFtZRgBIAEoCSJ3ChVFbnJvbGxCdWlsZGVyUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIRCgluYXRzX3VybHMYAiADKAkSEQoJbmF0c191c2VyGAMgASgJEhUKDW5hdHNfcGFzc3dvcmQYBCABKAkSEwoLbmF0c19jYV9wZW0YBSABKAkipgEKEEVucm9sbGVkUGxhdGZvcm0SCwoDa2V5GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLYmluaG9zdF91cmwYAyABKAkSGQoRYmlucGtnX3B1YmxpY19rZXkYBCABKAkSGgoSYmlucGtnX2ZpbmdlcnByaW50GAUgASgJEisKC2JpbnBrZ19rZXlzGAYgAygLMhYuYmluZmxlZXQudjEuQmlucGtnS2V5Ij4KFkNvbGxlY3RHYXJiYWdlUmVzcG9uc2USDwoHcmVtb3ZlZBgBIAMoCRITCgtmcmVlZF9ieXRlcxgCIAEoAyIZChdSb3RhdGVDb21tYW5kS2V5UmVxdWVzdCJXChhSb3RhdGVDb21tYW5kS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEhcKD3ByZXZpb3VzX2tleV9pZBgCIAEoCRISCgpub2Rlc190b2xkGAMgAygJIi4KFlJvdGF0ZUJpbnBrZ0tleVJlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJIpwBChdSb3RhdGVCaW5wa2dLZXlSZXNwb25zZRITCgtmaW5nZXJwcmludBgBIAEoCRIcChRwcmV2aW91c19maW5nZXJwcmludBgCIAEoCRISCgpub2Rlc190b2xkGAMgAygJEhAKCHJlc2lnbmVkGAQgASgNEg4KBmZhaWxlZBgFIAMoCRIYChBwcmV2aW91c19yZXRpcmVkGAYgASgIIigKFUFjY2VwdFBsYXRmb3JtUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJIl4KFkFjY2VwdFBsYXRmb3JtUmVzcG9uc2USDwoHbm9kZV9pZBgBIAEoCRIUCgxwbGF0Zm9ybV9rZXkYAiABKAkSHQoVcHJldmlvdXNfcGxhdGZvcm1fa2V5GAMgASgJIrACCg9BZHZpc29yeVN1bW1hcnkSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIc3lub3BzaXMYAyABKAkSEAoIc2V2ZXJpdHkYBCABKAkSEQoJYW5ub3VuY2VkGAUgASgJEg8KB3JldmlzZWQYBiABKAkSFgoOcmV2aXNpb25fY291bnQYByABKAUSEAoIcGFja2FnZXMYCCADKAkSFQoNbm9kZXNfZXhwb3NlZBgJIAEoBRIVCg1wbGF0Zm9ybV9rZXlzGAogAygJEh8KF29sZGVzdF9leHBvc3VyZV91bml4X21zGAsgASgDEiUKA2ZpeBgMIAEoCzIYLmJpbmZsZWV0LnYxLkFkdmlzb3J5Rml4EhoKEm5vdGljZWRfYXRfdW5peF9tcxgNIAEoAyKtAQoLQWR2aXNvcnlGaXgSDQoFc3RhdGUYASABKAkSEgoKcm9sbG91dF9pZBgCIAEoCRIKCgJieRgDIAEoCRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBCABKAMSGQoRY2xvc2VkX2F0X3VuaXhfbXMYBSABKAMSKQoGYnVpbGRzGAYgAygLMhkuYmluZmxlZXQudjEuQnVpbGRTdW1tYXJ5Eg0KBW5vZGVzGAcgAygJIncKCEV4cG9zdXJlEg8KB25vZGVfaWQYASABKAkSFAoMcGxhdGZvcm1fa2V5GAIgASgJEhUKDWluc3RhbGxlZF9jcHYYAyABKAkSEQoJZml4ZWRfY3B2GAQgASgJEhoKEmZpcnN0X3NlZW5fdW5peF9tcxgFIAEoAyIuCg9SZWZ1c2VkQWR2aXNvcnkSDAoEZmlsZRgBIAEoCRINCgVlcnJvchgCIAEoCSI6ChVMaXN0QWR2aXNvcmllc1JlcXVlc3QSFAoMcGxhdGZvcm1fa2V5GAEgASgJEgsKA2FsbBgCIAEoCCKSAQoWTGlzdEFkdmlzb3JpZXNSZXNwb25zZRIwCgphZHZpc29yaWVzGAEgAygLMhwuYmluZmxlZXQudjEuQWR2aXNvcnlTdW1tYXJ5Ei0KB3JlZnVzZWQYAiADKAsyHC5iaW5mbGVldC52MS5SZWZ1c2VkQWR2aXNvcnkSFwoPYWR2aXNvcmllc19yZWFkGAMgASgFIiAKEkdldEFkdmlzb3J5UmVxdWVzdBIKCgJpZBgBIAEoCSJvChNHZXRBZHZpc29yeVJlc3BvbnNlEi4KCGFkdmlzb3J5GAEgASgLMhwuYmluZmxlZXQudjEuQWR2aXNvcnlTdW1tYXJ5EigKCWV4cG9zdXJlcxgCIAMoCzIVLmJpbmZsZWV0LnYxLkV4cG9zdXJlImQKEkZpeEFkdmlzb3J5UmVxdWVzdBIKCgJpZBgBIAEoCRIOCgZjYW5hcnkYAiABKAUSFQoNbWF4X2luX2ZsaWdodBgDIAEoBRIbChNtYXhfZmFpbHVyZV9wZXJjZW50GAQgASgBInwKE0ZpeEFkdmlzb3J5UmVzcG9uc2USJQoDZml4GAEgASgLMhguYmluZmxlZXQudjEuQWR2aXNvcnlGaXgSJQoHcm9sbG91dBgCIAEoCzIULmJpbmZsZWV0LnYxLlJvbGxvdXQSFwoPdW5maXhhYmxlX25vZGVzGAMgAygJMqkRChNGbGVldENvbnRyb2xTZXJ2aWNlEkoKCUxpc3ROb2RlcxIdLmJpbmZsZWV0LnYxLkxpc3ROb2Rlc1JlcXVlc3QaHi5iaW5mbGVldC52MS5MaXN0Tm9kZXNSZXNwb25zZRJWCg1MaXN0UGxhdGZvcm1zEiEuYmluZmxlZXQudjEuTGlzdFBsYXRmb3Jtc1JlcXVlc3QaIi5iaW5mbGVldC52MS5MaXN0UGxhdGZvcm1zUmVzcG9uc2USWQoOQ3JlYXRlUGxhdGZvcm0SIi5iaW5mbGVldC52MS5DcmVhdGVQbGF0Zm9ybVJlcXVlc3QaIy5iaW5mbGVldC52MS5DcmVhdGVQbGF0Zm9ybVJlc3BvbnNlEkQKB0dldFBsYW4SGy5iaW5mbGVldC52MS5HZXRQbGFuUmVxdWVzdBocLmJpbmZsZWV0LnYxLkdldFBsYW5SZXNwb25zZRJECgdBcHByb3ZlEhsuYmluZmxlZXQudjEuQXBwcm92ZVJlcXVlc3QaHC5iaW5mbGVldC52MS5BcHByb3ZlUmVzcG9uc2USOwoESG9sZBIYLmJpbmZsZWV0LnYxLkhvbGRSZXF1ZXN0GhkuYmluZmxlZXQudjEuSG9sZFJlc3BvbnNlEkEKBlVuaG9sZBIaLmJpbmZsZWV0LnYxLlVuaG9sZFJlcXVlc3QaGy5iaW5mbGVldC52MS5VbmhvbGRSZXNwb25zZRJNCgpMaXN0QnVpbGRzEh4uYmluZmxlZXQudjEuTGlzdEJ1aWxkc1JlcXVlc3QaHy5iaW5mbGVldC52MS5MaXN0QnVpbGRzUmVzcG9uc2USUgoLV2F0Y2hCdWlsZHMSHy5iaW5mbGVldC52MS5XYXRjaEJ1aWxkc1JlcXVlc3QaIC5iaW5mbGVldC52MS5XYXRjaEJ1aWxkc1Jlc3BvbnNlMAESWwoOU3RyZWFtQnVpbGRMb2cSIi5iaW5mbGVldC52MS5TdHJlYW1CdWlsZExvZ1JlcXVlc3QaIy5iaW5mbGVldC52MS5TdHJlYW1CdWlsZExvZ1Jlc3BvbnNlMAESOwoEU3luYxIYLmJpbmZsZWV0LnYxLlN5bmNSZXF1ZXN0GhkuYmluZmxlZXQudjEuU3luY1Jlc3BvbnNlElMKDFN0YXJ0Um9sbG91dBIgLmJpbmZsZWV0LnYxLlN0YXJ0Um9sbG91dFJlcXVlc3QaIS5iaW5mbGVldC52MS5TdGFydFJvbGxvdXRSZXNwb25zZRJNCgpHZXRSb2xsb3V0Eh4uYmluZmxlZXQudjEuR2V0Um9sbG91dFJlcXVlc3QaHy5iaW5mbGVldC52MS5HZXRSb2xsb3V0UmVzcG9uc2USWQoOQ29udHJvbFJvbGxvdXQSIi5iaW5mbGVldC52MS5Db250cm9sUm9sbG91dFJlcXVlc3QaIy5iaW5mbGVldC52MS5Db250cm9sUm9sbG91dFJlc3BvbnNlElUKDFdhdGNoUm9sbG91dBIgLmJpbmZsZWV0LnYxLldhdGNoUm9sbG91dFJlcXVlc3QaIS5iaW5mbGVldC52MS5XYXRjaFJvbGxvdXRSZXNwb25zZTABElMKDExpc3RSb2xsb3V0cxIgLmJpbmZsZWV0LnYxLkxpc3RSb2xsb3V0c1JlcXVlc3QaIS5iaW5mbGVldC52MS5MaXN0Um9sbG91dHNSZXNwb25zZRJECgdFeHBsYWluEhsuYmluZmxlZXQudjEuRXhwbGFpblJlcXVlc3QaHC5iaW5mbGVldC52MS5FeHBsYWluUmVzcG9uc2USPgoFRHJpZnQSGS5iaW5mbGVldC52MS5EcmlmdFJlcXVlc3QaGi5iaW5mbGVldC52MS5EcmlmdFJlc3BvbnNlElkKDkNvbGxlY3RHYXJiYWdlEiIuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXF1ZXN0GiMuYmluZmxlZXQudjEuQ29sbGVjdEdhcmJhZ2VSZXNwb25zZRJNCgpFbnJvbGxOb2RlEh4uYmluZmxlZXQudjEuRW5yb2xsTm9kZVJlcXVlc3QaHy5iaW5mbGVldC52MS5FbnJvbGxOb2RlUmVzcG9uc2USVgoNRW5yb2xsQnVpbGRlchIhLmJpbmZsZWV0LnYxLkVucm9sbEJ1aWxkZXJSZXF1ZXN0GiIuYmluZmxlZXQudjEuRW5yb2xsQnVpbGRlclJlc3BvbnNlEl8KEFJvdGF0ZUNvbW1hbmRLZXkSJC5iaW5mbGVldC52MS5Sb3RhdGVDb21tYW5kS2V5UmVxdWVzdBolLmJpbmZsZWV0LnYxLlJvdGF0ZUNvbW1hbmRLZXlSZXNwb25zZRJcCg9Sb3RhdGVCaW5wa2dLZXkSIy5iaW5mbGVldC52MS5Sb3RhdGVCaW5wa2dLZXlSZXF1ZXN0GiQuYmluZmxlZXQudjEuUm90YXRlQmlucGtnS2V5UmVzcG9uc2USWQoOQWNjZXB0UGxhdGZvcm0SIi5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlcXVlc3QaIy5iaW5mbGVldC52MS5BY2NlcHRQbGF0Zm9ybVJlc3BvbnNlElkKDkxpc3RBZHZpc29yaWVzEiIuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXF1ZXN0GiMuYmluZmxlZXQudjEuTGlzdEFkdmlzb3JpZXNSZXNwb25zZRJQCgtHZXRBZHZpc29yeRIfLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVxdWVzdBogLmJpbmZsZWV0LnYxLkdldEFkdmlzb3J5UmVzcG9uc2USUAoLRml4QWR2aXNvcnkSHy5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlcXVlc3QaIC5iaW5mbGVldC52MS5GaXhBZHZpc29yeVJlc3BvbnNlYgZwcm90bzM", [file_binfleet_v1_build, file_binfleet_v1_command, file_binfleet_v1_platform]);
 
 /**
  * @generated from message binfleet.v1.NodeSummary
@@ -874,6 +874,13 @@ export type Rollout = Message<"binfleet.v1.Rollout"> & {
    * @generated from field: int64 updated_at_unix_ms = 7;
    */
   updatedAtUnixMs: bigint;
+
+  /**
+   * How many of its nodes are in each RolloutNode state: its progress, also when `nodes` is left out.
+   *
+   * @generated from field: map<string, int32> node_states = 8;
+   */
+  nodeStates: { [key: string]: number };
 };
 
 /**
@@ -1029,6 +1036,44 @@ export const WatchRolloutResponseSchema: GenMessage<WatchRolloutResponse> = /*@_
   messageDesc(file_binfleet_v1_fleet_control, 37);
 
 /**
+ * The newest rollouts first, without their node lists (node_states has their progress).
+ *
+ * @generated from message binfleet.v1.ListRolloutsRequest
+ */
+export type ListRolloutsRequest = Message<"binfleet.v1.ListRolloutsRequest"> & {
+  /**
+   * 0: 50
+   *
+   * @generated from field: int32 limit = 1;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message binfleet.v1.ListRolloutsRequest.
+ * Use `create(ListRolloutsRequestSchema)` to create a new message.
+ */
+export const ListRolloutsRequestSchema: GenMessage<ListRolloutsRequest> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 38);
+
+/**
+ * @generated from message binfleet.v1.ListRolloutsResponse
+ */
+export type ListRolloutsResponse = Message<"binfleet.v1.ListRolloutsResponse"> & {
+  /**
+   * @generated from field: repeated binfleet.v1.Rollout rollouts = 1;
+   */
+  rollouts: Rollout[];
+};
+
+/**
+ * Describes the message binfleet.v1.ListRolloutsResponse.
+ * Use `create(ListRolloutsResponseSchema)` to create a new message.
+ */
+export const ListRolloutsResponseSchema: GenMessage<ListRolloutsResponse> = /*@__PURE__*/
+  messageDesc(file_binfleet_v1_fleet_control, 39);
+
+/**
  * @generated from message binfleet.v1.ExplainRequest
  */
 export type ExplainRequest = Message<"binfleet.v1.ExplainRequest"> & {
@@ -1048,7 +1093,7 @@ export type ExplainRequest = Message<"binfleet.v1.ExplainRequest"> & {
  * Use `create(ExplainRequestSchema)` to create a new message.
  */
 export const ExplainRequestSchema: GenMessage<ExplainRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 38);
+  messageDesc(file_binfleet_v1_fleet_control, 40);
 
 /**
  * @generated from message binfleet.v1.Explanation
@@ -1085,7 +1130,7 @@ export type Explanation = Message<"binfleet.v1.Explanation"> & {
  * Use `create(ExplanationSchema)` to create a new message.
  */
 export const ExplanationSchema: GenMessage<Explanation> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 39);
+  messageDesc(file_binfleet_v1_fleet_control, 41);
 
 /**
  * @generated from message binfleet.v1.ExplainResponse
@@ -1112,7 +1157,7 @@ export type ExplainResponse = Message<"binfleet.v1.ExplainResponse"> & {
  * Use `create(ExplainResponseSchema)` to create a new message.
  */
 export const ExplainResponseSchema: GenMessage<ExplainResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 40);
+  messageDesc(file_binfleet_v1_fleet_control, 42);
 
 /**
  * @generated from message binfleet.v1.DriftRequest
@@ -1129,7 +1174,7 @@ export type DriftRequest = Message<"binfleet.v1.DriftRequest"> & {
  * Use `create(DriftRequestSchema)` to create a new message.
  */
 export const DriftRequestSchema: GenMessage<DriftRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 41);
+  messageDesc(file_binfleet_v1_fleet_control, 43);
 
 /**
  * @generated from message binfleet.v1.DriftEntry
@@ -1161,7 +1206,7 @@ export type DriftEntry = Message<"binfleet.v1.DriftEntry"> & {
  * Use `create(DriftEntrySchema)` to create a new message.
  */
 export const DriftEntrySchema: GenMessage<DriftEntry> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 42);
+  messageDesc(file_binfleet_v1_fleet_control, 44);
 
 /**
  * @generated from message binfleet.v1.DriftResponse
@@ -1178,7 +1223,7 @@ export type DriftResponse = Message<"binfleet.v1.DriftResponse"> & {
  * Use `create(DriftResponseSchema)` to create a new message.
  */
 export const DriftResponseSchema: GenMessage<DriftResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 43);
+  messageDesc(file_binfleet_v1_fleet_control, 45);
 
 /**
  * @generated from message binfleet.v1.CollectGarbageRequest
@@ -1205,7 +1250,7 @@ export type CollectGarbageRequest = Message<"binfleet.v1.CollectGarbageRequest">
  * Use `create(CollectGarbageRequestSchema)` to create a new message.
  */
 export const CollectGarbageRequestSchema: GenMessage<CollectGarbageRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 44);
+  messageDesc(file_binfleet_v1_fleet_control, 46);
 
 /**
  * @generated from message binfleet.v1.EnrollNodeRequest
@@ -1222,7 +1267,7 @@ export type EnrollNodeRequest = Message<"binfleet.v1.EnrollNodeRequest"> & {
  * Use `create(EnrollNodeRequestSchema)` to create a new message.
  */
 export const EnrollNodeRequestSchema: GenMessage<EnrollNodeRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 45);
+  messageDesc(file_binfleet_v1_fleet_control, 47);
 
 /**
  * Everything a node needs to join: its own bus credentials, the keys its agent trusts for
@@ -1297,7 +1342,7 @@ export type EnrollNodeResponse = Message<"binfleet.v1.EnrollNodeResponse"> & {
  * Use `create(EnrollNodeResponseSchema)` to create a new message.
  */
 export const EnrollNodeResponseSchema: GenMessage<EnrollNodeResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 46);
+  messageDesc(file_binfleet_v1_fleet_control, 48);
 
 /**
  * @generated from message binfleet.v1.EnrollBuilderRequest
@@ -1316,7 +1361,7 @@ export type EnrollBuilderRequest = Message<"binfleet.v1.EnrollBuilderRequest"> &
  * Use `create(EnrollBuilderRequestSchema)` to create a new message.
  */
 export const EnrollBuilderRequestSchema: GenMessage<EnrollBuilderRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 47);
+  messageDesc(file_binfleet_v1_fleet_control, 49);
 
 /**
  * A builder process's own bus user (`binfleet-coordinator builder` on a build host): it may take
@@ -1358,7 +1403,7 @@ export type EnrollBuilderResponse = Message<"binfleet.v1.EnrollBuilderResponse">
  * Use `create(EnrollBuilderResponseSchema)` to create a new message.
  */
 export const EnrollBuilderResponseSchema: GenMessage<EnrollBuilderResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 48);
+  messageDesc(file_binfleet_v1_fleet_control, 50);
 
 /**
  * @generated from message binfleet.v1.EnrolledPlatform
@@ -1404,7 +1449,7 @@ export type EnrolledPlatform = Message<"binfleet.v1.EnrolledPlatform"> & {
  * Use `create(EnrolledPlatformSchema)` to create a new message.
  */
 export const EnrolledPlatformSchema: GenMessage<EnrolledPlatform> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 49);
+  messageDesc(file_binfleet_v1_fleet_control, 51);
 
 /**
  * @generated from message binfleet.v1.CollectGarbageResponse
@@ -1426,7 +1471,7 @@ export type CollectGarbageResponse = Message<"binfleet.v1.CollectGarbageResponse
  * Use `create(CollectGarbageResponseSchema)` to create a new message.
  */
 export const CollectGarbageResponseSchema: GenMessage<CollectGarbageResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 50);
+  messageDesc(file_binfleet_v1_fleet_control, 52);
 
 /**
  * @generated from message binfleet.v1.RotateCommandKeyRequest
@@ -1439,7 +1484,7 @@ export type RotateCommandKeyRequest = Message<"binfleet.v1.RotateCommandKeyReque
  * Use `create(RotateCommandKeyRequestSchema)` to create a new message.
  */
 export const RotateCommandKeyRequestSchema: GenMessage<RotateCommandKeyRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 51);
+  messageDesc(file_binfleet_v1_fleet_control, 53);
 
 /**
  * The coordinator signs with a new command key; every known node was sent, in order, a command
@@ -1469,7 +1514,7 @@ export type RotateCommandKeyResponse = Message<"binfleet.v1.RotateCommandKeyResp
  * Use `create(RotateCommandKeyResponseSchema)` to create a new message.
  */
 export const RotateCommandKeyResponseSchema: GenMessage<RotateCommandKeyResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 52);
+  messageDesc(file_binfleet_v1_fleet_control, 54);
 
 /**
  * @generated from message binfleet.v1.RotateBinpkgKeyRequest
@@ -1488,7 +1533,7 @@ export type RotateBinpkgKeyRequest = Message<"binfleet.v1.RotateBinpkgKeyRequest
  * Use `create(RotateBinpkgKeyRequestSchema)` to create a new message.
  */
 export const RotateBinpkgKeyRequestSchema: GenMessage<RotateBinpkgKeyRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 53);
+  messageDesc(file_binfleet_v1_fleet_control, 55);
 
 /**
  * The platform's builders sign with a new key. Its nodes were told to trust old and new keys,
@@ -1536,7 +1581,7 @@ export type RotateBinpkgKeyResponse = Message<"binfleet.v1.RotateBinpkgKeyRespon
  * Use `create(RotateBinpkgKeyResponseSchema)` to create a new message.
  */
 export const RotateBinpkgKeyResponseSchema: GenMessage<RotateBinpkgKeyResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 54);
+  messageDesc(file_binfleet_v1_fleet_control, 56);
 
 /**
  * @generated from message binfleet.v1.AcceptPlatformRequest
@@ -1553,7 +1598,7 @@ export type AcceptPlatformRequest = Message<"binfleet.v1.AcceptPlatformRequest">
  * Use `create(AcceptPlatformRequestSchema)` to create a new message.
  */
 export const AcceptPlatformRequestSchema: GenMessage<AcceptPlatformRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 55);
+  messageDesc(file_binfleet_v1_fleet_control, 57);
 
 /**
  * A node is pinned to the platform of its first report: reports for another platform are refused
@@ -1583,7 +1628,7 @@ export type AcceptPlatformResponse = Message<"binfleet.v1.AcceptPlatformResponse
  * Use `create(AcceptPlatformResponseSchema)` to create a new message.
  */
 export const AcceptPlatformResponseSchema: GenMessage<AcceptPlatformResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 56);
+  messageDesc(file_binfleet_v1_fleet_control, 58);
 
 /**
  * A security advisory (GLSA) from the builders' tree, with how much of the fleet it affects.
@@ -1678,7 +1723,7 @@ export type AdvisorySummary = Message<"binfleet.v1.AdvisorySummary"> & {
  * Use `create(AdvisorySummarySchema)` to create a new message.
  */
 export const AdvisorySummarySchema: GenMessage<AdvisorySummary> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 57);
+  messageDesc(file_binfleet_v1_fleet_control, 59);
 
 /**
  * `binfleet glsa fix`: the fixing versions built for every affected platform variant, then an
@@ -1737,7 +1782,7 @@ export type AdvisoryFix = Message<"binfleet.v1.AdvisoryFix"> & {
  * Use `create(AdvisoryFixSchema)` to create a new message.
  */
 export const AdvisoryFixSchema: GenMessage<AdvisoryFix> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 58);
+  messageDesc(file_binfleet_v1_fleet_control, 60);
 
 /**
  * One node exposed to an advisory: an installed vulnerable version and its least fixing upgrade.
@@ -1778,7 +1823,7 @@ export type Exposure = Message<"binfleet.v1.Exposure"> & {
  * Use `create(ExposureSchema)` to create a new message.
  */
 export const ExposureSchema: GenMessage<Exposure> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 59);
+  messageDesc(file_binfleet_v1_fleet_control, 61);
 
 /**
  * An advisory file in the builders' tree that was not read: too large, not well-formed, not a GLSA.
@@ -1802,7 +1847,7 @@ export type RefusedAdvisory = Message<"binfleet.v1.RefusedAdvisory"> & {
  * Use `create(RefusedAdvisorySchema)` to create a new message.
  */
 export const RefusedAdvisorySchema: GenMessage<RefusedAdvisory> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 60);
+  messageDesc(file_binfleet_v1_fleet_control, 62);
 
 /**
  * @generated from message binfleet.v1.ListAdvisoriesRequest
@@ -1828,7 +1873,7 @@ export type ListAdvisoriesRequest = Message<"binfleet.v1.ListAdvisoriesRequest">
  * Use `create(ListAdvisoriesRequestSchema)` to create a new message.
  */
 export const ListAdvisoriesRequestSchema: GenMessage<ListAdvisoriesRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 61);
+  messageDesc(file_binfleet_v1_fleet_control, 63);
 
 /**
  * @generated from message binfleet.v1.ListAdvisoriesResponse
@@ -1859,7 +1904,7 @@ export type ListAdvisoriesResponse = Message<"binfleet.v1.ListAdvisoriesResponse
  * Use `create(ListAdvisoriesResponseSchema)` to create a new message.
  */
 export const ListAdvisoriesResponseSchema: GenMessage<ListAdvisoriesResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 62);
+  messageDesc(file_binfleet_v1_fleet_control, 64);
 
 /**
  * @generated from message binfleet.v1.GetAdvisoryRequest
@@ -1878,7 +1923,7 @@ export type GetAdvisoryRequest = Message<"binfleet.v1.GetAdvisoryRequest"> & {
  * Use `create(GetAdvisoryRequestSchema)` to create a new message.
  */
 export const GetAdvisoryRequestSchema: GenMessage<GetAdvisoryRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 63);
+  messageDesc(file_binfleet_v1_fleet_control, 65);
 
 /**
  * @generated from message binfleet.v1.GetAdvisoryResponse
@@ -1902,7 +1947,7 @@ export type GetAdvisoryResponse = Message<"binfleet.v1.GetAdvisoryResponse"> & {
  * Use `create(GetAdvisoryResponseSchema)` to create a new message.
  */
 export const GetAdvisoryResponseSchema: GenMessage<GetAdvisoryResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 64);
+  messageDesc(file_binfleet_v1_fleet_control, 66);
 
 /**
  * @generated from message binfleet.v1.FixAdvisoryRequest
@@ -1938,7 +1983,7 @@ export type FixAdvisoryRequest = Message<"binfleet.v1.FixAdvisoryRequest"> & {
  * Use `create(FixAdvisoryRequestSchema)` to create a new message.
  */
 export const FixAdvisoryRequestSchema: GenMessage<FixAdvisoryRequest> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 65);
+  messageDesc(file_binfleet_v1_fleet_control, 67);
 
 /**
  * @generated from message binfleet.v1.FixAdvisoryResponse
@@ -1967,7 +2012,7 @@ export type FixAdvisoryResponse = Message<"binfleet.v1.FixAdvisoryResponse"> & {
  * Use `create(FixAdvisoryResponseSchema)` to create a new message.
  */
 export const FixAdvisoryResponseSchema: GenMessage<FixAdvisoryResponse> = /*@__PURE__*/
-  messageDesc(file_binfleet_v1_fleet_control, 66);
+  messageDesc(file_binfleet_v1_fleet_control, 68);
 
 /**
  * The ops API the `binfleet` CLI speaks. Every call carries a bearer token
@@ -2096,6 +2141,14 @@ export const FleetControlService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRolloutRequestSchema;
     output: typeof WatchRolloutResponseSchema;
+  },
+  /**
+   * @generated from rpc binfleet.v1.FleetControlService.ListRollouts
+   */
+  listRollouts: {
+    methodKind: "unary";
+    input: typeof ListRolloutsRequestSchema;
+    output: typeof ListRolloutsResponseSchema;
   },
   /**
    * @generated from rpc binfleet.v1.FleetControlService.Explain
