@@ -94,6 +94,20 @@ export class BuilderWorker {
     }
   }
 
+  /**
+   * Writes a build's outcome over its record. The record is read again on a revision conflict; a
+   * record another worker took over (its lease ran out) is left to that worker, with a warning.
+   */
+  private async finish(key: string, outcome: BuildRecord): Promise<void> {
+    for (let tries = 0; tries < 3; tries++) {
+      const latest = await this.kv.get(recordKey(key));
+      const r = latest?.operation === "PUT" ? (latest.json() as BuildRecord) : null;
+      if (r !== null && r.builder !== this.name) break;
+      if (await this.record(key, outcome, latest?.revision ?? null)) return;
+    }
+    this.log.warn({ variant: key, state: outcome.state }, "build outcome not recorded: another worker holds the record");
+  }
+
   /** The message is acked, nak'ed for a retry, or terminated. */
   private async handleNow(m: JsMsg): Promise<void> {
     let job: BuildJob;
@@ -165,7 +179,7 @@ export class BuilderWorker {
     this.log.info({ variant: key, attempt }, "build started");
     const stop = new AbortController();
     // Tell JetStream and the KV record that the build is alive, so it is neither redelivered nor taken over.
-    void (async () => {
+    const renewing = (async () => {
       for await (const _ of every((this.config.buildLeaseSeconds * 1000) / 6, undefined, { signal: stop.signal })) {
         m.working();
         const e = await this.kv.get(recordKey(key));
@@ -179,17 +193,18 @@ export class BuilderWorker {
       r = await this.portage("emerge", ["--color=n", "--buildpkg", "--usepkg", "--oneshot", `=${job.cpv}`], { env: { ...this.o.buildEnv(), USE: use }, onOutput: (text) => this.o.onLog(key, text) });
     } finally {
       stop.abort();
+      // A renewal already under way would otherwise write "running" over the outcome below.
+      await renewing;
     }
     const tail = r.all.split("\n").slice(-30);
-    const latest = await this.kv.get(recordKey(key));
     if (r.exitCode === 0 && (await this.o.binhostHolds(key))) {
-      await this.record(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail }, latest?.revision ?? null);
+      await this.finish(key, { key, state: "succeeded", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error: "", logTail: tail });
       this.log.info({ variant: key }, "build succeeded");
       m.ack();
       return;
     }
     const error = r.exitCode === 0 ? "emerge succeeded but the binhost does not hold the requested variant" : `emerge exited ${r.exitCode}`;
-    await this.record(key, { key, state: "failed", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error, logTail: tail }, latest?.revision ?? null);
+    await this.finish(key, { key, state: "failed", builder: this.name, attempt, startedAt, renewedAt: Date.now(), finishedAt: Date.now(), error, logTail: tail });
     if (attempt < this.config.policy.maxBuildAttempts) {
       this.log.warn({ variant: key, attempt, error }, "build failed, will retry");
       m.nak(2000);
