@@ -1,4 +1,3 @@
-// test: serial
 // The dashboard in a real browser (headless Chromium) against a live fleet: a viewer sees the
 // numbers `binfleet nodes --json` gives, an operator approves a build and starts a rollout and
 // watches both progress without reloading, a viewer's approve is refused, and markup in a build log
@@ -51,7 +50,7 @@ describe("the dashboard in headless Chromium", { skip: chromiumPath === null ? "
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-dashboard-"));
-    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 31, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 31, lag: 0.05, out: join(tmp, "fleet") });
     h = await startFleet({
       fleet,
       dir: tmp,

@@ -1,4 +1,3 @@
-// test: serial
 // The overlay in gentoo/ passes real Portage: the release tarball `npm run dist` makes is fetched
 // from DISTDIR against the Manifest makeRelease wrote, `ebuild … clean install` builds each
 // package's image, and the installed programs run with plain node from the image, no node_modules.
