@@ -66,7 +66,7 @@ export async function realPortageDemo(json: boolean): Promise<number> {
 
     say("\n[3/5] the admin approves (binfleet approve --all --platform P); builders build each variant once, signed, inside their roots");
     for (const name of fleet.builders.keys()) await fleet.cli("approve", "--all", "--platform", name);
-    const built = await until(
+    await until(
       "every variant built",
       async () => {
         const now = await plan();
@@ -101,7 +101,7 @@ export async function realPortageDemo(json: boolean): Promise<number> {
       realPortage: true,
       nodes: fleet.nodes.size,
       platforms: fleet.builders.size,
-      variantsNeeded: built.length,
+      variantsNeeded: items.length,
       buildsRun: builds.length,
       duplicateBuilds: builds.length - new Set(builds.map((b) => b.job.id)).size,
       nodesCurrent: nodes.filter((n) => n.state === "current").length,
