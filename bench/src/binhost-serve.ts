@@ -11,7 +11,7 @@ import { BinhostServer } from "@binfleet/coordinator/internal";
 import { createLogger } from "@binfleet/daemon";
 import { freePort } from "@binfleet/shared/testing";
 import { execa } from "execa";
-import { type Figure, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure } from "./measure.js";
 
 const CLIENTS = 64;
 const FILES = 200;
@@ -60,7 +60,9 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-export async function binhostServeFigures(): Promise<Figure[]> {
+export const binhostServe: FigureGroup = { ids: ["binhost.serve"], figures: binhostServeFigures };
+
+async function binhostServeFigures(): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), "binfleet-bench-serve-"));
   // nginx's workers run as an unprivileged user: they must be able to read the files.
   await chmod(dir, 0o755);

@@ -19,7 +19,7 @@ import { ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { RAW_ACKS, type NodesMessage, type NodesSpec, rawSubject } from "./fanout-nodes.js";
-import { type Figure, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure } from "./measure.js";
 
 const NODES = 10_000;
 const CONNECTIONS_PER_WORKER = 8;
@@ -149,7 +149,10 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
   }
 }
 
-export async function commandFanoutFigures(): Promise<Figure[]> {
+/** `fanout.durable`'s baseline is `fanout`: they run together. */
+export const commandFanout: FigureGroup = { ids: ["fanout", "fanout.durable"], figures: commandFanoutFigures };
+
+async function commandFanoutFigures(): Promise<Figure[]> {
   const live = await startFleet("live");
   const waves: Wave[] = [];
   const raws: number[] = [];
