@@ -10,9 +10,10 @@ import { ingest } from "./fleet-bus.js";
 import { commandFanout } from "./command-fanout.js";
 import { binhostServe } from "./binhost-serve.js";
 import { economy } from "./economy.js";
+import { agentFootprint } from "./agent-footprint.js";
 import { BenchArgumentError, selection } from "./selection.js";
 
-const groups: readonly FigureGroup[] = [portageFormats, planner, commandFanout, ingest, binhostServe, economy];
+const groups: readonly FigureGroup[] = [portageFormats, planner, commandFanout, ingest, agentFootprint, binhostServe, economy];
 
 let want;
 try {
