@@ -11,13 +11,12 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { fromBinary } from "@bufbuild/protobuf";
-import { busInbox, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { busInbox, connectBus, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
 import { CommandSender, type NodeCommand, loadOrCreateSigningKey } from "@binfleet/coordinator/internal";
 import { createLogger, serialLock } from "@binfleet/daemon";
 import { startNatsServer } from "@binfleet/nats-server";
 import { ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { RAW_ACKS, type NodesMessage, type NodesSpec, rawSubject } from "./fanout-nodes.js";
 import { type Figure, type FigureGroup, figure } from "./measure.js";
 
@@ -55,7 +54,8 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
   // Each node's state file on tmpfs when there is one: 10,000 nodes' disks are not one disk.
   const stateDir = await mkdtemp(join("/dev/shm", "binfleet-bench-nodes-")).catch(() => mkdtemp(join(dir, "nodes-")));
   const server = await startNatsServer({ dir: join(dir, "nats") });
-  const nc = await connect({ servers: server.url });
+  // Connected as the coordinator connects.
+  const nc = await connectBus({ servers: [server.url], name: "bench coordinator", waitOnFirstConnect: false, log: createLogger({ name: "bench", level: "warn", destination: new PassThrough() }) });
   const workers: Worker[] = [];
   const cleanup = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.terminate()));
