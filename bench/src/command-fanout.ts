@@ -11,15 +11,14 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { fromBinary } from "@bufbuild/protobuf";
-import { busInbox, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { busInbox, connectBus, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
 import { CommandSender, type NodeCommand, loadOrCreateSigningKey } from "@binfleet/coordinator/internal";
 import { createLogger, serialLock } from "@binfleet/daemon";
 import { startNatsServer } from "@binfleet/nats-server";
 import { ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { RAW_ACKS, type NodesMessage, type NodesSpec, rawSubject } from "./fanout-nodes.js";
-import { type Figure, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure } from "./measure.js";
 
 const NODES = 10_000;
 const CONNECTIONS_PER_WORKER = 8;
@@ -55,7 +54,8 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
   // Each node's state file on tmpfs when there is one: 10,000 nodes' disks are not one disk.
   const stateDir = await mkdtemp(join("/dev/shm", "binfleet-bench-nodes-")).catch(() => mkdtemp(join(dir, "nodes-")));
   const server = await startNatsServer({ dir: join(dir, "nats") });
-  const nc = await connect({ servers: server.url });
+  // Connected as the coordinator connects.
+  const nc = await connectBus({ servers: [server.url], name: "bench coordinator", waitOnFirstConnect: false, log: createLogger({ name: "bench", level: "warn", destination: new PassThrough() }) });
   const workers: Worker[] = [];
   const cleanup = async (): Promise<void> => {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -149,7 +149,10 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
   }
 }
 
-export async function commandFanoutFigures(): Promise<Figure[]> {
+/** `fanout.durable`'s baseline is `fanout`: they run together. */
+export const commandFanout: FigureGroup = { ids: ["fanout", "fanout.durable"], figures: commandFanoutFigures };
+
+async function commandFanoutFigures(): Promise<Figure[]> {
   const live = await startFleet("live");
   const waves: Wave[] = [];
   const raws: number[] = [];

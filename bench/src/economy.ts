@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { BuildEstimates, pickPlatform } from "@binfleet/coordinator/internal";
 import { generateFleet, runTool, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { parseEmergePretend } from "@binfleet/shared";
-import { type Figure, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure } from "./measure.js";
+import type { Want } from "./selection.js";
 
 /** Each node's own `emerge -pvuDN @world` (portage-sim, in this process), its [ebuild] lines as variants. */
 async function fleetCompiles(nodes: number, platforms: number, dir: string): Promise<{ repo: string; compiles: { platform: string; cpv: string; use: string }[] }> {
@@ -61,11 +62,21 @@ function estimatesFromHistory(jobs: readonly Job[]): BuildEstimates {
   return e;
 }
 
-export async function economyFigures(): Promise<Figure[]> {
-  return [...(await economy(24, 3)), ...(await economy(1000, 3))];
-}
+/** The demo's fleet is `economy`, the 1,000-node one `economy.1000`; each with its makespans. */
+const prefix = (nodes: number): string => (nodes === 24 ? "economy" : `economy.${nodes}`);
+const ids = (nodes: number): string[] => [prefix(nodes), ...["", ".per-platform", ".first-night"].map((s) => `${prefix(nodes)}.makespan${s}`)];
+const FLEETS = [24, 1000];
 
-async function economy(nodes: number, platforms: number): Promise<Figure[]> {
+export const economy: FigureGroup = {
+  ids: FLEETS.flatMap(ids),
+  async figures(want: Want) {
+    const out: Figure[] = [];
+    for (const nodes of FLEETS) if (ids(nodes).some(want)) out.push(...(await economyOf(nodes, 3)));
+    return out;
+  },
+};
+
+async function economyOf(nodes: number, platforms: number): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), "binfleet-bench-economy-"));
   try {
     const { repo, compiles } = await fleetCompiles(nodes, platforms, dir);
@@ -85,10 +96,10 @@ async function economy(nodes: number, platforms: number): Promise<Figure[]> {
     const fleet = `${nodes.toLocaleString("en")} nodes, ${platforms} platforms`;
     const bound = "lower bound max(longest build, total work / builders); ratio goal <= 1.05";
     return [
-      figure(`economy (${fleet})`, without / 3600, "fleet compile h", withBinfleet / 3600, `every node compiling its own [ebuild] lines (${compiles.length}) vs each of ${variants.size} variants built once; ratio = hours saved factor`),
-      figure(`makespan (${fleet}, 1 builder per platform)`, perPlatformMakespan / 3600, "h", lowerBound / 3600, `${bound} (the old layout: the gap is platform imbalance)`),
-      figure(`makespan (${fleet}, ${slots} slots shared by all platforms)`, slotMakespan(jobs, slots, estimatesFromHistory(jobs)) / 3600, "h", lowerBound / 3600, `${bound}; the most queued work first, estimates from the builds' history`),
-      figure(`makespan (${fleet}, ${slots} shared slots, first night)`, slotMakespan(jobs, slots, new BuildEstimates()) / 3600, "h", lowerBound / 3600, `${bound}; no build history yet: every package estimated alike`),
+      figure(prefix(nodes), without / 3600, "fleet compile h", withBinfleet / 3600, `${fleet}: every node compiling its own [ebuild] lines (${compiles.length}) vs each of ${variants.size} variants built once; ratio = hours saved factor`),
+      figure(`${prefix(nodes)}.makespan`, slotMakespan(jobs, slots, estimatesFromHistory(jobs)) / 3600, "h", lowerBound / 3600, `${fleet}, ${slots} builder slots shared by all platforms, the most queued work first, estimates from the builds' history; ${bound}`),
+      figure(`${prefix(nodes)}.makespan.per-platform`, perPlatformMakespan / 3600, "h", lowerBound / 3600, `${fleet}, 1 builder per platform (the old layout: the gap is platform imbalance); ${bound}`),
+      figure(`${prefix(nodes)}.makespan.first-night`, slotMakespan(jobs, slots, new BuildEstimates()) / 3600, "h", lowerBound / 3600, `${fleet}, ${slots} shared slots on a first night: no build history yet, every package estimated alike; ${bound}`),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { cpus, freemem, totalmem } from "node:os";
+import { FIGURE_ID, type Want } from "./selection.js";
 
 /** One figure: `value` per `unit`, with the baseline measured in the same run and value/baseline. */
 export interface Figure {
@@ -8,6 +9,14 @@ export interface Figure {
   readonly baseline: number | null;
   readonly ratio: number | null;
   readonly note?: string;
+}
+
+/** Figures measured together (they share a setup, or one is the other's baseline). */
+export interface FigureGroup {
+  /** Every id the group can produce: it runs when any of them is wanted. */
+  readonly ids: readonly string[];
+  /** Its figures; parts whose figures are all unwanted may be skipped. */
+  figures(want: Want): Promise<Figure[]>;
 }
 
 export function machine(): Record<string, unknown> {
@@ -48,6 +57,8 @@ export function opsPerSecond(fn: () => unknown, opsPerCall = 1, rounds = 5, minM
 }
 
 export function figure(name: string, value: number, unit: string, baseline: number | null, note?: string): Figure {
+  // Runs are compared by id: a description in the id would break that (it goes in the note).
+  if (!FIGURE_ID.test(name)) throw new Error(`bench figure id ${JSON.stringify(name)} is not dotted lowercase`);
   const round = (n: number): number => Number(n.toPrecision(4));
   return {
     name,

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { formatPackagesIndex, parseAtom, parsePackagesIndex, vercmp, viewPackagesIndex } from "@binfleet/shared";
-import { type Figure, figure, opsPerSecond } from "./measure.js";
+import { type Figure, type FigureGroup, figure, opsPerSecond } from "./measure.js";
+import type { Want } from "./selection.js";
 import { atoms, packagesIndex, versionPairs } from "./portage-inputs.js";
 import { portageEnv, portageMissing, portageScript, realPortage } from "./real-portage.js";
 
@@ -119,7 +120,11 @@ function baseline(context: Context, kind: "packages" | "atoms" | "vercmp", path:
   return portage === null ? () => Promise.resolve(timeRound(naive)) : () => portage(kind, path);
 }
 
-export async function portageFormatFigures(): Promise<Figure[]> {
+const PACKAGES_IDS = ["formats.packages", "formats.packages.stanzas", "formats.packages.write"];
+
+export const portageFormats: FigureGroup = { ids: ["formats.atom", "formats.vercmp", ...PACKAGES_IDS], figures: portageFormatFigures };
+
+async function portageFormatFigures(want: Want): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), "binfleet-bench-formats-"));
   const started = await startPortage();
   const portage = "round" in started ? started : null;
@@ -129,7 +134,11 @@ export async function portageFormatFigures(): Promise<Figure[]> {
     const says = `baseline: ${against}; median of ${ROUNDS} rounds alternating with the baseline's; ${inputs.describe}`;
     const context: Context = { inputs, portage: portage?.round ?? null, says };
     // The small figures first: the index figures leave a large heap behind.
-    return [await atomFigure(context), await vercmpFigure(context), ...(await packagesFigures(context))];
+    return [
+      ...(want("formats.atom") ? [await atomFigure(context)] : []),
+      ...(want("formats.vercmp") ? [await vercmpFigure(context)] : []),
+      ...(PACKAGES_IDS.some(want) ? await packagesFigures(context) : []),
+    ];
   } finally {
     await portage?.stop();
     await rm(dir, { recursive: true, force: true });

@@ -10,10 +10,10 @@ import { Agent, type AgentConfig, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, runTool } from "@binfleet/portage-sim";
-import { type Logger, parseEmergePretend, parsePackagesIndex } from "@binfleet/shared";
+import { type Logger, decodeReport, parseEmergePretend, parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
-import { type AgentReport, AgentReportSchema, type Command, CommandSchema, ProgressEventSchema, SignedCommandSchema } from "@binfleet/shared/wire";
+import { type AgentReport, type Command, CommandSchema, ProgressEventSchema, SignedCommandSchema } from "@binfleet/shared/wire";
 import { type JetStreamManager, type StoredMsg, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 
@@ -194,13 +194,13 @@ export async function startFleet(o: {
       const out = new Map<string, AgentReport>();
       for (const n of fleet.nodes) {
         const [first] = await messages(streams.reports.name, subjects.report(n.name));
-        if (first !== undefined) out.set(n.name, fromBinary(AgentReportSchema, first.data));
+        if (first !== undefined) out.set(n.name, decodeReport(first.data, 8 * 1024 * 1024));
       }
       return out;
     },
     async latestReport(node: string) {
       const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: subjects.report(node) }).catch(() => null);
-      return m === null ? null : fromBinary(AgentReportSchema, m.data);
+      return m === null ? null : decodeReport(m.data, 8 * 1024 * 1024);
     },
     async progress() {
       return (await messages(streams.progress.name)).map((m) => fromBinary(ProgressEventSchema, m.data));

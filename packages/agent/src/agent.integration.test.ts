@@ -8,7 +8,7 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { createRequire } from "node:module";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { publicKeyToBase64, readVdb, signCommand } from "@binfleet/shared";
+import { decodeReport, publicKeyToBase64, readVdb, signCommand } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
@@ -44,7 +44,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     );
   const lastReport = async (): Promise<AgentReport | null> => {
     const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: subjects.report(node) });
-    return m === null ? null : fromBinary(AgentReportSchema, m.data);
+    return m === null ? null : decodeReport(m.data, 8 * 1024 * 1024);
   };
   const progress = async (commandId: string): Promise<ProgressEvent[]> => {
     const out: ProgressEvent[] = [];

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { toBinary } from "@bufbuild/protobuf";
 import { subjects } from "@binfleet/bus";
-import type { Logger } from "@binfleet/shared";
+import { type Logger, compressReport } from "@binfleet/shared";
 import { AgentReportSchema } from "@binfleet/shared/wire";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { AgentConfig } from "./agent-config.js";
@@ -100,13 +100,16 @@ export class Reporter {
       }
       this.sequence = BigInt(Date.now()) * 1000n + (this.sequence % 1000n) + 1n;
       report.sequence = this.sequence;
-      const data = toBinary(AgentReportSchema, report);
-      if (data.length > this.config.maxReportBytes) {
-        this.log.error({ bytes: data.length, limit: this.config.maxReportBytes }, "report exceeds the size limit, not sent");
+      // The limit is on the report itself, as the coordinator applies it after decompressing.
+      const encoded = toBinary(AgentReportSchema, report);
+      const bytes = encoded.length;
+      if (bytes > this.config.maxReportBytes) {
+        this.log.error({ bytes, limit: this.config.maxReportBytes }, "report exceeds the size limit, not sent");
         return;
       }
+      const data = compressReport(encoded);
       await this.outbox.put(data, report.contentHash, `${report.contentHash}-${this.sequence}`);
-      this.log.info({ hash: report.contentHash, bytes: data.length, installed: report.installed.length, plan: report.plan.length }, "report queued");
+      this.log.info({ hash: report.contentHash, bytes, wireBytes: data.length, installed: report.installed.length, plan: report.plan.length }, "report queued");
     } catch (err) {
       // Typically a vdb entry read while emerge replaced it: try again shortly.
       this.log.error({ err }, "report collection failed");

@@ -16,4 +16,5 @@ export { BINFLEET_RELEASE_DATE, BINFLEET_VERSION } from "./release.js";
 export type { DocCommand, DocOption, ProgramDoc } from "./program-doc.js";
 export { renderMan, renderUsage } from "./program-doc.js";
 export type { CommandInit, ReplayState, VerifyOptions } from "./command-signing.js";
+export { ReportDecodeError, compressReport, decodeReport } from "./report-encoding.js";
 export { CommandRejectedError, publicKeyFromBase64, publicKeyToBase64, signCommand, signCommandBatch, verifySignedCommand } from "./command-signing.js";

@@ -1,7 +1,6 @@
 import { subjects } from "@binfleet/bus";
-import { fromBinary } from "@bufbuild/protobuf";
-import { NODE_ID_PATTERN, clip, platformFingerprint, tryParseCpv } from "@binfleet/shared";
-import { type AgentReport, AgentReportSchema } from "@binfleet/shared/wire";
+import { NODE_ID_PATTERN, ReportDecodeError, clip, decodeReport, platformFingerprint, tryParseCpv } from "@binfleet/shared";
+import type { AgentReport } from "@binfleet/shared/wire";
 
 export class ReportRejectedError extends Error {
   override readonly name = "ReportRejectedError";
@@ -28,9 +27,11 @@ export function validateReport(subject: string, data: Uint8Array, maxBytes: numb
   if (data.length > maxBytes) throw new ReportRejectedError(`report of ${data.length} bytes exceeds ${maxBytes}`, "too-large");
   let r: AgentReport;
   try {
-    r = fromBinary(AgentReportSchema, data);
+    // Gzipped as agents send it, or the plain encoding older agents sent.
+    r = decodeReport(data, maxBytes);
   } catch (err) {
-    throw new ReportRejectedError(`not a report: ${clip((err as Error).message, 120)}`, "malformed");
+    if (!(err instanceof ReportDecodeError)) throw err;
+    throw new ReportRejectedError(clip(err.message, 140), err.reason);
   }
   if (!NODE_ID_PATTERN.test(r.nodeId)) throw new ReportRejectedError(`invalid node id '${clip(r.nodeId, 64)}'`, "bad-node-id");
   if (subject !== subjects.report(r.nodeId)) throw new ReportRejectedError(`report for '${r.nodeId}' sent on ${clip(subject, 100)}`, "impersonation", r.nodeId);

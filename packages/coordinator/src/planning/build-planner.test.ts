@@ -60,3 +60,33 @@ test("the cached build list follows every change: new wanters, a node leaving, h
   const keys = ["pk|c/app-1|", "pk|c/x-1|", "pk|c/dep-1|"];
   assert.deepEqual(p.inBuildOrder("pk", keys).map((i) => i.key), p.buildList("pk").map((i) => i.key).filter((k) => keys.includes(k)), "a subset in the same order, held ones left out");
 });
+
+test("after any churn the incremental plan is the plan made afresh from the nodes' last needs", () => {
+  // Nodes come, change, move platform and leave; unsorted and repeated wants included.
+  let seed = 7;
+  const r = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const flags = ["a", "b", "c", "d"];
+  const incremental = new BuildPlanner();
+  const last = new Map<string, { nodeId: string; platformKey: string; wants: { cpv: string; use: string[] }[] }>();
+  for (let step = 0; step < 3000; step++) {
+    const nodeId = `n${r(30)}`;
+    if (r(20) === 0) {
+      incremental.removeNode(nodeId);
+      last.delete(nodeId);
+      continue;
+    }
+    const wants = Array.from({ length: r(12) }, () => ({ cpv: `c/p${r(25)}-1`, use: flags.filter(() => r(3) === 0).reverse() }));
+    const needs = { nodeId, platformKey: `k${r(3)}`, wants };
+    incremental.updateNode(needs);
+    last.set(nodeId, needs);
+  }
+  const fresh = new BuildPlanner();
+  for (const needs of last.values()) fresh.updateNode(needs);
+  for (const k of ["k0", "k1", "k2"]) {
+    assert.deepEqual(
+      incremental.buildList(k).map((i) => [i.key, i.wantedBy]),
+      fresh.buildList(k).map((i) => [i.key, i.wantedBy]),
+    );
+  }
+  for (const nodeId of last.keys()) assert.equal(incremental.nodeNeedsKey(nodeId), fresh.nodeNeedsKey(nodeId));
+});

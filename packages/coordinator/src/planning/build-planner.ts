@@ -8,9 +8,24 @@ export interface Variant {
   readonly disabled?: readonly string[];
 }
 
-/** Flags sorted, without copying when they already are (agents and the registry send them sorted). */
+/**
+ * Flags sorted, without copying when they already are (agents and the registry send them sorted).
+ * A short list is sorted by insertion (the same code-unit order): Array.prototype.sort allocates
+ * a work area per call, which at fleet scale was a third of a full plan's garbage.
+ */
 function sortedFlags(flags: readonly string[]): readonly string[] {
-  for (let i = 1; i < flags.length; i++) if (flags[i - 1]! > flags[i]!) return [...flags].sort();
+  for (let i = 1; i < flags.length; i++) {
+    if (flags[i - 1]! <= flags[i]!) continue;
+    if (flags.length > 32) return [...flags].sort();
+    const out = flags.slice();
+    for (let j = i; j < out.length; j++) {
+      const f = out[j]!;
+      let k = j;
+      for (; k > 0 && out[k - 1]! > f; k--) out[k] = out[k - 1]!;
+      out[k] = f;
+    }
+    return out;
+  }
   return flags;
 }
 
@@ -33,25 +48,59 @@ export interface BuildItem {
   readonly wantedBy: readonly string[];
 }
 
+/** Same flags in the same order: a node's wants are matched to variants without building key strings. */
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Wanters are kept in flat number arrays, not a Map per variant: a full plan of a large fleet adds
+ * a million of them, and a Map each (plus one per node) made most of its time allocation and GC.
+ */
 interface VariantEntry {
   readonly key: string;
   readonly variant: Variant;
   /**
-   * The nodes that want it (by their number, see BuildPlanner.nodeNumber), each with its merge
-   * position: emerge lists dependencies first, so building in this order builds them first.
+   * The nodes that want it, sorted by node number (see BuildPlanner.names): pairs of node number
+   * and merge position (emerge lists dependencies first, so building in this order builds them
+   * first). Sorted, a node's pair is found by bisection; a new node has the highest number, so in
+   * a full plan every pair is appended.
    */
-  readonly positions: Map<number, number>;
+  readonly wanters: number[];
   /** The earliest position any node gives it (kept as nodes come and go). */
   order: number;
+  /** The updateNode call that last saw it wanted, and its position in that call's wants (scratch state of that call). */
+  mark: number;
+  markPos: number;
+}
+
+interface NodeRecord {
+  readonly number: number;
+  readonly platformKey: string;
+  /** The entries it wants, each once, in order of first occurrence. */
+  readonly entries: readonly VariantEntry[];
+}
+
+/** Where node `node`'s pair is in `wanters`, or where it would go (as a negative: -index - 1). */
+function findWanter(wanters: readonly number[], node: number): number {
+  let lo = 0;
+  let hi = wanters.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const n = wanters[mid << 1]!;
+    if (n === node) return mid << 1;
+    if (n < node) lo = mid + 1;
+    else hi = mid;
+  }
+  return -(lo << 1) - 1;
 }
 
 interface PlatformState {
   readonly variants: Map<string, VariantEntry>;
-  /**
-   * cpv → joined USE → entry: a node's wants are looked up by their cpv and short USE string, not
-   * by a long key built for each one (at fleet scale that string work was most of a full plan).
-   */
-  readonly byCpv: Map<string, Map<string, VariantEntry>>;
+  /** cpv → its variants (a few USE combinations at most): a want is matched by its cpv and flags. */
+  readonly byCpv: Map<string, VariantEntry[]>;
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -61,18 +110,73 @@ interface PlatformState {
 
 /**
  * A build-list item. Its node list is sorted when first read: a full plan of a large fleet has
- * hundreds of thousands of items, and most callers (queueing, counting) never read it.
+ * hundreds of thousands of items, and most callers (queueing, counting) never read it. A class,
+ * not an object literal with a getter: that made each item a closure and its own shape, most of
+ * a full plan's garbage.
  */
-function buildItem(key: string, e: VariantEntry, names: readonly string[]): BuildItem {
-  let wantedBy: readonly string[] | null = null;
-  return {
-    key,
-    variant: e.variant,
-    get wantedBy() {
-      wantedBy ??= [...e.positions.keys()].map((n) => names[n]!).sort();
-      return wantedBy;
-    },
-  };
+class PlannedItem implements BuildItem {
+  readonly key: string;
+  readonly variant: Variant;
+  readonly #entry: VariantEntry;
+  readonly #names: readonly string[];
+  #wantedBy: readonly string[] | null = null;
+
+  constructor(entry: VariantEntry, names: readonly string[]) {
+    this.key = entry.key;
+    this.variant = entry.variant;
+    this.#entry = entry;
+    this.#names = names;
+  }
+
+  get wantedBy(): readonly string[] {
+    if (this.#wantedBy === null) {
+      const out: string[] = [];
+      const w = this.#entry.wanters;
+      for (let s = 0; s < w.length; s += 2) out.push(this.#names[w[s]!]!);
+      this.#wantedBy = out.sort();
+    }
+    return this.#wantedBy;
+  }
+}
+
+const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || (a.key < b.key ? -1 : 1);
+
+/** The earliest merge position among a variant's wanters. */
+function earliest(wanters: readonly number[]): number {
+  let min = Infinity;
+  for (let s = 1; s < wanters.length; s += 2) if (wanters[s]! < min) min = wanters[s]!;
+  return min;
+}
+
+/**
+ * A platform's entries by order, then key (what byOrderThenKey sorts by), without a comparator
+ * call per comparison (most of a full plan's sorting): the keys sorted natively, then the entries
+ * placed stably into buckets by order, which are merge positions, small integers.
+ */
+function inListOrder(p: PlatformState): VariantEntry[] {
+  const keys: string[] = [];
+  let max = 0;
+  for (const e of p.variants.values()) {
+    if (p.held.has(e.key)) continue;
+    keys.push(e.key);
+    if (e.order > max) max = e.order;
+  }
+  keys.sort();
+  const next = new Int32Array(max + 1);
+  const entries = new Array<VariantEntry>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const e = p.variants.get(keys[i]!)!;
+    entries[i] = e;
+    next[e.order]!++;
+  }
+  for (let o = 0, at = 0; o <= max; o++) {
+    const n = next[o]!;
+    next[o] = at;
+    at += n;
+  }
+  const out = new Array<VariantEntry>(entries.length);
+  for (const e of entries) out[next[e.order]!++] = e;
+  return out;
 }
 
 /**
@@ -82,13 +186,12 @@ function buildItem(key: string, e: VariantEntry, names: readonly string[]): Buil
  */
 export class BuildPlanner {
   private readonly platforms = new Map<string, PlatformState>();
-  /** Each node's number, platform and the entries it wants, with its merge position in each. */
-  private readonly nodes = new Map<string, { number: number; platformKey: string; wants: Map<VariantEntry, number> }>();
-  /**
-   * Node ids by number: variants key their nodes by a small number, which hashes faster than the
-   * id string (a full plan sets a million of them). Numbers are not reused; ids are few.
-   */
+  private readonly nodes = new Map<string, NodeRecord>();
+  /** Node ids by number: variants refer to their nodes by a small number. Numbers are not reused; ids are few. */
   private readonly names: string[] = [];
+  /** updateNode calls so far: each marks the entries it saw with its number. */
+  private calls = 0;
+  private readonly scratch: VariantEntry[] = [];
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
@@ -101,57 +204,80 @@ export class BuildPlanner {
 
   /** Replaces a node's needs; returns the variant keys that appeared in or left the plan. */
   updateNode(needs: NodeNeeds): { added: string[]; removed: string[] } {
+    const call = ++this.calls;
     const p = this.platform(needs.platformKey);
     const added: string[] = [];
     const removed: string[] = [];
-    // Entry → merge position of its first occurrence; entries are made only for new variants.
-    const next = new Map<VariantEntry, number>();
-    needs.wants.forEach((w, i) => {
+    // Each wanted entry once, at the merge position of its first occurrence; entries are made only
+    // for new variants. Gathered in a scratch list, then copied at their exact size: grown
+    // one by one, the per-node lists left as much garbage as they hold.
+    const entries = this.scratch;
+    entries.length = 0;
+    const wants = needs.wants;
+    for (let i = 0; i < wants.length; i++) {
+      const w = wants[i]!;
       const use = sortedFlags(w.use);
-      const joined = use.join(",");
-      let byUse = p.byCpv.get(w.cpv);
-      if (byUse === undefined) p.byCpv.set(w.cpv, (byUse = new Map()));
-      let e = byUse.get(joined);
+      let same = p.byCpv.get(w.cpv);
+      if (same === undefined) p.byCpv.set(w.cpv, (same = []));
+      let e: VariantEntry | undefined;
+      for (const c of same) {
+        if (sameFlags(c.variant.use, use)) {
+          e = c;
+          break;
+        }
+      }
       if (e === undefined) {
-        const variant: Variant = { platformKey: needs.platformKey, cpv: w.cpv, use, ...(w.disabled === undefined ? {} : { disabled: sortedFlags(w.disabled) }) };
-        e = { key: `${needs.platformKey}|${w.cpv}|${joined}`, variant, positions: new Map(), order: i };
-        byUse.set(joined, e);
+        const variant: Variant = w.disabled === undefined ? { platformKey: needs.platformKey, cpv: w.cpv, use } : { platformKey: needs.platformKey, cpv: w.cpv, use, disabled: sortedFlags(w.disabled) };
+        e = { key: `${needs.platformKey}|${w.cpv}|${use.join(",")}`, variant, wanters: [], order: i, mark: 0, markPos: 0 };
+        same.push(e);
         p.variants.set(e.key, e);
         added.push(e.key);
       }
-      if (!next.has(e)) next.set(e, i);
-    });
+      if (e.mark !== call) {
+        e.mark = call;
+        e.markPos = i;
+        entries.push(e);
+      }
+    }
     const prev = this.nodes.get(needs.nodeId);
     const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     if (prev !== undefined) {
       const pp = this.platform(prev.platformKey);
-      for (const e of prev.wants.keys()) {
-        if (next.has(e)) continue;
-        const pos = e.positions.get(node);
-        e.positions.delete(node);
+      for (const e of prev.entries) {
+        if (e.mark === call) continue;
+        const at = findWanter(e.wanters, node);
+        const pos = e.wanters[at + 1]!;
+        e.wanters.splice(at, 2);
         pp.sorted = null;
-        if (e.positions.size === 0) {
+        if (e.wanters.length === 0) {
           pp.variants.delete(e.key);
-          const byUse = pp.byCpv.get(e.variant.cpv)!;
-          byUse.delete(e.variant.use.join(","));
-          if (byUse.size === 0) pp.byCpv.delete(e.variant.cpv);
+          const same = pp.byCpv.get(e.variant.cpv)!;
+          same.splice(same.indexOf(e), 1);
+          if (same.length === 0) pp.byCpv.delete(e.variant.cpv);
           removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
-          e.order = Math.min(...e.positions.values());
+          e.order = earliest(e.wanters);
         }
       }
     }
-    // A node seen for the first time is in no variant yet: nothing to look up before adding it.
-    const known = prev !== undefined;
-    for (const [e, pos] of next) {
-      const before = known ? e.positions.get(node) : undefined;
-      e.positions.set(node, pos);
+    for (const e of entries) {
+      const pos = e.markPos;
+      // A node seen for the first time has the highest number: its pairs go last, nothing to look up.
+      const at = prev === undefined ? -e.wanters.length - 1 : findWanter(e.wanters, node);
+      let before = -1;
+      if (at === -e.wanters.length - 1) e.wanters.push(node, pos);
+      else if (at < 0) e.wanters.splice(-at - 1, 0, node, pos);
+      else {
+        before = e.wanters[at + 1]!;
+        e.wanters[at + 1] = pos;
+      }
       if (pos < e.order) e.order = pos;
-      else if (before === e.order && pos > before) e.order = Math.min(...e.positions.values());
+      else if (before === e.order && pos > before) e.order = earliest(e.wanters);
       if (before !== pos) p.sorted = null;
     }
-    this.nodes.set(needs.nodeId, { number: node, platformKey: needs.platformKey, wants: next });
+    this.nodes.set(needs.nodeId, { number: node, platformKey: needs.platformKey, entries: entries.slice() });
+    entries.length = 0;
     return { added, removed };
   }
 
@@ -201,10 +327,8 @@ export class BuildPlanner {
     const p = this.platforms.get(platformKey);
     if (p === undefined) return [];
     if (p.sorted === null) {
-      const entries = [...p.variants].filter(([key]) => !p.held.has(key));
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
-      entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-      p.sorted = entries.map(([key, e]) => buildItem(key, e, this.names));
+      p.sorted = inListOrder(p).map((e) => new PlannedItem(e, this.names));
     }
     return p.sorted;
   }
@@ -213,12 +337,13 @@ export class BuildPlanner {
   inBuildOrder(platformKey: string, keys: readonly string[]): BuildItem[] {
     const p = this.platforms.get(platformKey);
     if (p === undefined) return [];
-    const entries = keys.flatMap((key) => {
+    const entries: VariantEntry[] = [];
+    for (const key of keys) {
       const e = p.variants.get(key);
-      return e === undefined || p.held.has(key) ? [] : [[key, e] as const];
-    });
-    entries.sort((a, b) => a[1].order - b[1].order || (a[0] < b[0] ? -1 : 1));
-    return entries.map(([key, e]) => buildItem(key, e, this.names));
+      if (e !== undefined && !p.held.has(key)) entries.push(e);
+    }
+    entries.sort(byOrderThenKey);
+    return entries.map((e) => new PlannedItem(e, this.names));
   }
 
   platformKeys(): string[] {
@@ -227,7 +352,7 @@ export class BuildPlanner {
 
   /** A stable key of what the node currently wants (to notify once per plan). */
   nodeNeedsKey(nodeId: string): string {
-    return [...(this.nodes.get(nodeId)?.wants.keys() ?? [])].map((e) => e.key).sort().join("\n");
+    return (this.nodes.get(nodeId)?.entries ?? []).map((e) => e.key).sort().join("\n");
   }
 
   /** Whether everything the node would compile is on its binhost: then it can be told to emerge -g. */
@@ -235,7 +360,7 @@ export class BuildPlanner {
     const n = this.nodes.get(nodeId);
     if (n === undefined) return false;
     const held = this.platform(n.platformKey).held;
-    for (const e of n.wants.keys()) if (!held.has(e.key)) return false;
+    for (const e of n.entries) if (!held.has(e.key)) return false;
     return true;
   }
 }
