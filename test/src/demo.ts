@@ -71,6 +71,9 @@ async function main(): Promise<number> {
   const nodes = arg("--nodes", 24);
   const platforms = arg("--platforms", 3);
   const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0002";
+  // The simulated machines share one computer: gpg's verdicts and zstd's output on a package file
+  // are worked out once, not once per node (production nodes each pay them on their own CPU).
+  const simCache = join(dir, "sim-cache");
   // The previous run's state is moved aside now and removed once the fleet is generated, while the
   // daemons start: deleting ~80,000 small files takes seconds of disk time.
   const previous = `${dir}.previous`;
@@ -141,7 +144,7 @@ async function main(): Promise<number> {
       // One builder worker per platform; the seed audits every build, and nodes update only in rollouts.
       // A security fix is its own approval: binfleet glsa fix builds at once.
       platforms: fleet.platforms.map((p) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: 1 })),
-      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: speed }),
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: speed, BINFLEET_SIM_CACHE: simCache }),
       policy: { requireApproval: true, notify: "rollout", security: "auto" },
       schedule: { nightly: "02:30", reportWaitSeconds: 120 },
     };
@@ -174,7 +177,7 @@ async function main(): Promise<number> {
       const local = {
         root: n.root,
         stateDir: join(dir, "agents", n.name),
-        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed } },
+        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: speed, BINFLEET_SIM_CACHE: simCache } },
         heartbeatSeconds: 5,
         watchSeconds: 10,
       };

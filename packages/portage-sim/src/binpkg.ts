@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type InstalledPackage, type Stanza, field } from "@binfleet/shared/portage";
 import { compressorFor } from "./compression.js";
+import type { DigestCache } from "./digest-cache.js";
 import { SimError } from "./errors.js";
 import { type GpkgSigning, createGpkg, openGpkg } from "./gpkg.js";
 import { imageFiles, packageMetadata } from "./package-metadata.js";
@@ -46,6 +47,7 @@ export async function buildBinpkg(
   use: ReadonlySet<string>,
   installed: readonly InstalledPackage[],
   buildTime: number,
+  cache: DigestCache | null = null,
 ): Promise<BuiltBinpkg> {
   const format = (config.vars["BINPKG_FORMAT"] || "gpkg").trim();
   if (format !== "gpkg") throw new SimError(`!!! BINPKG_FORMAT='${format}' is not supported by portage-sim (gpkg)`);
@@ -60,10 +62,10 @@ export async function buildBinpkg(
     const files = imageFiles(e, use);
     const size = Object.values(files).reduce((n, f) => n + Buffer.byteLength(f), 0);
     const metadata = packageMetadata(e, use, config, repo, installed, { buildTime, buildId, size });
-    const data = await createGpkg({ basename: multi ? `${pf}-${buildId}` : pf, metadata, files, mtime: buildTime }, compressor, signing);
+    const data = await createGpkg({ basename: multi ? `${pf}-${buildId}` : pf, metadata, files, mtime: buildTime }, compressor, signing, cache);
     if (signing !== null) {
       try {
-        await openGpkg(data, verifyHome(config));
+        await openGpkg(data, verifyHome(config), cache);
       } catch (err) {
         const text = err instanceof SimError ? (err.stderrText ?? err.message) : String(err);
         throw new SimError("!!! Invalid binary package", 1, `${text}!!! Invalid binary package: '${config.pkgdir}/${rel}'\n`);

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { DigestCache } from "./digest-cache.js";
 import { lazyExeca } from "./lazy-execa.js";
 import { SimError } from "./errors.js";
 
@@ -32,12 +33,22 @@ async function zstd(args: readonly string[], data: Buffer): Promise<Buffer> {
   }
 }
 
-export async function compress(data: Buffer, c: Compressor): Promise<Buffer> {
-  return c === "gzip" ? gzipSync(data) : zstd(["-q", "-3"], data);
+const unzstdKey = (compressed: Buffer): string => DigestCache.key("zstd -d", compressed);
+
+/** With a cache, zstd's output is remembered with its input: decompressing it later runs no zstd. */
+export async function compress(data: Buffer, c: Compressor, cache: DigestCache | null = null): Promise<Buffer> {
+  if (c === "gzip") return gzipSync(data);
+  const out = await zstd(["-q", "-3"], data);
+  await cache?.put(unzstdKey(out), data);
+  return out;
 }
 
-export async function decompress(data: Buffer, suffix: string): Promise<Buffer> {
+export async function decompress(data: Buffer, suffix: string, cache: DigestCache | null = null): Promise<Buffer> {
   if (suffix === "gz") return gunzipSync(data);
-  if (suffix === "zst") return zstd(["-q", "-d"], data);
-  throw new SimError(`unsupported compression suffix .${suffix}`);
+  if (suffix !== "zst") throw new SimError(`unsupported compression suffix .${suffix}`);
+  const cached = await cache?.get(unzstdKey(data));
+  if (cached !== undefined && cached !== null) return cached;
+  const out = await zstd(["-q", "-d"], data);
+  await cache?.put(unzstdKey(data), out);
+  return out;
 }

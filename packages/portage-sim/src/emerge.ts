@@ -6,6 +6,7 @@ import { type Atom, type InstalledPackage, formatWorld, parseAtom, parseVdbEntry
 import { buildBinpkg, verifyHome } from "./binpkg.js";
 import { downloadBinary, fetchBinhostIndex, localBinaries } from "./binhost-client.js";
 import { type Distfile, DistfileFetcher, ebuildDistfiles } from "./distfile-fetch.js";
+import { DigestCache } from "./digest-cache.js";
 import { type EmergeOptions, parseEmergeArgs } from "./emerge-options.js";
 import { SimError } from "./errors.js";
 import { type Faults, hits, loadFaults } from "./faults.js";
@@ -169,7 +170,7 @@ export async function runEmerge(argv: readonly string[], env: NodeJS.ProcessEnv,
       return 1;
     }
   }
-  const code = await mergePlan(plan, opts, config, repo!, installed, out, faults);
+  const code = await mergePlan(plan, opts, config, repo!, installed, out, faults, DigestCache.fromEnv(env));
   if (code === 0 && !opts.oneshot && !opts.buildpkgonly && !targets.fromSet) await addToWorld(config, repo!, targets.atoms);
   return code;
 }
@@ -208,6 +209,7 @@ async function mergePlan(
   installedAtStart: readonly InstalledPackage[],
   out: Output,
   faults: Faults,
+  cache: DigestCache | null,
 ): Promise<number> {
   const installed = [...installedAtStart];
   const n = plan.tasks.length;
@@ -225,7 +227,7 @@ async function mergePlan(
         out.out(`\n>>> Emerging binary (${i + 1} of ${n}) ${label}\n`);
         const file = await downloadBinary(config, t.binary!, out, faults);
         const data = await readFile(file);
-        const opened = await openGpkg(data, t.binary!.source?.verifySignature ? verifyHome(config) : null);
+        const opened = await openGpkg(data, t.binary!.source?.verifySignature ? verifyHome(config) : null, cache);
         out.out(`>>> Extracting info\n>>> Extracting ${cpv}\n`);
         metadata = Object.fromEntries(Object.entries(opened.metadata).filter(([k]) => k !== "environment.bz2" && !k.endsWith(".ebuild")));
         metadata["BINPKGMD5"] = `${createHash("md5").update(data).digest("hex")}\n`;
@@ -246,7 +248,7 @@ async function mergePlan(
         const size = Object.values(files).reduce((s, f) => s + Buffer.byteLength(f), 0);
         metadata = packageMetadata(e, t.use, config, repo, installed, { buildTime, buildId: null, size });
         if (opts.buildpkg || opts.buildpkgonly || config.features.has("buildpkg")) {
-          const built = await buildBinpkg(config, repo, e, t.use, installed, buildTime);
+          const built = await buildBinpkg(config, repo, e, t.use, installed, buildTime, cache);
           out.out(`>>> Done.\n>>> Binary package: ${config.pkgdir.slice(config.root.dir.length)}/${built.path}\n`);
         }
       }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { DigestCache } from "./digest-cache.js";
 import { SimError } from "./errors.js";
 import { type Compressor, COMPRESSORS, compress, decompress } from "./compression.js";
 import { gpgSign, gpgVerify } from "./signing.js";
@@ -40,12 +41,15 @@ function innerTar(prefix: string, files: Readonly<Record<string, string>>, mtime
   return writeTar(entries);
 }
 
-/** Builds a gpkg (GLEP 78) archive: gpkg-1, metadata.tar.X, image.tar.X, Manifest, with signatures when asked. */
-export async function createGpkg(content: GpkgContent, compressor: Compressor, signing: GpkgSigning | null): Promise<Buffer> {
+/**
+ * Builds a gpkg (GLEP 78) archive: gpkg-1, metadata.tar.X, image.tar.X, Manifest, with signatures
+ * when asked; with a cache, the tarballs are remembered so opening the package runs no zstd.
+ */
+export async function createGpkg(content: GpkgContent, compressor: Compressor, signing: GpkgSigning | null, cache: DigestCache | null = null): Promise<Buffer> {
   const ext = COMPRESSORS[compressor];
   const metaFiles = Object.fromEntries(Object.entries(content.metadata).map(([k, v]) => [`/${k}`, v]));
-  const metadata = await compress(innerTar("metadata", metaFiles, content.mtime), compressor);
-  const image = await compress(innerTar("image", content.files, content.mtime), compressor);
+  const metadata = await compress(innerTar("metadata", metaFiles, content.mtime), compressor, cache);
+  const image = await compress(innerTar("image", content.files, content.mtime), compressor, cache);
   return assembleGpkg(content.basename, content.mtime, [[`metadata.tar.${ext}`, metadata], [`image.tar.${ext}`, image]], signing);
 }
 
@@ -86,9 +90,10 @@ export interface OpenedGpkg {
 /**
  * Opens a gpkg: checks every member against the Manifest, and with a verify
  * home, the signatures as Portage does (GOODSIG and full or ultimate trust).
- * Throws SimError with Portage's wording when the package is not usable.
+ * Throws SimError with Portage's wording when the package is not usable. With a cache, gpg's
+ * good verdicts and zstd's output on the same bytes are not computed again.
  */
-export async function openGpkg(buf: Buffer, verifyHome: string | null): Promise<OpenedGpkg> {
+export async function openGpkg(buf: Buffer, verifyHome: string | null, cache: DigestCache | null = null): Promise<OpenedGpkg> {
   const entries = readTar(buf).filter((e) => e.type === "0");
   if (entries.length === 0) throw new SimError("!!! Invalid binary package: not a gpkg archive");
   const basename = entries[0]!.name.split("/")[0]!;
@@ -101,7 +106,7 @@ export async function openGpkg(buf: Buffer, verifyHome: string | null): Promise<
   if (verifyHome !== null) {
     if (!signed) throw new SimError("Binary package is not usable (verification failed)", 1, "Binary package is not usable (verification failed):\nSummary: binpkg appears unsigned\n");
     const check = async (sig: Buffer, data?: Buffer): Promise<void> => {
-      const r = await gpgVerify(verifyHome, sig, data);
+      const r = await gpgVerify(verifyHome, sig, data, cache);
       if (!r.ok) throw new SimError("GnuPG verification failed", 1, `Binary package is not usable (verification failed):\nSummary: ${r.summary}\n${r.raw}\n`);
     };
     await check(manifest);
@@ -120,7 +125,7 @@ export async function openGpkg(buf: Buffer, verifyHome: string | null): Promise<
   const pick = async (prefix: string): Promise<TarEntry[]> => {
     const name = [...member.keys()].find((n) => n.startsWith(`${prefix}.tar.`) && !n.endsWith(".sig"));
     if (name === undefined) throw new SimError(`!!! Invalid binary package: missing ${prefix}.tar`);
-    return readTar(await decompress(member.get(name)!, name.slice(`${prefix}.tar.`.length)));
+    return readTar(await decompress(member.get(name)!, name.slice(`${prefix}.tar.`.length), cache));
   };
   const metadata: Record<string, string> = {};
   for (const e of await pick("metadata")) if (e.type === "0") metadata[e.name.replace(/^metadata\//, "")] = e.data.toString("utf8");

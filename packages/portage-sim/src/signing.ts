@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DigestCache } from "./digest-cache.js";
 import { lazyExeca } from "./lazy-execa.js";
 import { SimError } from "./errors.js";
 
@@ -20,11 +21,36 @@ export interface VerifyResult {
   readonly raw: string;
 }
 
+/** A key's validity in a home (`gpg --with-colons` letter: f full, u ultimate, …), "" when the home lacks it. */
+async function keyValidity(home: string, fpr: string): Promise<string> {
+  const r = await (await lazyExeca())("gpg", ["--homedir", home, "--batch", "--no-tty", "--with-colons", "--list-keys", fpr], { reject: false });
+  return r.exitCode === 0 ? (/^pub:([^:]*):/m.exec(r.stdout)?.[1] ?? "") : "";
+}
+
+/**
+ * A signature gpg found good before (same signature, same bytes), for a home where its key is
+ * fully or ultimately valid: the verdict holds without running gpg again. Anything else (not
+ * seen, key missing, revoked, expired or of undefined trust here) is left to gpg itself.
+ */
+async function knownGood(home: string, key: string, cache: DigestCache): Promise<string | null> {
+  const status = (await cache.get(key))?.toString("utf8");
+  if (status === undefined || !/^\[GNUPG:\] GOODSIG /m.test(status)) return null;
+  // VALIDSIG's last field is the primary key's fingerprint, which validity belongs to.
+  const fpr = /^\[GNUPG:\] VALIDSIG .* ([0-9A-F]{40})$/m.exec(status)?.[1];
+  if (fpr === undefined) return null;
+  const validity = await cache.remember(`validity ${home} ${fpr}`, () => keyValidity(home, fpr));
+  return validity === "f" || validity === "u" ? status : null;
+}
+
 /**
  * Verifies a detached or clear signature as Portage's gpkg verifier does: it
  * needs `[GNUPG:] GOODSIG` and TRUST_FULLY or TRUST_ULTIMATE in the status output.
+ * With a cache, a good verdict is kept by the signature's and data's digest (see knownGood).
  */
-export async function gpgVerify(home: string, signed: Buffer, detachedData?: Buffer): Promise<VerifyResult> {
+export async function gpgVerify(home: string, signed: Buffer, detachedData?: Buffer, cache: DigestCache | null = null): Promise<VerifyResult> {
+  const key = DigestCache.key("gpg --verify", signed, detachedData ?? Buffer.alloc(0));
+  const known = cache === null ? null : await knownGood(home, key, cache);
+  if (known !== null) return { ok: true, summary: "", raw: known.trim() };
   const files: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), "binfleet-sim-gpg-"));
   try {
@@ -43,6 +69,7 @@ export async function gpgVerify(home: string, signed: Buffer, detachedData?: Buf
     if (/\[GNUPG:\] NO_PUBKEY|\[GNUPG:\] ERRSIG/.test(status)) return { ok: false, summary: "binpkg signed with at least one unknown key.", raw };
     if (!/\[GNUPG:\] GOODSIG/.test(status)) return { ok: false, summary: "binpkg appears unsigned", raw };
     if (!/\[GNUPG:\] TRUST_(FULLY|ULTIMATE)/.test(status)) return { ok: false, summary: "binpkg signed with a known key of undefined trust.", raw };
+    await cache?.put(key, Buffer.from(status));
     return { ok: true, summary: "", raw };
   } finally {
     await rm(dir, { recursive: true, force: true });
