@@ -120,6 +120,9 @@ export async function startFleet(o: {
   config?: Partial<CoordinatorConfigInput>;
 }): Promise<FleetHarness> {
   const { fleet, dir, log } = o;
+  // Simulated machines share gpg verdicts and zstd output by digest, as the demo's do: the tests'
+  // two cores pay once per package file, not once per node (see portage-sim's DigestCache).
+  const simCache = join(dir, "sim-cache");
   const coordinator = await Coordinator.create(
     coordinatorConfig({
       stateDir: join(dir, "coordinator"),
@@ -128,7 +131,7 @@ export async function startFleet(o: {
       api: { host: "127.0.0.1", port: 0 },
       ...o.config,
       platforms: fleet.platforms.filter((p) => o.builderPlatforms?.includes(p.name) ?? true).map((p, i) => ({ name: p.name, key: p.key, root: p.builderRoot, workers: i === 0 ? (o.workersOfFirstPlatform ?? 1) : 1, extraRoots: [...(o.extraRoots?.[p.name] ?? [])] })),
-      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: o.speed }),
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: o.speed, BINFLEET_SIM_CACHE: simCache }),
     }),
     log.child({ component: "coordinator" }),
   );
@@ -163,7 +166,7 @@ export async function startFleet(o: {
         coordinatorKeys: { [coordinator.commands.signingKey.keyId]: coordinator.commands.signingKey.publicKeyBase64 },
         root: n.root,
         stateDir: join(dir, "agents", n.name),
-        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed } },
+        portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: n.root, BINFLEET_SIM_SPEED: o.speed, BINFLEET_SIM_CACHE: simCache } },
         heartbeatSeconds: 5,
         watchSeconds: 2,
       });
