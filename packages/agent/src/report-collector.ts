@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { PLATFORM_VARS, type MergeEntry, type PlatformFingerprint, parseEmergePretend, parseWorld, parseWorldSets, platformFromPortage, readVdb } from "@binfleet/shared";
+import { PLATFORM_VARS, type MergeEntry, type PlatformFingerprint, parseEmergePretend, parseWorld, parseWorldSets, platformFromPortage } from "@binfleet/shared";
 import { type AgentReport, AgentReportSchema, MergeKind, type PlannedPackage } from "@binfleet/shared/wire";
 import type { AgentConfig } from "./agent-config.js";
 import type { PortageRunner } from "./portage-runner.js";
+import { VdbCache } from "./vdb-cache.js";
 
 const KIND: Record<MergeEntry["kind"], MergeKind> = {
   ebuild: MergeKind.EBUILD,
@@ -53,11 +54,14 @@ export function reportContentHash(r: AgentReport): string {
 export class ReportCollector {
   /** portageq's answers, kept while the files they come from are unchanged (two process starts per report saved). */
   private settings: { signature: string; vars: Record<string, string>; repoPath: string } | null = null;
+  private readonly vdb: VdbCache;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly runner: PortageRunner,
-  ) {}
+  ) {
+    this.vdb = new VdbCache(this.path("/var/db/pkg"));
+  }
 
   private path(p: string): string {
     return join(this.config.root, p);
@@ -101,7 +105,7 @@ export class ReportCollector {
     const snapshot = repoPath === "" ? "" : (await readFile(join(this.path(repoPath), "metadata/timestamp.chk"), "utf8").catch(() => "")).trim();
     const world = parseWorld(await readFile(this.path("/var/lib/portage/world"), "utf8").catch(() => ""));
     const worldSets = parseWorldSets(await readFile(this.path("/var/lib/portage/world_sets"), "utf8").catch(() => ""));
-    const installed = await readVdb(this.path("/var/db/pkg"));
+    const installed = await this.vdb.read();
     const pretend = await this.runner.run(this.runner.pretendWorldArgv());
     const plan = pretend.exitCode === 0 ? parseEmergePretend(pretend.stdout).entries.flatMap(planned) : [];
     const report = create(AgentReportSchema, {
