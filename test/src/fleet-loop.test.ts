@@ -26,7 +26,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-e2e-"));
-    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 3, lag: 0.05, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 3, lag: 0.1, out: join(tmp, "fleet") });
     // Two builder workers race for the first platform's jobs.
     h = await startFleet({ fleet, dir: tmp, log: log(), speed: "0", workersOfFirstPlatform: 2 });
     firstReports = await until("a first report from every node", async () => {

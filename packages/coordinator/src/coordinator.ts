@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ApiTokens, type Caller } from "@binfleet/api";
-import { DashboardServer } from "@binfleet/dashboard";
 import { type BusCredentials, buckets, busInbox, connectBus, readBucket, serveCatchUps, streams } from "@binfleet/bus";
 import { type DaemonFailure, type SerialLock, Supervisor, serialLock } from "@binfleet/daemon";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
@@ -11,8 +10,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { apiTokens } from "./api/admin-token.js";
 import type { FleetControl } from "./api/fleet-control.js";
-import { fleetControlHandlers } from "./api/fleet-control-handlers.js";
-import { FleetControlServer } from "./api/fleet-control-server.js";
+import { type OpsFrontends, startOpsFrontends } from "./api/ops-frontends.js";
 import { AccessLog } from "./binhost/access-log.js";
 import { BinhostServer } from "./binhost/binhost-server.js";
 import { BinhostService } from "./binhost/binhost-service.js";
@@ -151,8 +149,7 @@ interface Parts {
  */
 export class Coordinator implements FleetControl {
   private state: CoordinatorState = "starting";
-  private api: FleetControlServer | null = null;
-  private dashboard: DashboardServer | null = null;
+  private frontends: OpsFrontends | null = null;
   private nightly: NightlyJob | null = null;
   /** Distinguishes this process's workers from those of a coordinator that died. */
   private readonly instance = randomUUID().slice(0, 8);
@@ -340,13 +337,13 @@ export class Coordinator implements FleetControl {
 
   /** The address of the ops API (host:port), once started. */
   get apiAddress(): string {
-    if (this.api === null) throw new Error("coordinator not started");
-    return this.api.address;
+    if (this.frontends === null) throw new Error("coordinator not started");
+    return this.frontends.api.address;
   }
 
   /** The dashboard's URL (…/ui/), or null when it is not configured. */
   get dashboardUrl(): string | null {
-    return this.dashboard?.url ?? null;
+    return this.frontends?.dashboard?.url ?? null;
   }
 
   /** Where the binhost's HTTP server listens (binhosts, distfiles, /metrics, /healthz). */
@@ -439,19 +436,9 @@ export class Coordinator implements FleetControl {
     this.nightly = nightly;
     nightly.schedule();
     supervisor.defer("nightly job", () => nightly.stop());
-    const api = await FleetControlServer.start(this, this.config.api, log.child({ component: "api" }));
-    this.api = api;
-    supervisor.defer("ops API", () => api.close());
-    const ui = this.config.dashboard;
-    if (ui !== undefined) {
-      // The same handlers as the gRPC server's: the dashboard is one more client of the ops API.
-      const dlog = log.child({ component: "dashboard" });
-      const dashboard = await DashboardServer.start({ host: ui.host, port: ui.port, ...(ui.tls === undefined ? {} : { tls: ui.tls }), handlers: fleetControlHandlers(this, dlog), tokens: this.tokens, log: dlog });
-      this.dashboard = dashboard;
-      supervisor.defer("dashboard", () => dashboard.close());
-    }
+    this.frontends = await startOpsFrontends(this, this.config, this.tokens, supervisor, log);
     this.state = "running";
-    log.info({ platforms: this.platforms.all().map((p) => p.name), binhost: this.p.binhostServer.url, api: api.address, dashboard: this.dashboardUrl }, "coordinator started");
+    log.info({ platforms: this.platforms.all().map((p) => p.name), binhost: this.p.binhostServer.url, api: this.apiAddress, dashboard: this.dashboardUrl }, "coordinator started");
   }
 
   /** Builder slots of this process for the given platforms (0 slots: one per builder root). */
