@@ -7,6 +7,7 @@ export type { BusConnectOptions, BusCredentials } from "./connect.js";
 export { busInbox, connectBus } from "./connect.js";
 export type { ConsumeOptions } from "./consume.js";
 export { consumeUntilAborted, ensureDurable } from "./consume.js";
+export { ensureStream } from "./ensure-stream.js";
 export type { StreamMessage, Unconfirmed } from "./confirmed-publish.js";
 export { publishConfirmed } from "./confirmed-publish.js";
 export type { FollowSubjectOptions } from "./follow-subject.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ApiTokens, type Caller } from "@binfleet/api";
-import { type BusCredentials, buckets, busInbox, connectBus, readBucket, serveCatchUps, streams } from "@binfleet/bus";
+import { type BusCredentials, buckets, busInbox, connectBus, ensureStream, readBucket, serveCatchUps, streams } from "@binfleet/bus";
 import { type DaemonFailure, type SerialLock, Supervisor, serialLock } from "@binfleet/daemon";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import type { Logger } from "@binfleet/shared";
@@ -95,8 +95,7 @@ async function openBus(config: CoordinatorConfig, supervisor: Supervisor, log: L
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
   const replicas = config.nats.replicas;
   for (const s of Object.values(streams)) {
-    const cfg = { ...s, subjects: [...s.subjects], num_replicas: replicas };
-    await jsm.streams.add(cfg).catch(async () => jsm.streams.update(s.name, cfg));
+    await ensureStream(jsm, { ...s, subjects: [...s.subjects], num_replicas: replicas }, log);
   }
   return { server, users, credentials, url: urls[0]!, nc, inbox: busInbox({ credentials }), js: jetstream(nc), jsm };
 }
