@@ -5,7 +5,7 @@
 import { PassThrough } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { ApiTokens } from "@binfleet/api";
-import { BuildPlanner, type FleetControl, NodeRegistry, fleetControlHandlers, preflight } from "@binfleet/coordinator/internal";
+import { BuildPlanner, type FleetControl, NodeRegistry, Preflights, fleetControlHandlers } from "@binfleet/coordinator/internal";
 import { createLogger } from "@binfleet/daemon";
 import { DashboardServer } from "@binfleet/dashboard";
 import { reportPlatform } from "@binfleet/shared/testing";
@@ -60,13 +60,14 @@ function fleetControl(): FleetControl {
   }
   for (const key of planner.platformKeys()) planner.setHeld(key, planner.buildList(key).filter((_, i) => i % 2 === 0).map((item) => item.key));
   const byKey = new Map(platforms.map((p) => [p.config.key, p.config]));
+  const preflights = new Preflights(registry, planner, () => 4_000_000);
   // Only what ListNodes reads; the rest of FleetControl (builders, rollouts, bus) is never called here.
   const control = {
     tokens: new ApiTokens([{ name: "vera", role: "viewer", token: VIEWER }]),
     platforms: { find: (k: string) => byKey.get(k) ?? null, resolveKey: (k: string) => k },
     fleet: { registry, platformChange: () => undefined },
     queue: { planner },
-    preflight: (nodeId: string) => preflight(nodeId, registry, planner, () => 4_000_000),
+    preflight: (nodeId: string) => preflights.of(nodeId),
   };
   return control as unknown as FleetControl;
 }

@@ -17,4 +17,4 @@ export { CommandSender, CommandsNotSentError } from "./node-commands/command-sen
 export type { FleetControl } from "./api/fleet-control.js";
 export { fleetControlHandlers } from "./api/fleet-control-handlers.js";
 export { NodeRegistry } from "./ingest/node-registry.js";
-export { preflight } from "./rollouts/preflight.js";
+export { Preflights } from "./rollouts/preflight.js";

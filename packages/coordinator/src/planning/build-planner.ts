@@ -192,6 +192,7 @@ export class BuildPlanner {
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
+  private heldChanges = 0;
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
@@ -291,6 +292,7 @@ export class BuildPlanner {
   /** What the platform's `$PKGDIR/Packages` holds (variant keys); those never enter the build list. */
   setHeld(platformKey: string, keys: Iterable<string>): void {
     const p = this.platform(platformKey);
+    this.heldChanges++;
     p.held.clear();
     p.heldByCpv.clear();
     p.sorted = null;
@@ -301,6 +303,7 @@ export class BuildPlanner {
     const [platformKey, cpv, use] = key.split("|") as [string, string, string];
     const p = this.platform(platformKey);
     if (p.held.has(key)) return;
+    this.heldChanges++;
     p.held.add(key);
     p.sorted = null;
     let uses = p.heldByCpv.get(cpv);
@@ -313,8 +316,22 @@ export class BuildPlanner {
     return this.platforms.get(platformKey)?.heldByCpv.get(cpv) ?? [];
   }
 
+  /** Changes whenever what some binhost holds may have changed: what was derived from isHeld is stale then. */
+  get heldVersion(): number {
+    return this.heldChanges;
+  }
+
   isHeld(key: string): boolean {
     return this.platforms.get(key.slice(0, key.indexOf("|")))?.held.has(key) ?? false;
+  }
+
+  /**
+   * isHeld(variantKey(v)) without building the key: ListNodes asks this for every pending package
+   * of every node (a million at 10,000 nodes), and hashing that many fresh key strings took seconds.
+   */
+  isVariantHeld(v: Variant): boolean {
+    const uses = this.platforms.get(v.platformKey)?.heldByCpv.get(v.cpv);
+    return uses !== undefined && uses.some((u) => u.length === v.use.length && u.every((f, i) => f === v.use[i]));
   }
 
   /** Platform of a node known to the planner. */
