@@ -106,6 +106,14 @@ async function firstViewFigures(): Promise<Figure[]> {
     const cold = await timed(view);
     const warm: { ms: number; cpuMs: number }[] = [];
     for (let i = 0; i < ROUNDS; i++) warm.push(await timed(view));
+    // A build landing on a platform's binhost changes what its nodes would take: their pre-flights are recomputed.
+    const planner = control.queue.planner;
+    const [someKey] = planner.platformKeys();
+    const afterBinhost: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      planner.markHeld(`${someKey}|cat-0/landed${i}-1.0|`);
+      afterBinhost.push((await timed(view)).ms);
+    }
 
     const metadata = new Metadata();
     metadata.set("authorization", `Bearer ${VIEWER}`);
@@ -122,7 +130,7 @@ async function firstViewFigures(): Promise<Figure[]> {
         median(warm.map((w) => w.ms)),
         "ms",
         median(base),
-        `a logged-in viewer's GET /ui/ (fleet summary per platform + the node list's first page of 100, ${Math.round(bytes / 1024)} KiB of HTML) for ${NODES.toLocaleString("en")} nodes on ${PLATFORMS} platforms, median of ${ROUNDS} (CPU ${Math.round(median(warm.map((w) => w.cpuMs)))} ms: on a busy machine, wall time is mostly waiting); first (cold) request ${Math.round(cold.ms)} ms; the real DashboardServer over the coordinator's fleetControlHandlers, a real NodeRegistry and BuildPlanner (platform catalog stood in); baseline: the ListNodes handler call alone; goal < 1,000 ms`,
+        `a logged-in viewer's GET /ui/ (fleet summary per platform + the node list's first page of 100, ${Math.round(bytes / 1024)} KiB of HTML) for ${NODES.toLocaleString("en")} nodes on ${PLATFORMS} platforms, median of ${ROUNDS} (CPU ${Math.round(median(warm.map((w) => w.cpuMs)))} ms, server and client in one process); first (cold) request ${Math.round(cold.ms)} ms; right after a build lands on one platform's binhost (its ${NODES / PLATFORMS} nodes' pre-flights recomputed) ${Math.round(median(afterBinhost))} ms, median of 3; the real DashboardServer over the coordinator's fleetControlHandlers, a real NodeRegistry and BuildPlanner (platform catalog stood in); baseline: the ListNodes handler call alone; goal < 1,000 ms`,
       ),
     ];
   } finally {

@@ -106,6 +106,8 @@ interface PlatformState {
   sorted: BuildItem[] | null;
   /** cpv → USE of each held variant: what explain compares a node's wish against. */
   readonly heldByCpv: Map<string, string[][]>;
+  /** Changes to `held` so far. */
+  heldChanges: number;
 }
 
 /**
@@ -192,12 +194,11 @@ export class BuildPlanner {
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
-  private heldChanges = 0;
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), sorted: null };
+      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -292,7 +293,7 @@ export class BuildPlanner {
   /** What the platform's `$PKGDIR/Packages` holds (variant keys); those never enter the build list. */
   setHeld(platformKey: string, keys: Iterable<string>): void {
     const p = this.platform(platformKey);
-    this.heldChanges++;
+    p.heldChanges++;
     p.held.clear();
     p.heldByCpv.clear();
     p.sorted = null;
@@ -303,7 +304,7 @@ export class BuildPlanner {
     const [platformKey, cpv, use] = key.split("|") as [string, string, string];
     const p = this.platform(platformKey);
     if (p.held.has(key)) return;
-    this.heldChanges++;
+    p.heldChanges++;
     p.held.add(key);
     p.sorted = null;
     let uses = p.heldByCpv.get(cpv);
@@ -316,9 +317,9 @@ export class BuildPlanner {
     return this.platforms.get(platformKey)?.heldByCpv.get(cpv) ?? [];
   }
 
-  /** Changes whenever what some binhost holds may have changed: what was derived from isHeld is stale then. */
-  get heldVersion(): number {
-    return this.heldChanges;
+  /** Changes whenever what the platform's binhost holds may have changed: what was derived from isHeld is stale then. */
+  heldVersion(platformKey: string): number {
+    return this.platforms.get(platformKey)?.heldChanges ?? 0;
   }
 
   isHeld(key: string): boolean {

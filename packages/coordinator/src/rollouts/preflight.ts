@@ -23,10 +23,10 @@ function preflightOf(platformKey: string, pending: readonly PendingMerge[], plan
 
 /**
  * What a rollout would do to a node: binaries it would take, packages it would still compile,
- * what it downloads. Kept until the node reports again (a report replaces its pending list) or what a
- * binhost holds changes (binary sizes are read just before that). ListNodes shows every node's
- * numbers on each call, the dashboard's fleet page every view: at 10,000 nodes recomputing them
- * all was a million lookups per call, most of a second.
+ * what it downloads. Kept until the node reports again (a report replaces its pending list) or
+ * what its platform's binhost holds changes (binary sizes are read just before that). ListNodes
+ * shows every node's numbers on each call, the dashboard's fleet page on every view: at 10,000
+ * nodes recomputing them all was a million lookups per call, most of a second.
  */
 export class Preflights {
   private readonly memo = new WeakMap<readonly PendingMerge[], { held: number; result: Preflight }>();
@@ -40,7 +40,7 @@ export class Preflights {
   of(nodeId: string): Preflight {
     const n = this.registry.get(nodeId);
     if (n === undefined) return { binaryCount: 0, compileCount: 0, downloadBytes: 0 };
-    const held = this.planner.heldVersion;
+    const held = this.planner.heldVersion(n.platformKey);
     const known = this.memo.get(n.pending);
     if (known !== undefined && known.held === held) return { ...known.result };
     const result = preflightOf(n.platformKey, n.pending, this.planner, this.binarySize);
