@@ -361,9 +361,7 @@ export class Coordinator implements FleetControl {
     return this.config.http.distfiles ? (this.config.http.publicUrl ?? this.p.binhostServer.url) : null;
   }
 
-  preflight(nodeId: string): Preflight {
-    return this.p.preflights.of(nodeId);
-  }
+  readonly preflight = (nodeId: string): Preflight => this.p.preflights.of(nodeId);
 
   rotateCommandKey(caller: Caller): Promise<{ keyId: string; previousKeyId: string; nodes: string[] }> {
     return this.commands.rotate(() => [...new Set([...this.fleet.registry.all().map((n) => n.nodeId), ...this.enrollment.nodes()])].sort(), caller);
