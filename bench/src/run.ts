@@ -11,9 +11,10 @@ import { commandFanout } from "./command-fanout.js";
 import { binhostServe } from "./binhost-serve.js";
 import { economy } from "./economy.js";
 import { agentFootprint } from "./agent-footprint.js";
+import { dashboardFirstView } from "./dashboard-first-view.js";
 import { BenchArgumentError, selection } from "./selection.js";
 
-const groups: readonly FigureGroup[] = [portageFormats, planner, commandFanout, ingest, agentFootprint, binhostServe, economy];
+const groups: readonly FigureGroup[] = [portageFormats, planner, commandFanout, ingest, agentFootprint, binhostServe, economy, dashboardFirstView];
 
 let want;
 try {

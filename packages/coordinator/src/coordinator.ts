@@ -39,11 +39,11 @@ import { BuildPlanner } from "./planning/build-planner.js";
 import { BuildQueue } from "./planning/build-queue.js";
 import { PolicyStore } from "./planning/policy-store.js";
 import { QueuedWork } from "./planning/queued-work.js";
-import { preflight } from "./rollouts/preflight.js";
+import { Preflights } from "./rollouts/preflight.js";
 import { AdvisoryFixer } from "./security/advisory-fixer.js";
 import { ExposureTracker } from "./security/exposure-tracker.js";
 import { GlsaStore, type StoredSecurity } from "./security/glsa-store.js";
-import { type Rollout, RolloutManager } from "./rollouts/rollout-manager.js";
+import { type Preflight, type Rollout, RolloutManager } from "./rollouts/rollout-manager.js";
 import { UpdateNotifier } from "./rollouts/update-notifier.js";
 
 export type CoordinatorState = "starting" | "running" | "draining" | "stopped" | "failed";
@@ -133,6 +133,7 @@ interface Parts {
   readonly accessLog: AccessLog | null;
   readonly platformCreation: PlatformCreation;
   readonly notifier: UpdateNotifier;
+  readonly preflights: Preflights;
   readonly mirror: SnapshotMirror | null;
   readonly advisories: ExposureTracker;
   readonly fixes: AdvisoryFixer;
@@ -254,10 +255,11 @@ export class Coordinator implements FleetControl {
       const snapshotBehind = (node: string): boolean => queue.snapshotBehind(fleet.registry.get(node)?.snapshotId ?? "");
       // Rollouts of a security fix (atoms named) ask the fix what their nodes take; the fix starts rollouts.
       let fixes: AdvisoryFixer | null = null;
+      const preflights = new Preflights(fleet.registry, planner, (k) => binhost.binarySize(k));
       const rollouts = new RolloutManager(
         {
           nodesOf: (pk) => fleet.registry.all().filter((n) => pk === "" || n.platformKey === pk).map((n) => n.nodeId),
-          preflight: (node, atoms) => (atoms.length === 0 ? preflight(node, fleet.registry, planner, (k) => binhost.binarySize(k)) : fixes!.preflight(node, atoms)),
+          preflight: (node, atoms) => (atoms.length === 0 ? preflights.of(node) : fixes!.preflight(node, atoms)),
           online: (node) => fleet.registry.online(node, Date.now()),
           // A node behind the fleet's snapshot was told to sync; it is updated once it reports from the new tree.
           ready: (node, atoms) => (atoms.length === 0 ? planner.nodeCovered(node) && !snapshotBehind(node) : fixes!.ready(node, atoms)),
@@ -302,7 +304,7 @@ export class Coordinator implements FleetControl {
         startBuilders: (p) => self.c!.startBuilders([p], 0),
         log,
       });
-      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, accessLog, platformCreation, notifier, mirror, advisories, fixes, storedSecurity });
+      self.c = new Coordinator({ config, log, supervisor, bus, tokens, platforms, fleet, queue, board, builds, estimates, rollouts, rolloutKv, binhost, binhostServer: server, indexes, rootLock, keyring, queuedWork, commands, enrollment, metrics, accessLog, platformCreation, notifier, preflights, mirror, advisories, fixes, storedSecurity });
       return self.c;
     } catch (err) {
       await supervisor.stop();
@@ -355,9 +357,7 @@ export class Coordinator implements FleetControl {
     return this.config.http.distfiles ? (this.config.http.publicUrl ?? this.p.binhostServer.url) : null;
   }
 
-  preflight(nodeId: string): ReturnType<typeof preflight> {
-    return preflight(nodeId, this.fleet.registry, this.queue.planner, (k) => this.binhost.binarySize(k));
-  }
+  readonly preflight = (nodeId: string): Preflight => this.p.preflights.of(nodeId);
 
   rotateCommandKey(caller: Caller): Promise<{ keyId: string; previousKeyId: string; nodes: string[] }> {
     return this.commands.rotate(() => [...new Set([...this.fleet.registry.all().map((n) => n.nodeId), ...this.enrollment.nodes()])].sort(), caller);

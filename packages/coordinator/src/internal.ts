@@ -14,3 +14,7 @@ export { SnapshotMirror } from "./binhost/snapshot-mirror.js";
 export { loadOrCreateSigningKey } from "./node-commands/signing-key.js";
 export type { CommandBus, NodeCommand } from "./node-commands/command-sender.js";
 export { CommandSender, CommandsNotSentError } from "./node-commands/command-sender.js";
+export type { FleetControl } from "./api/fleet-control.js";
+export { fleetControlHandlers } from "./api/fleet-control-handlers.js";
+export { NodeRegistry } from "./ingest/node-registry.js";
+export { Preflights } from "./rollouts/preflight.js";

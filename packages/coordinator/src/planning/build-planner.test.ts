@@ -30,6 +30,25 @@ describe("BuildPlanner", () => {
     assert.equal(p.nodeCovered("a"), true);
   });
 
+  test("isVariantHeld answers as isHeld of the variant's key, USE and platform included", () => {
+    const p = new BuildPlanner();
+    p.setHeld("k", [variantKey({ platformKey: "k", cpv: "a/b-1", use: ["x", "y"] }), variantKey({ platformKey: "k", cpv: "a/c-1", use: [] })]);
+    const asked = [
+      { platformKey: "k", cpv: "a/b-1", use: ["x", "y"] },
+      { platformKey: "k", cpv: "a/b-1", use: ["x"] },
+      { platformKey: "k", cpv: "a/b-1", use: ["x", "y", "z"] },
+      { platformKey: "k", cpv: "a/c-1", use: [] },
+      { platformKey: "k", cpv: "a/c-1", use: ["x"] },
+      { platformKey: "other", cpv: "a/b-1", use: ["x", "y"] },
+      { platformKey: "k", cpv: "a/d-1", use: [] },
+    ];
+    assert.deepEqual(
+      asked.map((v) => p.isVariantHeld(v)),
+      asked.map((v) => p.isHeld(variantKey(v))),
+    );
+    assert.deepEqual(asked.map((v) => p.isVariantHeld(v)), [true, false, false, true, false, false, false]);
+  });
+
   test("incremental updates report exactly what changed, and a moved node leaves its old platform", () => {
     const p = new BuildPlanner();
     assert.deepEqual(p.updateNode({ nodeId: "a", platformKey: "k", wants: [want("a/b-1"), want("a/c-1")] }).added.length, 2);

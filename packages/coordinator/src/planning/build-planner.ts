@@ -106,6 +106,8 @@ interface PlatformState {
   sorted: BuildItem[] | null;
   /** cpv → USE of each held variant: what explain compares a node's wish against. */
   readonly heldByCpv: Map<string, string[][]>;
+  /** Changes to `held` so far. */
+  heldChanges: number;
 }
 
 /**
@@ -196,7 +198,7 @@ export class BuildPlanner {
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), sorted: null };
+      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -291,6 +293,7 @@ export class BuildPlanner {
   /** What the platform's `$PKGDIR/Packages` holds (variant keys); those never enter the build list. */
   setHeld(platformKey: string, keys: Iterable<string>): void {
     const p = this.platform(platformKey);
+    p.heldChanges++;
     p.held.clear();
     p.heldByCpv.clear();
     p.sorted = null;
@@ -301,6 +304,7 @@ export class BuildPlanner {
     const [platformKey, cpv, use] = key.split("|") as [string, string, string];
     const p = this.platform(platformKey);
     if (p.held.has(key)) return;
+    p.heldChanges++;
     p.held.add(key);
     p.sorted = null;
     let uses = p.heldByCpv.get(cpv);
@@ -313,8 +317,22 @@ export class BuildPlanner {
     return this.platforms.get(platformKey)?.heldByCpv.get(cpv) ?? [];
   }
 
+  /** Changes whenever what the platform's binhost holds may have changed: what was derived from isHeld is stale then. */
+  heldVersion(platformKey: string): number {
+    return this.platforms.get(platformKey)?.heldChanges ?? 0;
+  }
+
   isHeld(key: string): boolean {
     return this.platforms.get(key.slice(0, key.indexOf("|")))?.held.has(key) ?? false;
+  }
+
+  /**
+   * isHeld(variantKey(v)) without building the key: ListNodes asks this for every pending package
+   * of every node (a million at 10,000 nodes), and hashing that many fresh key strings took seconds.
+   */
+  isVariantHeld(v: Variant): boolean {
+    const uses = this.platforms.get(v.platformKey)?.heldByCpv.get(v.cpv);
+    return uses !== undefined && uses.some((u) => u.length === v.use.length && u.every((f, i) => f === v.use[i]));
   }
 
   /** Platform of a node known to the planner. */
