@@ -3,11 +3,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { bashCompletion, zshCompletion } from "./completion.js";
+import { bashCompletion, zshCompletion } from "@binfleet/cli";
+import { execa } from "execa";
 
-const run = promisify(execFile);
+// In test/, not in packages/cli: the CLI package depends on no process runner. The shell is what
+// is under test: bash runs the completion script with a fixed program text, and the words typed
+// arrive as its positional arguments, never as program text.
 
 describe("shell completion", () => {
   let tmp: string;
@@ -21,7 +22,7 @@ describe("shell completion", () => {
 
   /** What bash's completion function offers for the words typed so far (the last one being completed). */
   const complete = async (...words: string[]): Promise<string[]> => {
-    const r = await run("bash", ["--norc", "--noprofile", "-c", `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _binfleet; printf '%s\\n' "\${COMPREPLY[@]}"`, "complete", script, ...words]);
+    const r = await execa("bash", ["--norc", "--noprofile", "-c", `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _binfleet; printf '%s\\n' "\${COMPREPLY[@]}"`, "complete", script, ...words]);
     return r.stdout.split("\n").filter((l) => l !== "");
   };
 
@@ -37,9 +38,9 @@ describe("shell completion", () => {
   });
 
   test("zsh: the script parses", async (t) => {
-    if ((await run("zsh", ["--version"]).catch(() => null)) === null) return t.skip("zsh is not installed");
+    if ((await execa("zsh", ["--version"]).catch(() => null)) === null) return t.skip("zsh is not installed");
     const file = join(tmp, "_binfleet");
     await writeFile(file, zshCompletion());
-    await run("zsh", ["-n", file]);
+    await execa("zsh", ["-n", file]);
   });
 });
