@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { locatePortage, skipNote } from "@binfleet/real-portage";
 import { until } from "@binfleet/shared/testing";
 import { installedOn, pendingOn, startRealFleet } from "./real-fleet-harness.js";
+import { phaseClock } from "./phase-clock.js";
 
 interface PlanItem {
   readonly cpv: string;
@@ -28,13 +29,7 @@ export async function realPortageDemo(json: boolean): Promise<number> {
   const dir = resolve(process.env["BINFLEET_DEMO_DIR"] ?? ".state/demo-real-portage");
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const started = Date.now();
-  const phases: Record<string, number> = {};
-  let phaseStart = started;
-  const phaseDone = (name: string): void => {
-    phases[name] = Math.round((Date.now() - phaseStart) / 100) / 10;
-    phaseStart = Date.now();
-  };
+  const clock = phaseClock();
   say(`binfleet demo on real Portage (${locatePortage()!.tarball}); state and logs in ${dir}`);
   say("\n[1/5] two platforms (builder roots: real-Portage machines built inside bubblewrap), three nodes with their own /etc/portage, vdb and world; the coordinator and an agent per node; enrollment");
   const fleet = await startRealFleet({
@@ -53,7 +48,7 @@ export async function realPortageDemo(json: boolean): Promise<number> {
   try {
     const nodeA = fleet.nodes.get("node-a")!.machine;
     const before = await pendingOn(nodeA);
-    phaseDone("fleetAndEnrollment");
+    clock.done("fleetAndEnrollment");
     say("      node-a today, with nothing on the binhost (emerge -pvuDN @world, real Portage):");
     for (const l of before.split("\n").filter((x) => x.startsWith("[") || x.startsWith("Total:"))) say(`        ${l}`);
 
@@ -62,7 +57,7 @@ export async function realPortageDemo(json: boolean): Promise<number> {
     const items = await until("every node's needs in the plan", async () => ((await plan()).length >= 7 ? plan() : null), 600_000, 1000);
     for (const i of items) say(`        [${i.state.replace("BUILD_STATE_", "").toLowerCase()}] ${i.cpv} USE="${i.use.join(" ")}"`);
     const localCompilesBefore = ((await fleet.cli("nodes")).json as { nodes: { pendingCompile: number }[] }).nodes.reduce((s, n) => s + n.pendingCompile, 0);
-    phaseDone("reports");
+    clock.done("reports");
 
     say("\n[3/5] the admin approves (binfleet approve --all --platform P); builders build each variant once, signed, inside their roots");
     for (const name of fleet.builders.keys()) await fleet.cli("approve", "--all", "--platform", name);
@@ -77,11 +72,11 @@ export async function realPortageDemo(json: boolean): Promise<number> {
       2000,
     );
     const builds = ((await fleet.cli("builds")).json as { builds: { job: { id: string } }[] }).builds;
-    phaseDone("builds");
+    clock.done("builds");
 
     say("\n[4/5] a canary rollout (binfleet rollout start --canary 1 --watch): nodes emerge -g, Portage verifies each binary's signature");
     const rollout = await fleet.cli("rollout", "start", "--canary", "1", "--max-in-flight", "2", "--watch");
-    phaseDone("rollout");
+    clock.done("rollout");
 
     say("\n[5/5] node-a after the rollout:");
     const listNodes = async () => ((await fleet.cli("nodes")).json as { nodes: { nodeId: string; state: string }[] }).nodes;
@@ -109,8 +104,8 @@ export async function realPortageDemo(json: boolean): Promise<number> {
       localCompilesAfter,
       binaryInstalls,
       rollout: rollout.exitCode === 0 ? "done" : "failed",
-      seconds: Math.round((Date.now() - started) / 1000),
-      phases,
+      seconds: clock.seconds(),
+      phases: clock.phases,
       stateDir: dir,
     };
     say(`\nSummary (real Portage): ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);

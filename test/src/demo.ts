@@ -16,6 +16,7 @@ import { BuildState, FleetControlService } from "@binfleet/shared/wire";
 import { screenshotFleet } from "./dashboard-screenshot.js";
 import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
+import { phaseClock } from "./phase-clock.js";
 
 const json = process.argv.includes("--json");
 const option = (name: string): string | null => {
@@ -82,14 +83,7 @@ async function main(): Promise<number> {
   let removingPrevious: Promise<unknown> = Promise.resolve();
   await mkdir(join(dir, "logs"), { recursive: true });
   await mkdir(join(dir, "agents"), { recursive: true });
-  const started = Date.now();
-  // Seconds each step took, for the summary: where a slow machine spends its time.
-  const phases: Record<string, number> = {};
-  let phaseStart = started;
-  const phaseDone = (name: string): void => {
-    phases[name] = Math.round((Date.now() - phaseStart) / 100) / 10;
-    phaseStart = Date.now();
-  };
+  const clock = phaseClock();
   const children: ReturnType<typeof spawnChild>[] = [];
   const builderRoots: string[] = [];
   let stopping = false;
@@ -126,7 +120,7 @@ async function main(): Promise<number> {
     say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
     const first = fleet.nodes[0]!;
     const before = await pretend(first.root);
-    phaseDone("fleet");
+    clock.done("fleet");
     removingPrevious = execa("rm", ["-rf", previous], { reject: false });
 
     const stateDir = join(dir, "coordinator");
@@ -159,7 +153,7 @@ async function main(): Promise<number> {
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
     const dashboardUrl = `http://127.0.0.1:${dashboardPort}/ui/`;
     say(`      dashboard: ${dashboardUrl}  (log in as viewer with ${tokens.viewer}, as admin with ${tokens.admin})`);
-    phaseDone("coordinator");
+    clock.done("coordinator");
     const cli = async (...args: string[]): Promise<string> => {
       const r = await execa(process.execPath, [binOf("@binfleet/cli", "binfleet.js"), "--server", `127.0.0.1:${apiPort}`, "--token-file", tokenFile, ...args], { reject: false });
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
@@ -188,14 +182,14 @@ async function main(): Promise<number> {
     };
     for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
-    phaseDone("enrollAndFirstReports");
+    clock.done("enrollAndFirstReports");
     say(`      every node reported; ${first.name} today, with nothing on the binhost (emerge -pvuDN --getbinpkg @world):`);
     say(indent(before.text.split("\n").filter((l) => l.startsWith("[")).join("\n"), 6));
     say(`      ${before.text.split("\n").find((l) => l.startsWith("Total:")) ?? ""}`);
 
     say("\n[4/9] the nightly job on demand (binfleet sync): builders sync, nodes behind their snapshot sync and re-report, distfiles fetched");
     say(indent(await cli("sync")));
-    phaseDone("nightly");
+    clock.done("nightly");
 
     say("\n[5/9] the build list (binfleet plan): every variant some node would compile, once, waiting for the audit");
     const planText = await cli("plan");
@@ -233,7 +227,7 @@ async function main(): Promise<number> {
       glsa = { id: advisory.id, exposedBefore: advisory.nodesExposed, exposedAfter: closed.nodesExposed, seconds: Math.round((Date.now() - fixStarted) / 100) / 10 };
       say(`      GLSA ${advisory.id} fixed fleet-wide: ${glsa.exposedBefore} nodes exposed, none ${glsa.seconds} s after binfleet glsa fix`);
     }
-    phaseDone("glsaFix");
+    clock.done("glsaFix");
 
     say("\n[7/9] the admin audits and approves (binfleet approve --all --platform P); builders build each variant once");
     for (const p of fleet.platforms) say(indent(await cli("approve", "--all", "--platform", p.name)));
@@ -251,7 +245,7 @@ async function main(): Promise<number> {
       20 * 60_000,
     );
     progress(null);
-    phaseDone("builds");
+    clock.done("builds");
     const builds = (await api.listBuilds({}, { metadata: md })).builds.filter((b) => b.result?.state === BuildState.SUCCEEDED);
     const ready = await pretend(first.root);
 
@@ -270,7 +264,7 @@ async function main(): Promise<number> {
       20 * 60_000,
     );
     rolling(null);
-    phaseDone("rollout");
+    clock.done("rollout");
     say(indent(await cli("rollout", "status"), 2));
 
     // The nodes' reports after their update reach the coordinator a moment after emerge ends.
@@ -308,8 +302,8 @@ async function main(): Promise<number> {
       glsaFixSeconds: glsa?.seconds ?? null,
       fleetCompileHoursBefore: Math.round(fleetSecondsBefore / 360) / 10,
       fleetCompileHoursWith: Math.round(fleetSecondsWith / 360) / 10,
-      seconds: Math.round((Date.now() - started) / 1000),
-      phases,
+      seconds: clock.seconds(),
+      phases: clock.phases,
       stateDir: dir,
     };
     say(`\nSummary: ${summary.nodes} nodes on ${summary.platforms} platforms needed ${summary.variantsNeeded} variants; ${summary.buildsRun} built, ${summary.duplicateBuilds} duplicates;`);
@@ -318,7 +312,7 @@ async function main(): Promise<number> {
     if (glsa !== null) say(`         GLSA ${glsa.id}: ${glsa.exposedBefore} nodes exposed, ${glsa.exposedAfter} after binfleet glsa fix (${glsa.seconds} s)`);
     api.close();
     await stopAll();
-    summary.seconds = Math.round((Date.now() - started) / 1000);
+    summary.seconds = clock.seconds();
     say(`         (${summary.seconds} s with every process stopped)`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary.nodesCurrent === nodes && summary.duplicateBuilds === 0 && summary.glsaExposedAfter === 0 ? 0 : 1;
