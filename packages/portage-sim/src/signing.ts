@@ -21,7 +21,11 @@ export interface VerifyResult {
   readonly raw: string;
 }
 
-/** A key's validity in a home (`gpg --with-colons` letter: f full, u ultimate, …), "" when the home lacks it. */
+/**
+ * A key's validity in a home (`gpg --with-colons` letter: f full, u ultimate, …), "" when the home lacks it.
+ * @binfleet/binpkg-keys has the same query; it is not imported because it loads execa at import,
+ * and every simulated Portage call is a process whose start-up loads execa only when it runs gpg.
+ */
 async function keyValidity(home: string, fpr: string): Promise<string> {
   const r = await (await lazyExeca())("gpg", ["--homedir", home, "--batch", "--no-tty", "--with-colons", "--list-keys", fpr], { reject: false });
   return r.exitCode === 0 ? (/^pub:([^:]*):/m.exec(r.stdout)?.[1] ?? "") : "";
