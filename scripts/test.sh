@@ -17,8 +17,11 @@ fi
 # A compiled test whose source is gone (renamed, removed) is left over in dist: not run.
 with_source() { while read -r f; do src="${f/\/dist\//\/src\/}"; [ -f "${src%.js}.ts" ] && echo "$f"; done; }
 mapfile -t unit < <( { find packages/*/dist -name '*.test.js' ! -name '*.integration.test.js'; echo test/dist/repository-structure.test.js; } | with_source | sort)
+# Every test process loads test-runner-preload first: it keeps node:test's async hook from slowing
+# every promise in the process (see the file).
+preload=(--import ./test/dist/test-runner-preload.js)
 if [ "$mode" = "unit" ]; then
-  exec node --test --test-reporter=spec --test-concurrency=4 "${unit[@]}"
+  exec node "${preload[@]}" --test --test-reporter=spec --test-concurrency=4 "${unit[@]}"
 fi
 mapfile -t integration < <( { find packages/*/dist bench/dist -name '*.integration.test.js'; find test/dist -name '*.test.js' ! -name 'repository-structure.test.js'; } | with_source | sort)
 serial=()
@@ -32,6 +35,6 @@ if [ $((${#unit[@]} + ${#integration[@]})) -eq 0 ]; then
   exit 1
 fi
 status=0
-node --test --test-reporter=spec --test-concurrency="${BINFLEET_TEST_CONCURRENCY:-3}" "${unit[@]}" "${parallel[@]}" || status=$?
-if [ ${#serial[@]} -gt 0 ]; then node --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi
+node "${preload[@]}" --test --test-reporter=spec --test-concurrency="${BINFLEET_TEST_CONCURRENCY:-3}" "${unit[@]}" "${parallel[@]}" || status=$?
+if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi
 exit "$status"

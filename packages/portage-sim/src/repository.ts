@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Cpv, compareVersions, parseCpv } from "@binfleet/shared/portage";
@@ -133,7 +134,9 @@ export class Repository {
       const cpv = safeCpv(`${cat}/${pf}`);
       return cpv === null || cpv.package !== pn ? [] : [{ cpv, pf }];
     });
-    const out = await Promise.all(cpvs.map(async ({ cpv, pf }) => this.toEbuild(cpv, parseCacheEntry(await readFile(join(dir, pf), "utf8")))));
+    // Read synchronously: a package's few small cache entries cost four thread-pool round trips
+    // each through fs/promises (open, fstat, read, close), and nothing else runs meanwhile.
+    const out = cpvs.map(({ cpv, pf }) => this.toEbuild(cpv, parseCacheEntry(readFileSync(join(dir, pf), "utf8"))));
     return out.sort((a, b) => compareVersions(a.cpv.version, b.cpv.version));
   }
 
