@@ -1,4 +1,4 @@
-import { clip } from "@binfleet/shared";
+import { clip } from "@binfleet/shared/program";
 import * as grpc from "@grpc/grpc-js";
 
 export type ApiErrorKind = "unauthenticated" | "permission-denied" | "not-found" | "invalid-argument" | "failed-precondition" | "resource-exhausted";

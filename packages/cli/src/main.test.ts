@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BINFLEET_VERSION } from "@binfleet/shared";
+import { BINFLEET_VERSION } from "@binfleet/shared/program";
 import type { Io } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { main } from "./main.js";

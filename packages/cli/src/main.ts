@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
-import { BINFLEET_VERSION } from "@binfleet/shared";
+import { BINFLEET_VERSION } from "@binfleet/shared/program";
 import * as grpc from "@grpc/grpc-js";
 import { type Command, type CommandContext, type Io, UsageError } from "./command.js";
 import { commandUsage, findCommand, globalUsage } from "./usage.js";

@@ -1,4 +1,4 @@
-import { type DocOption, type ProgramDoc, renderUsage } from "@binfleet/shared";
+import { type DocOption, type ProgramDoc, renderUsage } from "@binfleet/shared/program";
 import type { Command, OptionSpec } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 
