@@ -38,7 +38,7 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-binpkg-rotate-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 13, lag: 0.05, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 13, lag: 0.02, out: join(tmp, "fleet") });
     pkgdir = join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs");
     signingHome = join(fleet.platforms[0]!.builderRoot, "etc/portage/gnupg-signing");
     h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "e2e", level: "error", destination: new PassThrough() }), speed: "0" });

@@ -56,7 +56,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-failover-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, lag: 0.05, out: join(tmp, "fleet") });
     // The coordinator builds nothing itself here: the two builder processes do.
     h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "test", level: "error", destination: new PassThrough() }), speed: "0", workersOfFirstPlatform: 0, config: { buildLeaseSeconds: 3 } });
   });

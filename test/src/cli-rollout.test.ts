@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
+import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
 import { pino } from "pino";
 import { adminTokenFile, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
@@ -27,6 +28,9 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
   let first: Map<string, AgentReport>;
   let tokenFile: string;
   let webhook: Server;
+  // Waiting is done through the API client: a CLI process per poll would cost the suite more than
+  // the fleet it polls. Every answer the test checks comes from the CLI.
+  let api: FleetControlClient;
   const webhookBodies: Record<string, any>[] = [];
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     const r = await execa(process.execPath, [binfleetBin, "--server", h.coordinator.apiAddress, "--token-file", tokenFile, ...args], { reject: false, timeout: 240_000 });
@@ -40,7 +44,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-cli-"));
-    fleet = await generateFleet({ nodes: 4, platforms: 1, seed: 11, lag: 0.05, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 4, platforms: 1, seed: 11, lag: 0.02, out: join(tmp, "fleet") });
     webhook = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
@@ -61,14 +65,17 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
       },
     });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
+    api = connectFleetControl(h.coordinator.apiAddress, { token: (await readFile(tokenFile, "utf8")).trim() });
     first = await until("a first report from every node", async () => {
       const r = await h.firstReports();
       return r.size === fleet.nodes.length ? r : null;
     }, 120_000);
-    await until("every report ingested", async () => ((await json("nodes")).nodes.length === fleet.nodes.length ? true : null), 60_000, 500);
+    await until("every report ingested", async () => ((await api.listNodes({ platformKey: "", staleOnly: false })).nodes.length === fleet.nodes.length ? true : null), 60_000, 500);
+    assert.equal((await json("nodes")).nodes.length, fleet.nodes.length);
   });
 
   after(async () => {
+    api?.close();
     await h?.teardown();
     webhook?.close();
     if (process.env["BINFLEET_E2E_KEEP"] === undefined) await rm(tmp, { recursive: true, force: true });
@@ -122,7 +129,8 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
 
     const approved = await json("approve", "--all", "--platform", platform.name);
     assert.equal(approved.approved.length, expected.size);
-    await until("the build list is empty", async () => ((await json("plan")).items.length === 0 ? true : null), 300_000, 1000);
+    await until("the build list is empty", async () => ((await api.getPlan({ platformKey: "" })).items.length === 0 ? true : null), 300_000, 1000);
+    assert.deepEqual((await json("plan")).items, []);
     const builds = await json("builds");
     const succeeded = builds.builds.filter((b: { result: { state: string } }) => b.result.state === "BUILD_STATE_SUCCEEDED");
     assert.ok(succeeded.length >= expected.size, `${succeeded.length} builds succeeded`);
@@ -187,10 +195,9 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
     await mkdir(join(node.root, "etc/portage/package.use"), { recursive: true });
     await writeFile(join(node.root, "etc/portage/package.use/zz-explain-test"), `${cp} ${on ? "-" : ""}${flag}\n`);
     await h.coordinator.commands.send(node.name, { case: "report", value: {} });
-    const e = await until("the node's new wish reaches the coordinator", async () => {
-      const x = await json("explain", node.name, cp);
-      return x.explanations[0]?.reason === "use-differs" ? x : null;
-    }, 60_000, 500);
+    await until("the node's new wish reaches the coordinator", async () => ((await api.explain({ nodeId: node.name, atom: cp })).explanations[0]?.reason === "use-differs" ? true : null), 60_000, 500);
+    const e = await json("explain", node.name, cp);
+    assert.equal(e.explanations[0].reason, "use-differs");
     assert.deepEqual(e.explanations[0].differingFlags, [on ? `-${flag}` : `+${flag}`]);
     const human = await cli("explain", node.name, cp);
     assert.match(human.stdout, new RegExp(`use-differs \\[[+-]${flag}\\]`));

@@ -56,7 +56,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-crash-"));
-    fleet = await generateFleet({ nodes: 3, platforms: 1, seed: 5, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 3, platforms: 1, seed: 5, lag: 0.05, out: join(tmp, "fleet") });
     apiPort = await freePort();
     nats = await startNatsServer({ dir: join(tmp, "nats") });
     nc = await connect({ servers: nats.url });

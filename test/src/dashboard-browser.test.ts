@@ -50,7 +50,7 @@ describe("the dashboard in headless Chromium", { skip: chromiumPath === null ? "
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-dashboard-"));
-    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 31, lag: 0.05, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 4, platforms: 2, seed: 31, lag: 0.02, out: join(tmp, "fleet") });
     h = await startFleet({
       fleet,
       dir: tmp,

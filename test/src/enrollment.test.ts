@@ -23,7 +23,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-enroll-"));
-    fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 7, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 7, lag: 0.05, out: join(tmp, "fleet") });
     fleetMakeConf = await readFile(join(fleet.nodes[0]!.root, "etc/portage/make.conf"), "utf8");
     c = await startQuietCoordinator(join(tmp, "coordinator"), fleet.platforms[0]!);
   });

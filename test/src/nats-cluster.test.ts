@@ -1,4 +1,4 @@
-// test: serial (a server of the cluster is killed while agents report)
+// Runs alongside other files: it kills a server of its own cluster and waits for elections and acks, with no deadline tighter than a minute.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

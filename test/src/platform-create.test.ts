@@ -22,7 +22,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
   before(async () => {
     // Short: the new builder root, and its gpg-agent sockets, live under it.
     tmp = await mkdtemp(join(tmpdir(), "bf-pc-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 2, seed: 19, lag: 0.05, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 2, seed: 19, lag: 0.02, out: join(tmp, "fleet") });
     // A builder root for the first platform only (left idle: this test is about the second), whose
     // nodes compile everything.
     h = await startFleet({ fleet, dir: tmp, log, speed: "0", builderPlatforms: [fleet.platforms[0]!.name], workersOfFirstPlatform: 0 });

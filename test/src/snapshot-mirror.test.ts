@@ -34,7 +34,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-mirror-"));
-    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 9, lag: 0.1, out: join(tmp, "fleet") });
+    fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 9, lag: 0.05, out: join(tmp, "fleet") });
     // The builders' tree after a nightly sync: a copy the test can move forward.
     tree = join(tmp, "builder-tree");
     await cp(fleet.repo, tree, { recursive: true });
