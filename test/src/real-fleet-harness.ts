@@ -6,7 +6,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createSigningKey, ensureTrustAnchor, trustSigningKey } from "@binfleet/binpkg-keys";
 import { adminTokenFile } from "@binfleet/coordinator";
-import { BUILDER_MAKE_CONF, BUILD_ROOT_ENV, Machine, NODE_MAKE_CONF, type PreparedPortage, preparePortage, withBuildRoot } from "@binfleet/real-portage";
+import { BUILDER_MAKE_CONF, BUILD_ROOT_ENV, Machine, NODE_MAKE_CONF, type PreparedPortage, preparePortage, stopMarkedGpgAgents, withBuildRoot } from "@binfleet/real-portage";
 import { freePort, until } from "@binfleet/shared/testing";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
@@ -45,10 +45,16 @@ export interface RealFleet {
 const withFlags = (makeConf: string, flags: string): string => makeConf.replace(/^COMMON_FLAGS=".*"$/m, `COMMON_FLAGS="${flags}"`);
 
 
+/**
+ * Every gpg-agent the fleet's programs start (their builds', their machines', their own) inherits
+ * this from them: teardown stops them by it, wherever their sockets are.
+ */
+const FLEET_MARKER = "BINFLEET_TEST_FLEET";
+
 /** A daemon in its own process group, its output kept. */
-function spawnDaemon(argv: readonly string[], out: { text: string; file?: WriteStream }, name: string) {
+function spawnDaemon(argv: readonly string[], out: { text: string; file?: WriteStream }, name: string, fleetDir: string) {
   const [file, ...args] = argv;
-  const child = execa(file!, args, { detached: true, reject: false, all: true, env: { BINFLEET_LOG_LEVEL: "info" } });
+  const child = execa(file!, args, { detached: true, reject: false, all: true, env: { BINFLEET_LOG_LEVEL: "info", [FLEET_MARKER]: fleetDir } });
   child.all?.on("data", (d: Buffer) => {
     const text = d.toString().split("\n").map((l) => (l === "" ? l : `[${name}] ${l}`)).join("\n");
     out.text += text;
@@ -95,6 +101,7 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
   const teardown = async (): Promise<void> => {
     for (const d of daemons.reverse()) await stopDaemon(d);
     for (const m of machines) await m.dispose();
+    await stopMarkedGpgAgents(FLEET_MARKER, o.dir);
     out.file.end();
   };
   try {
@@ -135,14 +142,14 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
         http: { host: "127.0.0.1", port: httpPort },
         api: { host: "127.0.0.1", port: apiPort },
         platforms: [...builders].map(([name, b]) => ({ name, key: b.key, root: join(b.machine.dir, "root"), workers: 1 })),
-        portage: { emerge: ["emerge"], portageq: ["portageq"], gpkgSign: ["gpkg-sign"], emaint: ["emaint"], env: { ...BUILD_ROOT_ENV }, isolation: "bwrap" },
+        portage: { emerge: ["emerge"], portageq: ["portageq"], gpkgSign: ["gpkg-sign"], emaint: ["emaint"], env: { ...BUILD_ROOT_ENV, [FLEET_MARKER]: o.dir }, isolation: "bwrap" },
         policy: { requireApproval: o.requireApproval, notify: "rollout" },
       }),
     );
     // Each builder root is assembled (overlays of the host's /usr and /etc) in the coordinator's own
     // mount namespace: a stage3 of the platform stands there in production.
     const wrap = [...builders.values()].flatMap((b) => [withBuildRoot, b.machine.dir]);
-    daemons.push(spawnDaemon([...wrap, process.execPath, binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", configFile], out, "coordinator"));
+    daemons.push(spawnDaemon([...wrap, process.execPath, binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", configFile], out, "coordinator", o.dir));
     await until("the coordinator started", async () => out.text.includes('"msg":"coordinator started"') || (daemons[0]!.exitCode !== null ? Promise.reject(new Error(out.text)) : false), 120_000, 200);
     const api = `127.0.0.1:${apiPort}`;
     const cli = async (...args: string[]) => {
@@ -157,7 +164,7 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
       if (enrolled.exitCode !== 0) throw new Error(`binfleet enroll ${n.name}: ${enrolled.stderr}`);
       const joined = await execa(process.execPath, [binOf("@binfleet/agent", "binfleet-agent.js"), "enroll", "--bundle", bundle, "--config", agentConfigs.get(n.name)!], { reject: false });
       if (joined.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${joined.stderr}`);
-      daemons.push(spawnDaemon([process.execPath, binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", agentConfigs.get(n.name)!], out, n.name));
+      daemons.push(spawnDaemon([process.execPath, binOf("@binfleet/agent", "binfleet-agent.js"), "run", "--config", agentConfigs.get(n.name)!], out, n.name, o.dir));
     }
     return { portage, builders, nodes, stateDir, cli, logs: () => out.text, teardown };
   } catch (err) {

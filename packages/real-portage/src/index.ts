@@ -11,3 +11,4 @@ export type { BuildOptions } from "./cached-builds.js";
 export { buildPackages, cachedDirectory, extendRepo, treeDigest } from "./cached-builds.js";
 export type { BuildRootOptions } from "./build-root.js";
 export { BUILD_ROOT_ENV, buildRootArgv } from "./build-root.js";
+export { stopMarkedGpgAgents } from "./gpg-agents.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readlink, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readlink, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -87,6 +87,11 @@ describe("a machine runs real Portage on its own state", { skip }, () => {
     await machine.dispose();
     const gone = await execa("gpg-connect-agent", ["--no-autostart", "--homedir", home, "/bye"], { reject: false, all: true });
     assert.match(gone.all, /no gpg-agent running/);
+  });
+
+  test("commands on the machine carry its name in BINFLEET_MACHINE (dispose finds their gpg-agents by it)", async () => {
+    const r = await machine.run(["sh", "-c", 'echo "$BINFLEET_MACHINE"']);
+    assert.equal(r.stdout, `${await realpath(machine.dir)}\n`);
   });
 
   test("bwrap runs Portage with the machine as its build root", { skip: hasBwrap() ? false : "bwrap not installed (apt-get install bubblewrap)" }, async () => {

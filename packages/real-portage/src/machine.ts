@@ -1,8 +1,9 @@
 import { constants } from "node:fs";
-import { access, chmod, cp, mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { access, chmod, cp, mkdir, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { execa } from "execa";
 import { MachineError } from "./errors.js";
+import { stopMarkedGpgAgents } from "./gpg-agents.js";
 import { enterMachine } from "./locate.js";
 import type { PreparedPortage } from "./prepare.js";
 
@@ -167,11 +168,15 @@ export class Machine {
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
-  /** Stops what commands on the machine left running: gpg-agents of GnuPG homes inside it. */
+  /**
+   * Stops what commands on the machine left running: gpg-agents of GnuPG homes inside it, and any
+   * gpg-agent a command on the machine started (enter-machine marks them with BINFLEET_MACHINE).
+   */
   async dispose(): Promise<void> {
     for (const home of await gnupgHomes(this.dir)) {
       await execa("gpgconf", ["--homedir", home, "--kill", "gpg-agent"], { reject: false });
     }
+    await stopMarkedGpgAgents("BINFLEET_MACHINE", await realpath(this.dir).catch(() => this.dir));
   }
 }
 
