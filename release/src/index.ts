@@ -1,3 +1,4 @@
-// Public surface of @binfleet/release: the release tarball, for `npm run dist` and the overlay's test.
+// Public surface of @binfleet/release: the release tarball and its programs as installed, for `npm run dist`, the overlay's test and the bench.
 export type { Release, ReleaseOptions } from "./make-release.js";
-export { makeRelease, manifestDist } from "./make-release.js";
+export type { ProgramName } from "./make-release.js";
+export { bundleProgram, makeRelease, manifestDist } from "./make-release.js";

@@ -43,25 +43,37 @@ function packageOf(input: string): string {
   return m?.[1] ?? "";
 }
 
+export type ProgramName = (typeof PROGRAMS)[number]["name"];
+
+/**
+ * One program as the release installs it: a self-contained executable file (its entry's `#!` line
+ * kept, with the Node flags it runs under). Returns the npm packages whose code it holds.
+ */
+export async function bundleProgram(name: ProgramName, outfile: string): Promise<Set<string>> {
+  const program = PROGRAMS.find((p) => p.name === name)!;
+  const result = await build({
+    entryPoints: [join(repoRoot, program.entry)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    metafile: true,
+    legalComments: "none",
+    // Smaller source for V8 to hold: names are kept, so stack traces in logs still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning",
+    // CommonJS dependencies call require(): give the ES module bundle one.
+    banner: { js: 'import { createRequire as __binfleetRequire } from "node:module"; const require = __binfleetRequire(import.meta.url);' },
+  });
+  await chmod(outfile, 0o755);
+  return new Set(Object.keys(result.metafile.inputs).map(packageOf).filter((p) => p !== ""));
+}
+
 async function bundle(out: string): Promise<Map<string, string>> {
   const packages = new Set<string>();
-  for (const p of PROGRAMS) {
-    const result = await build({
-      entryPoints: [join(repoRoot, p.entry)],
-      outfile: join(out, "bin", p.name),
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      metafile: true,
-      legalComments: "none",
-      logLevel: "warning",
-      // CommonJS dependencies call require(): give the ES module bundle one.
-      banner: { js: 'import { createRequire as __binfleetRequire } from "node:module"; const require = __binfleetRequire(import.meta.url);' },
-    });
-    for (const input of Object.keys(result.metafile.inputs)) if (packageOf(input) !== "") packages.add(packageOf(input));
-    await chmod(join(out, "bin", p.name), 0o755);
-  }
+  for (const p of PROGRAMS) for (const name of await bundleProgram(p.name, join(out, "bin", p.name))) packages.add(name);
   const licenses = new Map<string, string>();
   for (const name of [...packages].sort()) {
     const pkg = JSON.parse(await readFile(join(repoRoot, "node_modules", name, "package.json"), "utf8")) as { license?: string };

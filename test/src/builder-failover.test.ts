@@ -1,4 +1,5 @@
-// test: serial (a builder is killed mid-build; its lease must run out)
+// Runs alongside other files: a builder is killed mid-build and its lease must run out, but a live
+// builder renews every LEASE_SECONDS / 6 s, so only an event loop stalled for 12 s would lose one.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +13,9 @@ import { parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, binOf, extraRoot, pretend, simBuilderPortage, startFleet } from "./fleet-harness.js";
+
+/** Long enough for a loaded machine, short enough that the killed builder's job is taken soon. */
+const LEASE_SECONDS = 12;
 
 const spawnBuilder = (config: string) =>
   // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.
@@ -41,7 +45,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
       nats,
       platforms: [{ name: p.name, key: p.key, root, workers: 1 }],
       portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.002" }),
-      buildLeaseSeconds: 3,
+      buildLeaseSeconds: LEASE_SECONDS,
     };
     await writeFile(join(tmp, `${name}.json`), JSON.stringify(config));
     const child = spawnBuilder(join(tmp, `${name}.json`));
@@ -58,7 +62,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     tmp = await mkdtemp(join(tmpdir(), "binfleet-failover-"));
     fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 6, lag: 0.05, out: join(tmp, "fleet") });
     // The coordinator builds nothing itself here: the two builder processes do.
-    h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "test", level: "error", destination: new PassThrough() }), speed: "0", workersOfFirstPlatform: 0, config: { buildLeaseSeconds: 3 } });
+    h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "test", level: "error", destination: new PassThrough() }), speed: "0", workersOfFirstPlatform: 0, config: { buildLeaseSeconds: LEASE_SECONDS } });
   });
 
   after(async () => {
