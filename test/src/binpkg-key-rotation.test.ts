@@ -42,7 +42,7 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     pkgdir = join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs");
     signingHome = join(fleet.platforms[0]!.builderRoot, "etc/portage/gnupg-signing");
     h = await startFleet({ fleet, dir: tmp, log: createLogger({ name: "e2e", level: "error", destination: new PassThrough() }), speed: "0" });
-    for (const n of fleet.nodes) await until(`${n.name} current`, async () => (await pretend(n.root)).plan.total?.packages === 0, 600_000, 250);
+    for (const n of fleet.nodes) await h.untilCurrent(n, `${n.name} current`, 600_000);
     oldKey = h.coordinator.keyring.current(fleet.platforms[0]!.name)!;
     const first = parsePackagesIndex(await readFile(join(pkgdir, "Packages"), "utf8")).packages[0]!;
     oldCopy = { path: field(first, "PATH")!, cpv: field(first, "CPV")!, data: await readFile(join(pkgdir, field(first, "PATH")!)) };

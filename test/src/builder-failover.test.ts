@@ -12,7 +12,7 @@ import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, binOf, extraRoot, pretend, simBuilderPortage, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, binOf, extraRoot, simBuilderPortage, startFleet } from "./fleet-harness.js";
 
 /** Long enough for a loaded machine, short enough that the killed builder's job is taken soon. */
 const LEASE_SECONDS = 12;
@@ -97,7 +97,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     assert.ok(taken.attempt >= 2 || taken.logTail.length === 0, `attempt ${taken.attempt}, ${taken.logTail.length} log lines`);
 
     // The coordinator takes in what builder processes built: every node ends up with nothing to compile.
-    for (const n of fleet.nodes) await until(`${n.name} current`, async () => ((await pretend(n.root)).plan.total?.packages === 0 ? true : null), 300_000, 500);
+    for (const n of fleet.nodes) await h.untilCurrent(n, `${n.name} current`, 300_000);
     const index = parsePackagesIndex(await readFile(join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs/Packages"), "utf8"));
     const counts = new Map<string, number>();
     for (const k of heldVariants(fleet.platforms[0]!.key, index)) counts.set(k, (counts.get(k) ?? 0) + 1);

@@ -7,8 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { pino } from "pino";
 import { createLogger } from "@binfleet/daemon";
-import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, extraRoot, pretend, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, extraRoot, startFleet } from "./fleet-harness.js";
 
 describe("builder slots: a platform with two builder roots builds on both, into one PKGDIR", () => {
   let tmp: string;
@@ -28,7 +27,7 @@ describe("builder slots: a platform with two builder roots builds on both, into 
       extraRoots: { [first.name]: [await extraRoot(first, `${first.name}-second`)] },
       config: { builderSlots: 2 },
     });
-    for (const n of fleet.nodes) await until(`${n.name} current`, async () => (await pretend(n.root)).plan.total?.packages === 0, 300_000, 250);
+    for (const n of fleet.nodes) await h.untilCurrent(n, `${n.name} current`, 300_000);
   });
 
   after(async () => {

@@ -34,6 +34,11 @@ export interface FleetHarness {
   firstReports(): Promise<Map<string, AgentReport>>;
   /** The newest report of a node, or null. */
   latestReport(node: string): Promise<AgentReport | null>;
+  /**
+   * Waits until a node has nothing left to do: its newest report on the bus says so (cheap to
+   * poll), then portage-sim's `emerge -pvuDN --getbinpkg @world` on its root agrees.
+   */
+  untilCurrent(node: FleetManifest["nodes"][number], what: string, ms: number): Promise<void>;
   /** Every command sent to a node that is still on the bus, oldest first, decoded (signature not checked). */
   commandsFor(node: string): Promise<Command[]>;
   /** Every progress event on the bus, decoded. */
@@ -204,6 +209,13 @@ export async function startFleet(o: {
     async latestReport(node: string) {
       const m = await jsm.streams.getMessage(streams.reports.name, { last_by_subj: subjects.report(node) }).catch(() => null);
       return m === null ? null : decodeReport(m.data, 8 * 1024 * 1024);
+    },
+    async untilCurrent(node, what, ms) {
+      await until(what, async () => {
+        const r = await harness.latestReport(node.name);
+        // A resolution in this process costs ~0.2 CPU-s: run it only when the node says it is done.
+        return r !== null && r.plan.length === 0 && (await pretend(node.root)).plan.total?.packages === 0 ? true : null;
+      }, ms, 250);
     },
     async progress() {
       return (await messages(streams.progress.name)).map((m) => fromBinary(ProgressEventSchema, m.data));

@@ -48,7 +48,7 @@ describe("the whole loop: nodes report, the coordinator builds each variant once
   });
 
   test("after the loop every node is current, compiled nothing locally, and each variant was built exactly once, signed", async () => {
-    for (const n of fleet.nodes) await until(`${n.name} current`, async () => (await pretend(n.root)).plan.total?.packages === 0, 300_000, 250);
+    for (const n of fleet.nodes) await h.untilCurrent(n, `${n.name} current`, 300_000);
     const counts = await h.binhostCounts();
     for (const [, r] of firstReports) {
       const p = fleet.platforms.find((x) => x.key === r.platform!.key)!;

@@ -58,7 +58,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
     assert.match(await readFile(join(made.root, "etc/portage/make.conf"), "utf8"), new RegExp(`\\nCFLAGS="${second.cflags}"\\n`));
 
     for (const n of onSecond) {
-      await until(`${n.name} current from the new binhost`, async () => ((await pretend(n.root)).plan.total?.packages === 0 ? true : null), 300_000, 500);
+      await h.untilCurrent(n, `${n.name} current from the new binhost`, 300_000);
       assert.match(await readFile(join(n.root, "etc/portage/binrepos.conf/binfleet.conf"), "utf8"), new RegExp(`sync-uri = ${made.binhostUrl.replace(/[.]/g, "\\.")}\\n`));
     }
     const counts = (await h.binhostCounts()).get("second-new")!;
