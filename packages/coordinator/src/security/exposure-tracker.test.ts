@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { after, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createLogger } from "@binfleet/daemon";
 import { glsaXml } from "@binfleet/shared/testing";
@@ -61,7 +61,7 @@ describe("ExposureTracker", () => {
     scans = 0;
     now = 1_000;
   });
-  after(() => rm(repo, { recursive: true, force: true }));
+  afterEach(() => rm(repo, { recursive: true, force: true }));
 
   test("a node with a vulnerable version is exposed, with its least fixing upgrade; the others are not", async () => {
     const t = tracker();
