@@ -57,10 +57,12 @@ export class LiveEvents {
     req.on("close", () => ac.abort());
     res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" });
     res.write("retry: 3000\n\n");
-    const send = (event: string, data: unknown): void => {
-      if (!signal.aborted) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // JSON text never holds a newline: it goes in one data line as it is.
+    const sendJson = (event: string, json: string): void => {
+      if (!signal.aborted) res.write(`event: ${event}\ndata: ${json}\n\n`);
     };
-    const loops = [this.poll("fleet", this.o.fleetEveryMs, send, signal, async () => JSON.stringify(summarizeFleet((await api.call("listNodes", {}, signal)).nodes))), this.poll("rollouts", this.o.rolloutsEveryMs, send, signal, async () => JSON.stringify((await api.call("listRollouts", { limit: 50 }, signal)).rollouts.map(rolloutProgress))), this.builds(api, send, signal), this.ping(res, signal)];
+    const send = (event: string, data: unknown): void => sendJson(event, JSON.stringify(data));
+    const loops = [this.poll("fleet", this.o.fleetEveryMs, sendJson, signal, async () => JSON.stringify(summarizeFleet((await api.call("listNodes", {}, signal)).nodes))), this.poll("rollouts", this.o.rolloutsEveryMs, sendJson, signal, async () => JSON.stringify((await api.call("listRollouts", { limit: 50 }, signal)).rollouts.map(rolloutProgress))), this.builds(api, send, signal), this.ping(res, signal)];
     const build = url.searchParams.get("build") ?? "";
     if (BUILD_ID.test(build)) loops.push(this.logLines(api, build, Number.parseInt(url.searchParams.get("from") ?? "0", 10) || 0, send, signal));
     void Promise.allSettled(loops).then(() => {
@@ -70,12 +72,13 @@ export class LiveEvents {
     signal.addEventListener("abort", () => res.end(), { once: true });
   }
 
-  private async poll(event: string, everyMs: number, send: (e: string, d: unknown) => void, signal: AbortSignal, compute: () => Promise<string>): Promise<void> {
+  /** Sends the shared JSON text of `event` whenever it changes; every page reads the same text. */
+  private async poll(event: string, everyMs: number, sendJson: (e: string, json: string) => void, signal: AbortSignal, compute: () => Promise<string>): Promise<void> {
     let last = "";
     while (!signal.aborted) {
       try {
         const now = await this.read(event, everyMs, compute);
-        if (now !== last) send(event, JSON.parse(now));
+        if (now !== last) sendJson(event, now);
         last = now;
       } catch (err) {
         if (signal.aborted) return;

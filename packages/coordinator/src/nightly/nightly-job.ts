@@ -53,7 +53,6 @@ export class NightlyJob {
 
   /** New settings (a configuration reload): the timer is armed again for the new time; a run in progress keeps its own. */
   reconfigure(o: Omit<NightlyOptions, "signal">): void {
-    this.stop();
     this.o = { ...o, signal: this.o.signal };
     this.schedule();
   }

@@ -332,7 +332,7 @@ export class BuildPlanner {
    */
   isVariantHeld(v: Variant): boolean {
     const uses = this.platforms.get(v.platformKey)?.heldByCpv.get(v.cpv);
-    return uses !== undefined && uses.some((u) => u.length === v.use.length && u.every((f, i) => f === v.use[i]));
+    return uses !== undefined && uses.some((u) => sameFlags(u, v.use));
   }
 
   /** Platform of a node known to the planner. */
