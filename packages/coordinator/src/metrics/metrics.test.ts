@@ -71,6 +71,26 @@ describe("CoordinatorMetrics", () => {
     assert.deepEqual(lines(text, 'binfleet_node_installs_total{kind="binary"}'), ['binfleet_node_installs_total{kind="binary"} 5']);
   });
 
+  test("a scrape reads advisories and installs once for the two metrics that show each; a metric read alone reads them itself", async () => {
+    const calls = { advisories: 0, installs: 0 };
+    const m = new CoordinatorMetrics();
+    m.observeFleet({
+      registry: { all: () => [], state: () => "current" },
+      queue: { planner: new BuildPlanner(), plan: () => [] },
+      installs: () => (calls.installs++, { installedBinary: 1, compiledLocally: 1 }),
+      advisories: () => (calls.advisories++, [{ id: "202611-01", severity: "high", nodes: 2 }]),
+    });
+    const text = await m.render();
+    assert.deepEqual(calls, { advisories: 1, installs: 1 });
+    assert.deepEqual(lines(text, "binfleet_cache_hit_ratio "), ["binfleet_cache_hit_ratio 0.5"]);
+    assert.deepEqual(lines(text, "binfleet_glsa_exposures"), ['binfleet_glsa_exposures{severity="high"} 2']);
+    await m.render();
+    assert.deepEqual(calls, { advisories: 2, installs: 2 }, "each scrape reads afresh");
+    const ratio = await m.registry.getSingleMetric("binfleet_cache_hit_ratio")!.get();
+    assert.deepEqual(ratio.values.map((v) => v.value), [0.5]);
+    assert.equal(calls.installs, 3);
+  });
+
   test("each build is counted once when it ends, with its duration; builds ended before start are not; queue waits are timed", async () => {
     const m = metricsOf();
     m.seed([record({ key: "amd64|old-1|", state: "succeeded", finishedAt: 50_000 })]);

@@ -26,6 +26,15 @@ const WAIT_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 14400, 43200
 /** The platform key of a variant key (`<platform>|<cpv>|<use>`). */
 const platformOf = (variant: string): string => variant.slice(0, Math.max(0, variant.indexOf("|")));
 
+/** `f`'s value, computed at the first call and kept. */
+function once<T>(f: () => T): () => T {
+  let kept: { readonly value: T } | undefined;
+  return () => (kept ??= { value: f() }).value;
+}
+
+/** The fleet figures that two metrics each show. */
+type SharedReads = Pick<FleetSources, "installs" | "advisories">;
+
 /**
  * The coordinator's /metrics, with prom-client: counters of what happened since start (builds by
  * result, binhost requests by status), histograms of build durations and queue waits, gauges of
@@ -42,6 +51,13 @@ export class CoordinatorMetrics {
   private readonly queuedAt = new Map<string, number>();
   /** The last record seen of each variant: which attempt, and whether it had ended. */
   private readonly seen = new Map<string, { readonly run: string; readonly ended: boolean }>();
+  private fleet: FleetSources | undefined;
+  /**
+   * The shared reads of the render() under way, each computed at most once: advisories() walks
+   * every node's report, and installs and the hit ratio (or the two GLSA gauges) must show the same
+   * figures. A metric read alone (registry.getSingleMetric) finds none and reads the fleet itself.
+   */
+  private scrape: SharedReads | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -57,6 +73,8 @@ export class CoordinatorMetrics {
 
   /** The fleet's gauges, read from `s` at each scrape. */
   observeFleet(s: FleetSources): void {
+    this.fleet = s;
+    const shared = (): SharedReads => this.scrape ?? s;
     const registers = [this.registry];
     new Gauge({
       name: "binfleet_nodes",
@@ -86,7 +104,7 @@ export class CoordinatorMetrics {
       registers,
       // The fleet counts them; the counter shows its figures, which only grow.
       collect() {
-        const i = s.installs();
+        const i = shared().installs();
         this.reset();
         this.inc({ kind: "binary" }, i.installedBinary);
         this.inc({ kind: "compiled" }, i.compiledLocally);
@@ -97,7 +115,7 @@ export class CoordinatorMetrics {
       help: "Binary installs / all installs on nodes since start.",
       registers,
       collect() {
-        const i = s.installs();
+        const i = shared().installs();
         const all = i.installedBinary + i.compiledLocally;
         this.set(all === 0 ? 0 : i.installedBinary / all);
       },
@@ -109,7 +127,7 @@ export class CoordinatorMetrics {
       registers,
       collect() {
         this.reset();
-        for (const a of s.advisories()) if (a.nodes > 0) this.set({ glsa: a.id, severity: a.severity }, a.nodes);
+        for (const a of shared().advisories()) if (a.nodes > 0) this.set({ glsa: a.id, severity: a.severity }, a.nodes);
       },
     });
     new Gauge({
@@ -119,7 +137,7 @@ export class CoordinatorMetrics {
       registers,
       collect() {
         this.reset();
-        for (const a of s.advisories()) if (a.nodes > 0) this.inc({ severity: a.severity }, a.nodes);
+        for (const a of shared().advisories()) if (a.nodes > 0) this.inc({ severity: a.severity }, a.nodes);
       },
     });
   }
@@ -160,8 +178,16 @@ export class CoordinatorMetrics {
     this.requests.inc({ method: ["GET", "HEAD"].includes(method) ? method : "other", code: String(status) });
   }
 
-  /** The Prometheus text exposition. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** The Prometheus text exposition; the fleet's shared figures are read once for it. */
+  async render(): Promise<string> {
+    const s = this.fleet;
+    const scrape = s && { installs: once(() => s.installs()), advisories: once(() => s.advisories()) };
+    this.scrape = scrape;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      // A render that started meanwhile has put its own in place: leave that one.
+      if (this.scrape === scrape) this.scrape = undefined;
+    }
   }
 }
