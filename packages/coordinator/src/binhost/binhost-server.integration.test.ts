@@ -10,8 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { createLogger } from "@binfleet/daemon";
+import { until } from "@binfleet/shared/testing";
 import { execa } from "execa";
-import { BinhostServer } from "./binhost-server.js";
+import { type BinhostResponse, BinhostServer } from "./binhost-server.js";
 
 function get(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const u = new URL(base);
@@ -32,6 +33,7 @@ function get(base: string, rawPath: string, headers: Record<string, string> = {}
 describe("BinhostServer", () => {
   let tmp: string;
   let server: BinhostServer;
+  const responses: BinhostResponse[] = [];
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-binhost-"));
     const pkgdir = join(tmp, "amd64/pkgdir");
@@ -64,6 +66,7 @@ describe("BinhostServer", () => {
       metrics: async () => "binfleet_nodes 3\n",
       healthy: () => true,
       distdirs: [join(tmp, "distfiles-a"), join(tmp, "distfiles-b")],
+      onResponse: (r) => responses.push(r),
     });
   });
   after(async () => {
@@ -160,6 +163,25 @@ describe("BinhostServer", () => {
     const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
     assert.equal((await get(server.url, "/binhost/i686/Packages", auth("binuser", "wrong"))).status, 401);
     assert.equal((await get(server.url, "/binhost/i686/Packages", auth("binuser", "binpass"))).status, 200);
+  });
+
+  test("a response names the user Basic auth accepted; credentials nobody checked name no one", async () => {
+    const auth = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+    // The query marks this test's requests: a response is recorded when it closes, maybe after another test's.
+    const asked: [string, Record<string, string>, number, string | null][] = [
+      ["/healthz?who", auth("mallory", "x"), 200, null],
+      ["/binhost/amd64/Packages?who", auth("mallory", "x"), 200, null],
+      ["/binhost/i686/Packages?who", auth("binuser", "wrong"), 401, null],
+      ["/binhost/i686/Packages?who", auth("binuser", "binpass"), 200, "binuser"],
+      ["/binhost/i686/nothing-here?who", auth("binuser", "binpass"), 404, "binuser"],
+    ];
+    for (const [path, headers] of asked) await get(server.url, path, headers);
+    const mine = () => responses.filter((r) => r.url.endsWith("?who"));
+    await until("every request recorded", async () => mine().length >= asked.length, 10_000, 10);
+    assert.deepEqual(
+      mine().map((r) => [r.url, r.status, r.user]),
+      asked.map(([path, , status, user]) => [path, status, user]),
+    );
   });
 });
 

@@ -53,13 +53,12 @@ export interface BinhostResponse {
   readonly bytes: number | null;
 }
 
-/** The user of a Basic Authorization header, or null. */
-function basicUser(header: string | undefined): string | null {
-  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? "");
-  if (m === null) return null;
-  const text = Buffer.from(m[1]!, "base64").toString("utf8");
-  return text.includes(":") ? text.slice(0, text.indexOf(":")) : null;
-}
+/**
+ * The user a platform's Basic auth check accepted, by request: the access log names who was let
+ * in, not whatever a client's Authorization header says (sent to /healthz or to a platform
+ * without auth, nobody checked it).
+ */
+const acceptedUser = new WeakMap<IncomingMessage, string>();
 
 /**
  * Counts the body bytes a response writes (a header's Content-Length is not readable once passed
@@ -93,7 +92,7 @@ function observe(req: IncomingMessage, res: ServerResponse, onResponse: (r: Binh
       onResponse({
         at,
         remote: req.socket.remoteAddress ?? "-",
-        user: res.statusCode < 400 ? basicUser(req.headers.authorization) : null,
+        user: acceptedUser.get(req) ?? null,
         method: req.method ?? "-",
         url: req.url ?? "",
         httpVersion: req.httpVersion,
@@ -219,6 +218,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     const expected = Buffer.from(`Basic ${Buffer.from(`${platform.auth.user}:${platform.auth.pass}`).toString("base64")}`);
     const given = Buffer.from(req.headers.authorization ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { "WWW-Authenticate": `Basic realm="binhost ${platform.name}"` });
+    acceptedUser.set(req, platform.auth.user);
   }
   const rel = m![2]!;
   if (rel.split("/").some((seg) => seg === ".." || seg === ".") || rel.includes("\0")) return send(res, 403);
