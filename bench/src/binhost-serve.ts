@@ -11,7 +11,7 @@ import { BinhostServer } from "@binfleet/coordinator/internal";
 import { createLogger } from "@binfleet/daemon";
 import { freePort } from "@binfleet/shared/testing";
 import { execa } from "execa";
-import { type Figure, type FigureGroup, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure, median } from "./measure.js";
 
 const CLIENTS = 64;
 const FILES = 200;
@@ -19,8 +19,6 @@ const FILE_BYTES = 512 * 1024;
 const REQUESTS = 1_000;
 /** Rounds, alternating the two servers: this VM's loopback throughput drifts by ±40 % within minutes, so one run each compares noise. */
 const ROUNDS = 5;
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** MiB/s fetching REQUESTS package files with CLIENTS concurrent keep-alive connections. */
 async function load(base: string): Promise<number> {

@@ -18,13 +18,12 @@ import { startNatsServer } from "@binfleet/nats-server";
 import { ProgressEventSchema } from "@binfleet/shared/wire";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { RAW_ACKS, type NodesMessage, type NodesSpec, rawSubject } from "./fanout-nodes.js";
-import { type Figure, type FigureGroup, figure } from "./measure.js";
+import { type Figure, type FigureGroup, figure, median, stopwatch } from "./measure.js";
 
 const NODES = 10_000;
 const CONNECTIONS_PER_WORKER = 8;
 const ROUNDS = 3;
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (xs: readonly number[]): string => xs.map((x) => Math.round(x)).join(", ");
 
 interface Wave {
@@ -108,14 +107,11 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
         const commands: NodeCommand[] = nodes.map((node) => ({ node, id: randomUUID(), action: { case: "update", value: { atoms: [], getbinpkgonly: true, pretend: false, hold: [], rolloutId: "bench" } } }));
         awaited = new Set(commands.map((c) => c.id!));
         const outcomes = new Promise<void>((r) => (allIn = r));
-        const cpu = process.cpuUsage();
-        const start = performance.now();
+        const clock = stopwatch();
         await sender.sendMany(commands);
-        const storedMs = performance.now() - start;
+        const storedMs = clock().ms;
         await outcomes;
-        const ms = performance.now() - start;
-        const used = process.cpuUsage(cpu);
-        return { ms, storedMs, cpuMs: (used.user + used.system) / 1000 };
+        return { ...clock(), storedMs };
       },
       async raw() {
         let acks = 0;

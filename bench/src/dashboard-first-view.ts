@@ -11,7 +11,7 @@ import { DashboardServer } from "@binfleet/dashboard";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, ListNodesRequestSchema, MergeKind } from "@binfleet/shared/wire";
 import { Metadata } from "@grpc/grpc-js";
-import { type Figure, type FigureGroup, figure, rng } from "./measure.js";
+import { type Figure, type FigureGroup, type Timing, figure, median, rng, timed } from "./measure.js";
 
 const NODES = 10_000;
 const PLATFORMS = 20;
@@ -72,18 +72,6 @@ function fleetControl(): FleetControl {
   return control as unknown as FleetControl;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Wall ms of one call, and this process's CPU ms meanwhile (server and client share it; GC threads included). */
-async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; cpuMs: number }> {
-  const c = process.cpuUsage();
-  const t = performance.now();
-  await fn();
-  const ms = performance.now() - t;
-  const u = process.cpuUsage(c);
-  return { ms, cpuMs: (u.user + u.system) / 1000 };
-}
-
 export const dashboardFirstView: FigureGroup = { ids: ["dashboard.first-view"], figures: () => firstViewFigures() };
 
 async function firstViewFigures(): Promise<Figure[]> {
@@ -104,7 +92,7 @@ async function firstViewFigures(): Promise<Figure[]> {
       bytes = Buffer.byteLength(text);
     };
     const cold = await timed(view);
-    const warm: { ms: number; cpuMs: number }[] = [];
+    const warm: Timing[] = [];
     for (let i = 0; i < ROUNDS; i++) warm.push(await timed(view));
     // A build landing on a platform's binhost changes what its nodes would take: their pre-flights are recomputed.
     const planner = control.queue.planner;

@@ -52,8 +52,38 @@ export function opsPerSecond(fn: () => unknown, opsPerCall = 1, rounds = 5, minM
     rates.push((calls * opsPerCall * 1000) / elapsed);
   }
   if (sink === Symbol.for("never")) console.error(sink);
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return median(rates);
+}
+
+/** The middle value of `xs` (the upper one of an even count); `xs` is left as it is. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+}
+
+/** Wall ms, and this process's CPU ms meanwhile (user + system: GC threads included). */
+export interface Timing {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** A clock started now: each call gives the Timing since. */
+export function stopwatch(): () => Timing {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  return () => {
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    return { ms, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
+/** One call of `fn`, timed; a promise it returns is timed until it settles. */
+export function timed(fn: () => Promise<unknown>): Promise<Timing>;
+export function timed(fn: () => unknown): Timing;
+export function timed(fn: () => unknown): Timing | Promise<Timing> {
+  const stop = stopwatch();
+  const result = fn();
+  return result instanceof Promise ? result.then(() => stop()) : stop();
 }
 
 export function figure(name: string, value: number, unit: string, baseline: number | null, note?: string): Figure {

@@ -1,6 +1,6 @@
 // Planning at fleet scale (issue: coordinator): 10,000 nodes × 1,500 installed packages on 20 platforms.
 import { BuildPlanner, type NodeNeeds, variantKey } from "@binfleet/coordinator/internal";
-import { type Figure, type FigureGroup, figure, rng } from "./measure.js";
+import { type Figure, type FigureGroup, type Timing, figure, median, rng, timed } from "./measure.js";
 
 const NODES = 10_000;
 const PLATFORMS = 20;
@@ -47,24 +47,13 @@ function naivePlan(all: readonly NodeNeeds[]): number {
   return items;
 }
 
-const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Median wall ms of `rounds` calls, and the median CPU ms of this process (GC threads included) meanwhile. */
-function timed(fn: () => unknown, rounds: number): { ms: number; cpuMs: number } {
-  const samples: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const c = process.cpuUsage();
-    const t = performance.now();
-    fn();
-    samples.push(performance.now() - t);
-    const u = process.cpuUsage(c);
-    cpu.push((u.user + u.system) / 1000);
-  }
-  return { ms: median(samples), cpuMs: median(cpu) };
+/** Median wall ms of `rounds` calls, and the median CPU ms of this process meanwhile. */
+function timedRounds(fn: () => unknown, rounds: number): Timing {
+  const runs = Array.from({ length: rounds }, () => timed(fn));
+  return { ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)) };
 }
 
-const time = (fn: () => unknown, rounds: number): number => timed(fn, rounds).ms;
+const time = (fn: () => unknown, rounds: number): number => timedRounds(fn, rounds).ms;
 
 export const planner: FigureGroup = { ids: ["plan.full", "plan.incremental"], figures: () => Promise.resolve(plannerFigures()) };
 
@@ -72,7 +61,7 @@ function plannerFigures(): Figure[] {
   const nodes = fleet();
   const naive = time(() => naivePlan(nodes), 3);
   let planner = new BuildPlanner();
-  const full = timed(() => {
+  const full = timedRounds(() => {
     planner = new BuildPlanner();
     for (const n of nodes) planner.updateNode(n);
     for (const p of planner.platformKeys()) planner.buildList(p);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { formatPackagesIndex, parseAtom, parsePackagesIndex, vercmp, viewPackagesIndex } from "@binfleet/shared";
-import { type Figure, type FigureGroup, figure, opsPerSecond } from "./measure.js";
+import { type Figure, type FigureGroup, figure, median, opsPerSecond } from "./measure.js";
 import type { Want } from "./selection.js";
 import { atoms, packagesIndex, versionPairs } from "./portage-inputs.js";
 import { portageEnv, portageMissing, portageScript, realPortage } from "./real-portage.js";
@@ -91,8 +91,6 @@ function timeRound(fn: () => unknown): number {
   } while (elapsed < MIN_ROUND_MS);
   return elapsed / passes;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Medians of alternating rounds of the baseline (Portage's, or the naive one without it) and binfleet's. */
 async function alternate(theirs: () => Promise<number>, ours: () => unknown): Promise<{ ours: number; theirs: number }> {
