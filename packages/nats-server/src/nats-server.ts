@@ -77,7 +77,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     });
     const deadline = Date.now() + 15_000;
     if (port === -1) {
-      while (Date.now() < deadline) {
+      // Until it reports its port, or exits (a bad configuration ends it at once).
+      while (Date.now() < deadline && child === launched) {
         // The file is named after the process: a kept directory may hold stale ones.
         const file = (await readdir(dir)).find((f) => f === `nats-server_${child?.pid}.ports`);
         if (file !== undefined) {
@@ -104,7 +105,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     clearTimeout(timer);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    // Nobody gets a handle to dispose of: what was started and made here goes now.
+    await stop("SIGKILL");
+    if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get url() {
       return `nats://127.0.0.1:${port}`;
