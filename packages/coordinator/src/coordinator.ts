@@ -100,12 +100,6 @@ async function openBus(config: CoordinatorConfig, supervisor: Supervisor, log: L
   return { server, users, credentials, url: urls[0]!, nc, inbox: busInbox({ credentials }), js: jetstream(nc), jsm };
 }
 
-/**
- * The coordinator's composition root: opens the bus and the binhost, builds each service with
- * only what it uses, starts their loops under one supervisor, and closes everything in reverse
- * order. JetStream streams and KV are its only state: on start it rebuilds the plan from the
- * latest report of every node.
- */
 /** The coordinator's parts, as the composition root wires them. */
 interface Parts {
   readonly config: CoordinatorConfig;
@@ -379,7 +373,17 @@ export class Coordinator implements FleetControl {
     return this.p.metrics.render();
   }
 
+  /** Starts the services' loops and the ops frontends; a start that fails closes what it opened, then throws. */
   async start(): Promise<void> {
+    try {
+      await this.startServices();
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
+  }
+
+  private async startServices(): Promise<void> {
     const { supervisor, log } = this.p;
     for (const r of this.board.all()) this.p.estimates.observe(r);
     this.p.metrics.seed(this.board.all());

@@ -54,12 +54,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   if (cmd === "builder") return runDaemon("binfleet-builder", log, async () => BuilderProcess.create(await loadCoordinatorConfig(file), log));
   return runDaemon("binfleet-coordinator", log, async () => {
     const coordinator = await Coordinator.create(await loadCoordinatorConfig(file), log);
-    try {
-      await coordinator.start();
-    } catch (err) {
-      await coordinator.shutdown();
-      throw err;
-    }
+    await coordinator.start();
     // SIGHUP reads the file again; a file that does not load leaves the running configuration as it is.
     return { shutdown: () => coordinator.shutdown(), failure: coordinator.failure, reload: async () => void (await coordinator.reload(await loadCoordinatorConfig(file))) };
   });
