@@ -29,13 +29,14 @@ export async function signingIdentity(home: string, fingerprint: string): Promis
 }
 
 /**
- * Why gpg cannot keep its agent's sockets in `home`, or null: a Unix socket path holds at most
- * 107 bytes, and without /run/user/<uid> gpg puts them in the home itself (S.gpg-agent.browser
- * being the longest name). Making a key there fails with "No agent running".
+ * Why gpg cannot keep its agent's sockets in `home`, or null: gpg takes a Unix socket path of at
+ * most 106 bytes (sun_path holds 108 with its NUL; GnuPG 2.2 fails at 107, measured), and without
+ * /run/user/<uid> it puts them in the home itself (S.gpg-agent.browser being the longest name).
+ * Making a key there fails with "No agent running".
  */
 export function gpgHomeProblem(home: string): string | null {
   const longest = `${home}/S.gpg-agent.browser`;
-  return Buffer.byteLength(longest) > 107 && !existsSync(`/run/user/${process.getuid?.() ?? 0}`) ? `${home} is too long for gpg-agent's sockets (${Buffer.byteLength(longest)} bytes with S.gpg-agent.browser, at most 107): use a shorter path` : null;
+  return Buffer.byteLength(longest) > 106 && !existsSync(`/run/user/${process.getuid?.() ?? 0}`) ? `${home} is too long for gpg-agent's sockets (${Buffer.byteLength(longest)} bytes with S.gpg-agent.browser, at most 106): use a shorter path` : null;
 }
 
 /** A new OpenPGP key for FEATURES=binpkg-signing: Ed25519, no passphrase, no expiry, in `home`. */
