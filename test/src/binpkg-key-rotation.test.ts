@@ -37,7 +37,8 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
   let oldCopy: { path: string; cpv: string; data: Buffer };
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), "binfleet-binpkg-rotate-"));
+    // A short name: gpg-agent's sockets in the builder root's gpg home under it must stay within 106 bytes.
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-rotate-"));
     fleet = await generateFleet({ nodes: 2, platforms: 1, seed: 13, lag: 0.02, out: join(tmp, "fleet") });
     pkgdir = join(fleet.platforms[0]!.builderRoot, "var/cache/binpkgs");
     signingHome = join(fleet.platforms[0]!.builderRoot, "etc/portage/gnupg-signing");

@@ -22,7 +22,7 @@ describe("planning uses only nodes on the fleet's snapshot; a node behind is tol
   let cpv: string;
 
   before(async () => {
-    tmp = await mkdtemp(join(tmpdir(), "binfleet-snapshot-plan-"));
+    tmp = await mkdtemp(join(tmpdir(), "binfleet-snapplan-"));
     fleet = await generateFleet({ nodes: 1, platforms: 1, seed: 4, out: join(tmp, "fleet") });
     const tree = join(tmp, "tree");
     await cp(fleet.repo, tree, { recursive: true });
