@@ -14,6 +14,7 @@ import { generateFleet, simulatedBuildSeconds } from "@binfleet/portage-sim";
 import { freePort, until } from "@binfleet/shared/testing";
 import { BuildState, FleetControlService } from "@binfleet/shared/wire";
 import { screenshotFleet } from "./dashboard-screenshot.js";
+import { simulatedDisks } from "./simulated-disks.js";
 import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
 import { phaseClock } from "./phase-clock.js";
@@ -74,7 +75,8 @@ async function main(): Promise<number> {
   const speed = process.env["BINFLEET_SIM_SPEED"] ?? "0.0002";
   // The simulated machines share one computer: gpg's verdicts and zstd's output on a package file
   // are worked out once, not once per node (production nodes each pay them on their own CPU).
-  const simCache = join(dir, "sim-cache");
+  const disks = await simulatedDisks(dir);
+  const simCache = join(disks.path, "sim-cache");
   // The previous run's state is moved aside now and removed once the fleet is generated, while the
   // daemons start: deleting ~80,000 small files takes seconds of disk time.
   const previous = `${dir}.previous`;
@@ -105,6 +107,7 @@ async function main(): Promise<number> {
     await Promise.allSettled(children);
     // The builders' binpkg signing started a gpg-agent per builder root: stop those too.
     for (const root of builderRoots) await execa("gpgconf", ["--homedir", join(root, "etc/portage/gnupg-signing"), "--kill", "gpg-agent"], { reject: false });
+    await disks.remove();
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
@@ -113,9 +116,9 @@ async function main(): Promise<number> {
   };
 
   try {
-    say(`binfleet demo: state and logs in ${dir}`);
+    say(`binfleet demo: state and logs in ${dir}${disks.inMemory ? `; the simulated machines' disks in ${disks.path} (a tmpfs, removed when the demo ends)` : ""}`);
     say(`\n[1/9] generating a fleet: ${nodes} nodes on ${platforms} platforms (portage-sim, real Gentoo package names)`);
-    const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(dir, "fleet") });
+    const fleet = await generateFleet({ nodes, platforms, seed: 1, out: join(disks.path, "fleet") });
     builderRoots.push(...fleet.platforms.map((p) => p.builderRoot));
     say(`      ${fleet.ebuilds} ebuilds; platforms ${fleet.platforms.map((p) => `${p.name} (${p.key})`).join(", ")}`);
     const first = fleet.nodes[0]!;
