@@ -109,3 +109,32 @@ test("after any churn the incremental plan is the plan made afresh from the node
   }
   for (const nodeId of last.keys()) assert.equal(incremental.nodeNeedsKey(nodeId), fresh.nodeNeedsKey(nodeId));
 });
+
+test("the build list is the plan made naively: earliest merge position, then key; keys are found whatever their platform", () => {
+  // cpvs that are prefixes of one another: key order ('|' after '.') differs from cpv order there.
+  let seed = 11;
+  const r = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const cpvs = ["c/p-1", "c/p-1.2", "c/p-10", "c/q-1", "c/q-1_rc1", "d/p-1"];
+  const p = new BuildPlanner();
+  const naive = new Map<string, { key: string; order: number; wantedBy: string[] }>();
+  for (let n = 0; n < 40; n++) {
+    const wants = Array.from({ length: r(6) }, () => ({ cpv: cpvs[r(cpvs.length)]!, use: ["x", "y"].filter(() => r(2) === 0) }));
+    p.updateNode({ nodeId: `n${n}`, platformKey: "k", wants });
+    const seen = new Set<string>();
+    wants.forEach((w, i) => {
+      const key = variantKey({ platformKey: "k", cpv: w.cpv, use: w.use });
+      if (seen.has(key)) return;
+      seen.add(key);
+      const e = naive.get(key) ?? { key, order: i, wantedBy: [] };
+      e.order = Math.min(e.order, i);
+      e.wantedBy.push(`n${n}`);
+      naive.set(key, e);
+    });
+  }
+  const expected = [...naive.values()].sort((a, b) => a.order - b.order || (a.key < b.key ? -1 : 1));
+  assert.deepEqual(p.buildList("k").map((i) => [i.key, i.wantedBy]), expected.map((e) => [e.key, [...e.wantedBy].sort()]));
+  const keys = expected.map((e) => e.key).reverse();
+  assert.deepEqual(p.inBuildOrder("k", keys).map((i) => i.key), expected.map((e) => e.key));
+  assert.deepEqual(p.inBuildOrder("other", keys), [], "keys of another platform are not in its list");
+  assert.deepEqual(p.inBuildOrder("k", ["k|c/none-1|", "k|c/p-1|z", "other|c/p-1|", "k"]), []);
+});
