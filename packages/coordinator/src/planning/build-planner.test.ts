@@ -138,3 +138,18 @@ test("the build list is the plan made naively: earliest merge position, then key
   assert.deepEqual(p.inBuildOrder("other", keys), [], "keys of another platform are not in its list");
   assert.deepEqual(p.inBuildOrder("k", ["k|c/none-1|", "k|c/p-1|z", "other|c/p-1|", "k"]), []);
 });
+
+test("the planner's variants of one pair on two platforms stay apart, and leave with their last wanter", () => {
+  const p = new BuildPlanner();
+  const want = { cpv: "c/p-1", use: ["y", "x"] };
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [want] });
+  p.updateNode({ nodeId: "b", platformKey: "k2", wants: [want] });
+  const k1 = variantKey({ platformKey: "k1", cpv: "c/p-1", use: ["x", "y"] });
+  assert.deepEqual(p.buildList("k1").map((i) => [i.key, i.variant.platformKey, i.wantedBy]), [[k1, "k1", ["a"]]]);
+  assert.deepEqual(p.updateNode({ nodeId: "a", platformKey: "k1", wants: [] }), { added: [], removed: [k1] });
+  assert.deepEqual(p.inBuildOrder("k1", [k1]), []);
+  assert.equal(p.buildList("k2").length, 1, "k2's variant of the pair is not touched");
+  // The pair comes back on k1 with another node's report: a new variant, not the old one.
+  assert.deepEqual(p.updateNode({ nodeId: "c", platformKey: "k1", wants: [want] }).added, [k1]);
+  assert.deepEqual(p.inBuildOrder("k1", [k1]).map((i) => i.wantedBy), [["c"]]);
+});

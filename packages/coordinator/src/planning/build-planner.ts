@@ -1,3 +1,5 @@
+import { type Shape, ShapeTable, sameFlags } from "./variant-shapes.js";
+
 /** One package variant: what is built once per platform and shared by every node that wants it. */
 export interface Variant {
   readonly platformKey: string;
@@ -48,13 +50,6 @@ export interface BuildItem {
   readonly wantedBy: readonly string[];
 }
 
-/** Same flags in the same order: a node's wants are matched to variants without building key strings. */
-function sameFlags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Wanters are kept in flat number arrays, not a Map per variant: a full plan of a large fleet adds
  * a million of them, and a Map each (plus one per node) made most of its time allocation and GC.
@@ -62,6 +57,9 @@ function sameFlags(a: readonly string[], b: readonly string[]): boolean {
 interface VariantEntry {
   readonly key: string;
   readonly variant: Variant;
+  readonly shape: Shape<VariantEntry>;
+  /** Where it is in its platform's `entries`. */
+  slot: number;
   /**
    * The nodes that want it, sorted by node number (see BuildPlanner.names): pairs of node number
    * and merge position (emerge lists dependencies first, so building in this order builds them
@@ -98,12 +96,11 @@ function findWanter(wanters: readonly number[], node: number): number {
 }
 
 interface PlatformState {
-  /**
-   * cpv → its variants (a few USE combinations at most): a want is matched by its cpv and flags,
-   * and a key by its cpv part. No map by key: hashing every new key string (a cons string, so
-   * flattened first) was a fifth of a full plan.
-   */
-  readonly byCpv: Map<string, VariantEntry[]>;
+  readonly key: string;
+  /** Its slot in every Shape's byPlatform. */
+  readonly number: number;
+  /** Its variants, in no particular order. */
+  readonly entries: VariantEntry[];
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -144,7 +141,9 @@ class PlannedItem implements BuildItem {
   }
 }
 
-const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || (a.key < b.key ? -1 : 1);
+/** Keys of one platform differ after the platform: the flat tail is compared, not the key, a cons string. */
+const byKey = (a: VariantEntry, b: VariantEntry): number => (a.shape.tail < b.shape.tail ? -1 : 1);
+const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || byKey(a, b);
 
 /** The earliest merge position among a variant's wanters. */
 function earliest(wanters: readonly number[]): number {
@@ -152,8 +151,6 @@ function earliest(wanters: readonly number[]): number {
   for (let s = 1; s < wanters.length; s += 2) if (wanters[s]! < min) min = wanters[s]!;
   return min;
 }
-
-const byKey = (a: VariantEntry, b: VariantEntry): number => (a.key < b.key ? -1 : 1);
 
 /**
  * A platform's entries by order, then key (what byOrderThenKey sorts by): placed into buckets by
@@ -164,12 +161,10 @@ function inListOrder(p: PlatformState): VariantEntry[] {
   const held = p.held.size === 0 ? null : p.held;
   const live: VariantEntry[] = [];
   let max = 0;
-  for (const same of p.byCpv.values()) {
-    for (const e of same) {
-      if (held?.has(e.key)) continue;
-      live.push(e);
-      if (e.order > max) max = e.order;
-    }
+  for (const e of p.entries) {
+    if (held?.has(e.key)) continue;
+    live.push(e);
+    if (e.order > max) max = e.order;
   }
   // start[o]: where bucket o begins in the output (a counting sort by order).
   const start = new Int32Array(max + 2);
@@ -187,15 +182,6 @@ function inListOrder(p: PlatformState): VariantEntry[] {
   return out;
 }
 
-/** The entry of a variant key on its platform. */
-function entryOf(p: PlatformState, key: string): VariantEntry | undefined {
-  const bar = key.indexOf("|");
-  const same = p.byCpv.get(key.slice(bar + 1, key.indexOf("|", bar + 1)));
-  if (same === undefined) return undefined;
-  for (const e of same) if (e.key === key) return e;
-  return undefined;
-}
-
 /**
  * The deduplicated build list per platform, kept incrementally: a node's new
  * report only touches the variants that node added or dropped, so re-planning
@@ -209,11 +195,12 @@ export class BuildPlanner {
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
+  private readonly shapes = new ShapeTable<VariantEntry>();
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { byCpv: new Map(), held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
+      p = { key, number: this.platforms.size, entries: [], held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -234,21 +221,13 @@ export class BuildPlanner {
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i]!;
       const use = sortedFlags(w.use);
-      let same = p.byCpv.get(w.cpv);
-      if (same === undefined) p.byCpv.set(w.cpv, (same = []));
-      let e: VariantEntry | undefined;
-      for (const c of same) {
-        if (c.variant.use === use || sameFlags(c.variant.use, use)) {
-          e = c;
-          break;
-        }
-      }
+      const shape = this.shapes.intern(w.cpv, use);
+      let e = shape.byPlatform[p.number];
       if (e === undefined) {
-        const variant: Variant = w.disabled === undefined ? { platformKey: needs.platformKey, cpv: w.cpv, use } : { platformKey: needs.platformKey, cpv: w.cpv, use, disabled: sortedFlags(w.disabled) };
-        // Joined, not a template literal: a template makes a cons string, which every comparison
-        // of the build list's sort walks again (sorting was slower than all of updateNode).
-        e = { key: [needs.platformKey, w.cpv, use.join(",")].join("|"), variant, wanters: [], order: i, mark: 0, markPos: 0 };
-        same.push(e);
+        const variant: Variant = w.disabled === undefined ? { platformKey: p.key, cpv: shape.cpv, use: shape.use } : { platformKey: p.key, cpv: shape.cpv, use: shape.use, disabled: sortedFlags(w.disabled) };
+        e = { key: `${p.key}|${shape.tail}`, variant, shape, slot: p.entries.length, wanters: [], order: i, mark: 0, markPos: 0 };
+        p.entries.push(e);
+        this.shapes.set(shape, p.number, e);
         added.push(e.key);
       }
       if (e.mark !== call) {
@@ -268,9 +247,12 @@ export class BuildPlanner {
         e.wanters.splice(at, 2);
         pp.sorted = null;
         if (e.wanters.length === 0) {
-          const same = pp.byCpv.get(e.variant.cpv)!;
-          same.splice(same.indexOf(e), 1);
-          if (same.length === 0) pp.byCpv.delete(e.variant.cpv);
+          const last = pp.entries.pop()!;
+          if (last !== e) {
+            pp.entries[e.slot] = last;
+            last.slot = e.slot;
+          }
+          this.shapes.set(e.shape, pp.number, undefined);
           removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
@@ -372,7 +354,8 @@ export class BuildPlanner {
     if (p === undefined) return [];
     const entries: VariantEntry[] = [];
     for (const key of keys) {
-      const e = entryOf(p, key);
+      if (!key.startsWith(platformKey) || key[platformKey.length] !== "|") continue;
+      const e = this.shapes.find(key.slice(platformKey.length + 1))?.byPlatform[p.number];
       if (e !== undefined && !p.held.has(key)) entries.push(e);
     }
     entries.sort(byOrderThenKey);
