@@ -53,25 +53,29 @@ export interface BuildItem {
 /**
  * Wanters are kept in flat number arrays, not a Map per variant: a full plan of a large fleet adds
  * a million of them, and a Map each (plus one per node) made most of its time allocation and GC.
+ * The merge position each wanter gives is kept by the node (NodeRecord.positions), not beside its
+ * number here: the growing pair arrays were most of what a full plan's scavenges copied.
  */
 interface VariantEntry {
   readonly key: string;
   readonly variant: Variant;
   readonly shape: Shape<VariantEntry>;
-  /** Where it is in its platform's `entries`. */
-  slot: number;
   /**
-   * The nodes that want it, sorted by node number (see BuildPlanner.names): pairs of node number
-   * and merge position (emerge lists dependencies first, so building in this order builds them
-   * first). Sorted, a node's pair is found by bisection; a new node has the highest number, so in
-   * a full plan every pair is appended.
+   * The nodes that want it, sorted by node number (see BuildPlanner.names). Sorted, a node is
+   * found by bisection; a new node has the highest number, so in a full plan every one is appended.
    */
   readonly wanters: number[];
-  /** The earliest position any node gives it (kept as nodes come and go). */
+  /**
+   * The earliest merge position any node gives it (kept as nodes come and go): emerge lists
+   * dependencies first, so building in this order builds them first.
+   */
   order: number;
   /** The updateNode call that last saw it wanted, and its position in that call's wants (scratch state of that call). */
   mark: number;
   markPos: number;
+  /** The updateNode call that found it in the node's previous wants, and the position it had there (scratch state too). */
+  prevMark: number;
+  prevPos: number;
 }
 
 interface NodeRecord {
@@ -79,28 +83,28 @@ interface NodeRecord {
   readonly platformKey: string;
   /** The entries it wants, each once, in order of first occurrence. */
   readonly entries: readonly VariantEntry[];
+  /** The merge position of each of `entries` (an Int32Array: a wants list that long would not fit in memory). */
+  readonly positions: Int32Array;
 }
 
-/** Where node `node`'s pair is in `wanters`, or where it would go (as a negative: -index - 1). */
+/** Where `node` is in `wanters`, or where it would go (as a negative: -index - 1). */
 function findWanter(wanters: readonly number[], node: number): number {
   let lo = 0;
-  let hi = wanters.length >> 1;
+  let hi = wanters.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const n = wanters[mid << 1]!;
-    if (n === node) return mid << 1;
+    const n = wanters[mid]!;
+    if (n === node) return mid;
     if (n < node) lo = mid + 1;
     else hi = mid;
   }
-  return -(lo << 1) - 1;
+  return -lo - 1;
 }
 
 interface PlatformState {
   readonly key: string;
   /** Its slot in every Shape's byPlatform. */
   readonly number: number;
-  /** Its variants, in no particular order. */
-  readonly entries: VariantEntry[];
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -134,7 +138,7 @@ class PlannedItem implements BuildItem {
     if (this.#wantedBy === null) {
       const out: string[] = [];
       const w = this.#entry.wanters;
-      for (let s = 0; s < w.length; s += 2) out.push(this.#names[w[s]!]!);
+      for (const n of w) out.push(this.#names[n]!);
       this.#wantedBy = out.sort();
     }
     return this.#wantedBy;
@@ -145,40 +149,30 @@ class PlannedItem implements BuildItem {
 const byKey = (a: VariantEntry, b: VariantEntry): number => (a.shape.tail < b.shape.tail ? -1 : 1);
 const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || byKey(a, b);
 
-/** The earliest merge position among a variant's wanters. */
-function earliest(wanters: readonly number[]): number {
-  let min = Infinity;
-  for (let s = 1; s < wanters.length; s += 2) if (wanters[s]! < min) min = wanters[s]!;
-  return min;
-}
-
 /**
- * A platform's entries by order, then key (what byOrderThenKey sorts by): placed into buckets by
- * order, which are merge positions, small integers, then each bucket sorted by key. Sorting the
- * buckets (tens of entries each) instead of all keys at once makes a few times fewer key comparisons.
+ * A platform's entries by order, then key (what byOrderThenKey sorts by), with no comparison
+ * sort: read in key order from the pairs, then placed stably into buckets by order, which are
+ * merge positions, small integers.
  */
-function inListOrder(p: PlatformState): VariantEntry[] {
+function inListOrder(p: PlatformState, shapes: ShapeTable<VariantEntry>): VariantEntry[] {
   const held = p.held.size === 0 ? null : p.held;
   const live: VariantEntry[] = [];
   let max = 0;
-  for (const e of p.entries) {
-    if (held?.has(e.key)) continue;
+  for (const s of shapes.inTailOrder()) {
+    const e = s.byPlatform[p.number];
+    if (e === undefined || held?.has(e.key)) continue;
     live.push(e);
     if (e.order > max) max = e.order;
   }
-  // start[o]: where bucket o begins in the output (a counting sort by order).
-  const start = new Int32Array(max + 2);
-  for (const e of live) start[e.order + 1]!++;
-  for (let o = 1; o <= max + 1; o++) start[o]! += start[o - 1]!;
-  const next = start.slice(0, max + 1);
+  const next = new Int32Array(max + 1);
+  for (const e of live) next[e.order]!++;
+  for (let o = 0, at = 0; o <= max; o++) {
+    const n = next[o]!;
+    next[o] = at;
+    at += n;
+  }
   const out = new Array<VariantEntry>(live.length);
   for (const e of live) out[next[e.order]!++] = e;
-  for (let o = 0; o <= max; o++) {
-    const from = start[o]!;
-    if (start[o + 1]! - from < 2) continue;
-    const bucket = out.slice(from, start[o + 1]).sort(byKey);
-    for (let i = 0; i < bucket.length; i++) out[from + i] = bucket[i]!;
-  }
   return out;
 }
 
@@ -192,6 +186,8 @@ export class BuildPlanner {
   private readonly nodes = new Map<string, NodeRecord>();
   /** Node ids by number: variants refer to their nodes by a small number. Numbers are not reused; ids are few. */
   private readonly names: string[] = [];
+  /** Node records by number (undefined once removed). */
+  private readonly records: (NodeRecord | undefined)[] = [];
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
@@ -200,7 +196,7 @@ export class BuildPlanner {
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { key, number: this.platforms.size, entries: [], held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
+      p = { key, number: this.platforms.size, held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -225,8 +221,7 @@ export class BuildPlanner {
       let e = shape.byPlatform[p.number];
       if (e === undefined) {
         const variant: Variant = w.disabled === undefined ? { platformKey: p.key, cpv: shape.cpv, use: shape.use } : { platformKey: p.key, cpv: shape.cpv, use: shape.use, disabled: sortedFlags(w.disabled) };
-        e = { key: `${p.key}|${shape.tail}`, variant, shape, slot: p.entries.length, wanters: [], order: i, mark: 0, markPos: 0 };
-        p.entries.push(e);
+        e = { key: `${p.key}|${shape.tail}`, variant, shape, wanters: [], order: i, mark: 0, markPos: 0, prevMark: 0, prevPos: 0 };
         this.shapes.set(shape, p.number, e);
         added.push(e.key);
       }
@@ -240,44 +235,56 @@ export class BuildPlanner {
     const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     if (prev !== undefined) {
       const pp = this.platform(prev.platformKey);
-      for (const e of prev.entries) {
-        if (e.mark === call) continue;
-        const at = findWanter(e.wanters, node);
-        const pos = e.wanters[at + 1]!;
-        e.wanters.splice(at, 2);
+      for (let j = 0; j < prev.entries.length; j++) {
+        const e = prev.entries[j]!;
+        const pos = prev.positions[j]!;
+        if (e.mark === call) {
+          e.prevMark = call;
+          e.prevPos = pos;
+          continue;
+        }
+        e.wanters.splice(findWanter(e.wanters, node), 1);
         pp.sorted = null;
         if (e.wanters.length === 0) {
-          const last = pp.entries.pop()!;
-          if (last !== e) {
-            pp.entries[e.slot] = last;
-            last.slot = e.slot;
-          }
           this.shapes.set(e.shape, pp.number, undefined);
           removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
-          e.order = earliest(e.wanters);
+          e.order = this.earliest(e, node);
         }
       }
     }
-    for (const e of entries) {
+    const positions = new Int32Array(entries.length);
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!;
       const pos = e.markPos;
-      // A node seen for the first time has the highest number: its pairs go last, nothing to look up.
-      const at = prev === undefined ? -e.wanters.length - 1 : findWanter(e.wanters, node);
+      positions[j] = pos;
       let before = -1;
-      if (at === -e.wanters.length - 1) e.wanters.push(node, pos);
-      else if (at < 0) e.wanters.splice(-at - 1, 0, node, pos);
-      else {
-        before = e.wanters[at + 1]!;
-        e.wanters[at + 1] = pos;
-      }
+      if (e.prevMark === call) before = e.prevPos;
+      // A node seen for the first time has the highest number: it goes last, nothing to look up.
+      else if (prev === undefined) e.wanters.push(node);
+      else e.wanters.splice(-findWanter(e.wanters, node) - 1, 0, node);
       if (pos < e.order) e.order = pos;
-      else if (before === e.order && pos > before) e.order = earliest(e.wanters);
+      else if (before === e.order && pos > before) e.order = Math.min(pos, this.earliest(e, node));
       if (before !== pos) p.sorted = null;
     }
-    this.nodes.set(needs.nodeId, { number: node, platformKey: needs.platformKey, entries: entries.slice() });
+    const record: NodeRecord = { number: node, platformKey: needs.platformKey, entries: entries.slice(), positions };
+    this.nodes.set(needs.nodeId, record);
+    this.records[node] = record;
     entries.length = 0;
     return { added, removed };
+  }
+
+  /** The earliest merge position the wanters of `e` other than node `except` give it (Infinity if none). */
+  private earliest(e: VariantEntry, except: number): number {
+    let min = Infinity;
+    for (const n of e.wanters) {
+      if (n === except) continue;
+      const r = this.records[n]!;
+      const pos = r.positions[r.entries.indexOf(e)]!;
+      if (pos < min) min = pos;
+    }
+    return min;
   }
 
   removeNode(nodeId: string): void {
@@ -285,6 +292,7 @@ export class BuildPlanner {
     if (prev === undefined) return;
     this.updateNode({ nodeId, platformKey: prev.platformKey, wants: [] });
     this.nodes.delete(nodeId);
+    this.records[prev.number] = undefined;
   }
 
   /** What the platform's `$PKGDIR/Packages` holds (variant keys); those never enter the build list. */
@@ -343,7 +351,7 @@ export class BuildPlanner {
     if (p === undefined) return [];
     if (p.sorted === null) {
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
-      p.sorted = inListOrder(p).map((e) => new PlannedItem(e, this.names));
+      p.sorted = inListOrder(p, this.shapes).map((e) => new PlannedItem(e, this.names));
     }
     return p.sorted;
   }

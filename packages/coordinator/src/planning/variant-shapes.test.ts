@@ -25,3 +25,21 @@ test("a (cpv, USE) pair is made once, shared by platforms, and forgotten when no
   t.set(b, 1, undefined);
   assert.equal(t.find("c/p-1|x"), undefined);
 });
+
+test("pairs in tail order follow pairs made and dropped after the order was first read", () => {
+  const t = new ShapeTable<number>();
+  const tails = (): string[] => t.inTailOrder().map((s) => s.tail);
+  const b = t.intern("c/p-1.2", []);
+  t.set(b, 0, 1);
+  const a = t.intern("c/p-1", ["x"]);
+  t.set(a, 0, 1);
+  // '|' sorts after '.': the key order, not the cpv order.
+  assert.deepEqual(tails(), ["c/p-1.2|", "c/p-1|x"]);
+  const c = t.intern("a/z-1", []);
+  t.set(c, 2, 1);
+  assert.deepEqual(tails(), ["a/z-1|", "c/p-1.2|", "c/p-1|x"]);
+  t.set(b, 0, undefined);
+  assert.deepEqual(tails(), ["a/z-1|", "c/p-1|x"]);
+  t.set(a, 1, 2);
+  assert.deepEqual(tails(), ["a/z-1|", "c/p-1|x"], "another platform's variant of a known pair changes nothing");
+});

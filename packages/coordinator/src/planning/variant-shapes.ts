@@ -28,6 +28,8 @@ export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
 /** The pairs some platform has a variant of, by cpv. */
 export class ShapeTable<T> {
   private readonly byCpv = new Map<string, Shape<T>[]>();
+  /** Every pair by tail, as last sorted; null when a pair was made or dropped since. */
+  private ordered: Shape<T>[] | null = null;
 
   /** The pair of `cpv` and `use` (sorted), made on first use. */
   intern(cpv: string, use: readonly string[]): Shape<T> {
@@ -36,6 +38,7 @@ export class ShapeTable<T> {
     for (const s of same) if (s.use === use || sameFlags(s.use, use)) return s;
     const s: Shape<T> = { cpv, use, tail: [cpv, use.join(",")].join("|"), byPlatform: [], platforms: 0 };
     same.push(s);
+    this.ordered = null;
     return s;
   }
 
@@ -59,6 +62,21 @@ export class ShapeTable<T> {
     if (same === undefined || at < 0) return;
     same.splice(at, 1);
     if (same.length === 0) this.byCpv.delete(shape.cpv);
+    this.ordered = null;
+  }
+
+  /**
+   * Every pair, by tail: a platform's variants read in this order are in key order, so a build
+   * list needs no sort by key of its own (a full plan sorted 142,000 keys, 20 platforms × 7,100,
+   * where the pairs are 7,100 in all). Sorted again only after a pair was made or dropped.
+   */
+  inTailOrder(): readonly Shape<T>[] {
+    if (this.ordered === null) {
+      const all: Shape<T>[] = [];
+      for (const same of this.byCpv.values()) for (const s of same) all.push(s);
+      this.ordered = all.sort((a, b) => (a.tail < b.tail ? -1 : 1));
+    }
+    return this.ordered;
   }
 
   /** Pairs held (for tests: the table must not grow with pairs nobody wants any more). */
