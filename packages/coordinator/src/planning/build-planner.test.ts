@@ -153,3 +153,15 @@ test("the planner's variants of one pair on two platforms stay apart, and leave 
   assert.deepEqual(p.updateNode({ nodeId: "c", platformKey: "k1", wants: [want] }).added, [k1]);
   assert.deepEqual(p.inBuildOrder("k1", [k1]).map((i) => i.wantedBy), [["c"]]);
 });
+
+test("a dropped pair's id, reused by another pair, leaves no variant behind on any platform", () => {
+  const p = new BuildPlanner();
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [want("c/old-1", "x")] });
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [] });
+  p.updateNode({ nodeId: "b", platformKey: "k2", wants: [want("c/new-1")] });
+  assert.deepEqual(p.buildList("k1"), []);
+  assert.deepEqual(p.inBuildOrder("k1", ["k1|c/new-1|", "k1|c/old-1|x"]), []);
+  assert.deepEqual(p.updateNode({ nodeId: "c", platformKey: "k1", wants: [want("c/new-1")] }), { added: ["k1|c/new-1|"], removed: [] });
+  assert.deepEqual(p.buildList("k1").map((i) => [i.key, i.wantedBy]), [["k1|c/new-1|", ["c"]]]);
+  assert.deepEqual(p.buildList("k2").map((i) => [i.key, i.wantedBy]), [["k2|c/new-1|", ["b"]]]);
+});

@@ -59,7 +59,7 @@ export interface BuildItem {
 interface VariantEntry {
   readonly key: string;
   readonly variant: Variant;
-  readonly shape: Shape<VariantEntry>;
+  readonly shape: Shape;
   /**
    * The nodes that want it, sorted by node number (see BuildPlanner.names). Sorted, a node is
    * found by bisection; a new node has the highest number, so in a full plan every one is appended.
@@ -103,8 +103,8 @@ function findWanter(wanters: readonly number[], node: number): number {
 
 interface PlatformState {
   readonly key: string;
-  /** Its slot in every Shape's byPlatform. */
-  readonly number: number;
+  /** Its variant of each (cpv, USE) pair, by the pair's id. */
+  readonly byShape: (VariantEntry | undefined)[];
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -154,12 +154,12 @@ const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b
  * sort: read in key order from the pairs, then placed stably into buckets by order, which are
  * merge positions, small integers.
  */
-function inListOrder(p: PlatformState, shapes: ShapeTable<VariantEntry>): VariantEntry[] {
+function inListOrder(p: PlatformState, shapes: ShapeTable): VariantEntry[] {
   const held = p.held.size === 0 ? null : p.held;
   const live: VariantEntry[] = [];
   let max = 0;
   for (const s of shapes.inTailOrder()) {
-    const e = s.byPlatform[p.number];
+    const e = p.byShape[s.id];
     if (e === undefined || held?.has(e.key)) continue;
     live.push(e);
     if (e.order > max) max = e.order;
@@ -191,12 +191,12 @@ export class BuildPlanner {
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
-  private readonly shapes = new ShapeTable<VariantEntry>();
+  private readonly shapes = new ShapeTable();
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { key, number: this.platforms.size, held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
+      p = { key, byShape: [], held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -213,16 +213,21 @@ export class BuildPlanner {
     // one by one, the per-node lists left as much garbage as they hold.
     const entries = this.scratch;
     entries.length = 0;
+    const prev = this.nodes.get(needs.nodeId);
+    const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     const wants = needs.wants;
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i]!;
       const use = sortedFlags(w.use);
       const shape = this.shapes.intern(w.cpv, use);
-      let e = shape.byPlatform[p.number];
+      let e = p.byShape[shape.id];
       if (e === undefined) {
         const variant: Variant = w.disabled === undefined ? { platformKey: p.key, cpv: shape.cpv, use: shape.use } : { platformKey: p.key, cpv: shape.cpv, use: shape.use, disabled: sortedFlags(w.disabled) };
-        e = { key: `${p.key}|${shape.tail}`, variant, shape, wanters: [], order: i, mark: 0, markPos: 0, prevMark: 0, prevPos: 0 };
-        this.shapes.set(shape, p.number, e);
+        // Made with its first wanter: an empty array's first push reserves 17 slots, and most
+        // variants have a few wanters (the ones with one wasted 7 MB of a full plan).
+        e = { key: `${p.key}|${shape.tail}`, variant, shape, wanters: [node], order: i, mark: 0, markPos: 0, prevMark: 0, prevPos: 0 };
+        p.byShape[shape.id] = e;
+        this.shapes.hold(shape);
         added.push(e.key);
       }
       if (e.mark !== call) {
@@ -231,8 +236,6 @@ export class BuildPlanner {
         entries.push(e);
       }
     }
-    const prev = this.nodes.get(needs.nodeId);
-    const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     if (prev !== undefined) {
       const pp = this.platform(prev.platformKey);
       for (let j = 0; j < prev.entries.length; j++) {
@@ -246,7 +249,8 @@ export class BuildPlanner {
         e.wanters.splice(findWanter(e.wanters, node), 1);
         pp.sorted = null;
         if (e.wanters.length === 0) {
-          this.shapes.set(e.shape, pp.number, undefined);
+          pp.byShape[e.shape.id] = undefined;
+          this.shapes.release(e.shape);
           removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
@@ -261,9 +265,12 @@ export class BuildPlanner {
       positions[j] = pos;
       let before = -1;
       if (e.prevMark === call) before = e.prevPos;
-      // A node seen for the first time has the highest number: it goes last, nothing to look up.
-      else if (prev === undefined) e.wanters.push(node);
-      else e.wanters.splice(-findWanter(e.wanters, node) - 1, 0, node);
+      else if (e.wanters[0] !== node) {
+        // Not made by this call (which put the node in): a node seen for the first time has the
+        // highest number, it goes last, nothing to look up.
+        if (prev === undefined) e.wanters.push(node);
+        else e.wanters.splice(-findWanter(e.wanters, node) - 1, 0, node);
+      }
       if (pos < e.order) e.order = pos;
       else if (before === e.order && pos > before) e.order = Math.min(pos, this.earliest(e, node));
       if (before !== pos) p.sorted = null;
@@ -363,7 +370,8 @@ export class BuildPlanner {
     const entries: VariantEntry[] = [];
     for (const key of keys) {
       if (!key.startsWith(platformKey) || key[platformKey.length] !== "|") continue;
-      const e = this.shapes.find(key.slice(platformKey.length + 1))?.byPlatform[p.number];
+      const shape = this.shapes.find(key.slice(platformKey.length + 1));
+      const e = shape === undefined ? undefined : p.byShape[shape.id];
       if (e !== undefined && !p.held.has(key)) entries.push(e);
     }
     entries.sort(byOrderThenKey);
