@@ -83,7 +83,7 @@ interface NodeRecord {
   readonly platformKey: string;
   /** The entries it wants, each once, in order of first occurrence. */
   readonly entries: readonly VariantEntry[];
-  /** The merge position of each of `entries` (an Int32Array: a wants list that long would not fit in memory). */
+  /** The merge position of each of `entries`: 32 bits are enough (a list of 2^31 wants would not fit in memory), and off the heap the scavenger does not copy them. */
   readonly positions: Int32Array;
 }
 
