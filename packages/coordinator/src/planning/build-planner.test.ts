@@ -109,3 +109,59 @@ test("after any churn the incremental plan is the plan made afresh from the node
   }
   for (const nodeId of last.keys()) assert.equal(incremental.nodeNeedsKey(nodeId), fresh.nodeNeedsKey(nodeId));
 });
+
+test("the build list is the plan made naively: earliest merge position, then key; keys are found whatever their platform", () => {
+  // cpvs that are prefixes of one another: key order ('|' after '.') differs from cpv order there.
+  let seed = 11;
+  const r = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const cpvs = ["c/p-1", "c/p-1.2", "c/p-10", "c/q-1", "c/q-1_rc1", "d/p-1"];
+  const p = new BuildPlanner();
+  const naive = new Map<string, { key: string; order: number; wantedBy: string[] }>();
+  for (let n = 0; n < 40; n++) {
+    const wants = Array.from({ length: r(6) }, () => ({ cpv: cpvs[r(cpvs.length)]!, use: ["x", "y"].filter(() => r(2) === 0) }));
+    p.updateNode({ nodeId: `n${n}`, platformKey: "k", wants });
+    const seen = new Set<string>();
+    wants.forEach((w, i) => {
+      const key = variantKey({ platformKey: "k", cpv: w.cpv, use: w.use });
+      if (seen.has(key)) return;
+      seen.add(key);
+      const e = naive.get(key) ?? { key, order: i, wantedBy: [] };
+      e.order = Math.min(e.order, i);
+      e.wantedBy.push(`n${n}`);
+      naive.set(key, e);
+    });
+  }
+  const expected = [...naive.values()].sort((a, b) => a.order - b.order || (a.key < b.key ? -1 : 1));
+  assert.deepEqual(p.buildList("k").map((i) => [i.key, i.wantedBy]), expected.map((e) => [e.key, [...e.wantedBy].sort()]));
+  const keys = expected.map((e) => e.key).reverse();
+  assert.deepEqual(p.inBuildOrder("k", keys).map((i) => i.key), expected.map((e) => e.key));
+  assert.deepEqual(p.inBuildOrder("other", keys), [], "keys of another platform are not in its list");
+  assert.deepEqual(p.inBuildOrder("k", ["k|c/none-1|", "k|c/p-1|z", "other|c/p-1|", "k"]), []);
+});
+
+test("the planner's variants of one pair on two platforms stay apart, and leave with their last wanter", () => {
+  const p = new BuildPlanner();
+  const want = { cpv: "c/p-1", use: ["y", "x"] };
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [want] });
+  p.updateNode({ nodeId: "b", platformKey: "k2", wants: [want] });
+  const k1 = variantKey({ platformKey: "k1", cpv: "c/p-1", use: ["x", "y"] });
+  assert.deepEqual(p.buildList("k1").map((i) => [i.key, i.variant.platformKey, i.wantedBy]), [[k1, "k1", ["a"]]]);
+  assert.deepEqual(p.updateNode({ nodeId: "a", platformKey: "k1", wants: [] }), { added: [], removed: [k1] });
+  assert.deepEqual(p.inBuildOrder("k1", [k1]), []);
+  assert.equal(p.buildList("k2").length, 1, "k2's variant of the pair is not touched");
+  // The pair comes back on k1 with another node's report: a new variant, not the old one.
+  assert.deepEqual(p.updateNode({ nodeId: "c", platformKey: "k1", wants: [want] }).added, [k1]);
+  assert.deepEqual(p.inBuildOrder("k1", [k1]).map((i) => i.wantedBy), [["c"]]);
+});
+
+test("a dropped pair's id, reused by another pair, leaves no variant behind on any platform", () => {
+  const p = new BuildPlanner();
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [want("c/old-1", "x")] });
+  p.updateNode({ nodeId: "a", platformKey: "k1", wants: [] });
+  p.updateNode({ nodeId: "b", platformKey: "k2", wants: [want("c/new-1")] });
+  assert.deepEqual(p.buildList("k1"), []);
+  assert.deepEqual(p.inBuildOrder("k1", ["k1|c/new-1|", "k1|c/old-1|x"]), []);
+  assert.deepEqual(p.updateNode({ nodeId: "c", platformKey: "k1", wants: [want("c/new-1")] }), { added: ["k1|c/new-1|"], removed: [] });
+  assert.deepEqual(p.buildList("k1").map((i) => [i.key, i.wantedBy]), [["k1|c/new-1|", ["c"]]]);
+  assert.deepEqual(p.buildList("k2").map((i) => [i.key, i.wantedBy]), [["k2|c/new-1|", ["b"]]]);
+});

@@ -1,3 +1,5 @@
+import { type Shape, ShapeTable, sameFlags } from "./variant-shapes.js";
+
 /** One package variant: what is built once per platform and shared by every node that wants it. */
 export interface Variant {
   readonly platformKey: string;
@@ -48,32 +50,32 @@ export interface BuildItem {
   readonly wantedBy: readonly string[];
 }
 
-/** Same flags in the same order: a node's wants are matched to variants without building key strings. */
-function sameFlags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Wanters are kept in flat number arrays, not a Map per variant: a full plan of a large fleet adds
  * a million of them, and a Map each (plus one per node) made most of its time allocation and GC.
+ * The merge position each wanter gives is kept by the node (NodeRecord.positions), not beside its
+ * number here: the growing pair arrays were most of what a full plan's scavenges copied.
  */
 interface VariantEntry {
   readonly key: string;
   readonly variant: Variant;
+  readonly shape: Shape;
   /**
-   * The nodes that want it, sorted by node number (see BuildPlanner.names): pairs of node number
-   * and merge position (emerge lists dependencies first, so building in this order builds them
-   * first). Sorted, a node's pair is found by bisection; a new node has the highest number, so in
-   * a full plan every pair is appended.
+   * The nodes that want it, sorted by node number (see BuildPlanner.names). Sorted, a node is
+   * found by bisection; a new node has the highest number, so in a full plan every one is appended.
    */
   readonly wanters: number[];
-  /** The earliest position any node gives it (kept as nodes come and go). */
+  /**
+   * The earliest merge position any node gives it (kept as nodes come and go): emerge lists
+   * dependencies first, so building in this order builds them first.
+   */
   order: number;
   /** The updateNode call that last saw it wanted, and its position in that call's wants (scratch state of that call). */
   mark: number;
   markPos: number;
+  /** The updateNode call that found it in the node's previous wants, and the position it had there (scratch state too). */
+  prevMark: number;
+  prevPos: number;
 }
 
 interface NodeRecord {
@@ -81,26 +83,28 @@ interface NodeRecord {
   readonly platformKey: string;
   /** The entries it wants, each once, in order of first occurrence. */
   readonly entries: readonly VariantEntry[];
+  /** The merge position of each of `entries`: 32 bits are enough (a list of 2^31 wants would not fit in memory), and off the heap the scavenger does not copy them. */
+  readonly positions: Int32Array;
 }
 
-/** Where node `node`'s pair is in `wanters`, or where it would go (as a negative: -index - 1). */
+/** Where `node` is in `wanters`, or where it would go (as a negative: -index - 1). */
 function findWanter(wanters: readonly number[], node: number): number {
   let lo = 0;
-  let hi = wanters.length >> 1;
+  let hi = wanters.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const n = wanters[mid << 1]!;
-    if (n === node) return mid << 1;
+    const n = wanters[mid]!;
+    if (n === node) return mid;
     if (n < node) lo = mid + 1;
     else hi = mid;
   }
-  return -(lo << 1) - 1;
+  return -lo - 1;
 }
 
 interface PlatformState {
-  readonly variants: Map<string, VariantEntry>;
-  /** cpv → its variants (a few USE combinations at most): a want is matched by its cpv and flags. */
-  readonly byCpv: Map<string, VariantEntry[]>;
+  readonly key: string;
+  /** Its variant of each (cpv, USE) pair, by the pair's id. */
+  readonly byShape: (VariantEntry | undefined)[];
   readonly held: Set<string>;
   /** The build list as last computed; null when a change since then may have altered it. */
   sorted: BuildItem[] | null;
@@ -134,50 +138,41 @@ class PlannedItem implements BuildItem {
     if (this.#wantedBy === null) {
       const out: string[] = [];
       const w = this.#entry.wanters;
-      for (let s = 0; s < w.length; s += 2) out.push(this.#names[w[s]!]!);
+      for (const n of w) out.push(this.#names[n]!);
       this.#wantedBy = out.sort();
     }
     return this.#wantedBy;
   }
 }
 
-const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || (a.key < b.key ? -1 : 1);
-
-/** The earliest merge position among a variant's wanters. */
-function earliest(wanters: readonly number[]): number {
-  let min = Infinity;
-  for (let s = 1; s < wanters.length; s += 2) if (wanters[s]! < min) min = wanters[s]!;
-  return min;
-}
+/** Keys of one platform differ after the platform: the flat tail is compared, not the key, a cons string. */
+const byKey = (a: VariantEntry, b: VariantEntry): number => (a.shape.tail < b.shape.tail ? -1 : 1);
+const byOrderThenKey = (a: VariantEntry, b: VariantEntry): number => a.order - b.order || byKey(a, b);
 
 /**
- * A platform's entries by order, then key (what byOrderThenKey sorts by), without a comparator
- * call per comparison (most of a full plan's sorting): the keys sorted natively, then the entries
- * placed stably into buckets by order, which are merge positions, small integers.
+ * A platform's entries by order, then key (what byOrderThenKey sorts by), with no comparison
+ * sort: read in key order from the pairs, then placed stably into buckets by order, which are
+ * merge positions, small integers.
  */
-function inListOrder(p: PlatformState): VariantEntry[] {
-  const keys: string[] = [];
+function inListOrder(p: PlatformState, shapes: ShapeTable): VariantEntry[] {
+  const held = p.held.size === 0 ? null : p.held;
+  const live: VariantEntry[] = [];
   let max = 0;
-  for (const e of p.variants.values()) {
-    if (p.held.has(e.key)) continue;
-    keys.push(e.key);
+  for (const s of shapes.inTailOrder()) {
+    const e = p.byShape[s.id];
+    if (e === undefined || held?.has(e.key)) continue;
+    live.push(e);
     if (e.order > max) max = e.order;
   }
-  keys.sort();
   const next = new Int32Array(max + 1);
-  const entries = new Array<VariantEntry>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const e = p.variants.get(keys[i]!)!;
-    entries[i] = e;
-    next[e.order]!++;
-  }
+  for (const e of live) next[e.order]!++;
   for (let o = 0, at = 0; o <= max; o++) {
     const n = next[o]!;
     next[o] = at;
     at += n;
   }
-  const out = new Array<VariantEntry>(entries.length);
-  for (const e of entries) out[next[e.order]!++] = e;
+  const out = new Array<VariantEntry>(live.length);
+  for (const e of live) out[next[e.order]!++] = e;
   return out;
 }
 
@@ -191,14 +186,17 @@ export class BuildPlanner {
   private readonly nodes = new Map<string, NodeRecord>();
   /** Node ids by number: variants refer to their nodes by a small number. Numbers are not reused; ids are few. */
   private readonly names: string[] = [];
+  /** Node records by number (undefined once removed). */
+  private readonly records: (NodeRecord | undefined)[] = [];
   /** updateNode calls so far: each marks the entries it saw with its number. */
   private calls = 0;
   private readonly scratch: VariantEntry[] = [];
+  private readonly shapes = new ShapeTable();
 
   private platform(key: string): PlatformState {
     let p = this.platforms.get(key);
     if (p === undefined) {
-      p = { variants: new Map(), byCpv: new Map(), held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
+      p = { key, byShape: [], held: new Set(), heldByCpv: new Map(), heldChanges: 0, sorted: null };
       this.platforms.set(key, p);
     }
     return p;
@@ -215,24 +213,21 @@ export class BuildPlanner {
     // one by one, the per-node lists left as much garbage as they hold.
     const entries = this.scratch;
     entries.length = 0;
+    const prev = this.nodes.get(needs.nodeId);
+    const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     const wants = needs.wants;
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i]!;
       const use = sortedFlags(w.use);
-      let same = p.byCpv.get(w.cpv);
-      if (same === undefined) p.byCpv.set(w.cpv, (same = []));
-      let e: VariantEntry | undefined;
-      for (const c of same) {
-        if (sameFlags(c.variant.use, use)) {
-          e = c;
-          break;
-        }
-      }
+      const shape = this.shapes.intern(w.cpv, use);
+      let e = p.byShape[shape.id];
       if (e === undefined) {
-        const variant: Variant = w.disabled === undefined ? { platformKey: needs.platformKey, cpv: w.cpv, use } : { platformKey: needs.platformKey, cpv: w.cpv, use, disabled: sortedFlags(w.disabled) };
-        e = { key: `${needs.platformKey}|${w.cpv}|${use.join(",")}`, variant, wanters: [], order: i, mark: 0, markPos: 0 };
-        same.push(e);
-        p.variants.set(e.key, e);
+        const variant: Variant = w.disabled === undefined ? { platformKey: p.key, cpv: shape.cpv, use: shape.use } : { platformKey: p.key, cpv: shape.cpv, use: shape.use, disabled: sortedFlags(w.disabled) };
+        // Made with its first wanter: an empty array's first push reserves 17 slots, and most
+        // variants have a few wanters (the ones with one wasted 7 MB of a full plan).
+        e = { key: `${p.key}|${shape.tail}`, variant, shape, wanters: [node], order: i, mark: 0, markPos: 0, prevMark: 0, prevPos: 0 };
+        p.byShape[shape.id] = e;
+        this.shapes.hold(shape);
         added.push(e.key);
       }
       if (e.mark !== call) {
@@ -241,46 +236,62 @@ export class BuildPlanner {
         entries.push(e);
       }
     }
-    const prev = this.nodes.get(needs.nodeId);
-    const node = prev?.number ?? this.names.push(needs.nodeId) - 1;
     if (prev !== undefined) {
       const pp = this.platform(prev.platformKey);
-      for (const e of prev.entries) {
-        if (e.mark === call) continue;
-        const at = findWanter(e.wanters, node);
-        const pos = e.wanters[at + 1]!;
-        e.wanters.splice(at, 2);
+      for (let j = 0; j < prev.entries.length; j++) {
+        const e = prev.entries[j]!;
+        const pos = prev.positions[j]!;
+        if (e.mark === call) {
+          e.prevMark = call;
+          e.prevPos = pos;
+          continue;
+        }
+        e.wanters.splice(findWanter(e.wanters, node), 1);
         pp.sorted = null;
         if (e.wanters.length === 0) {
-          pp.variants.delete(e.key);
-          const same = pp.byCpv.get(e.variant.cpv)!;
-          same.splice(same.indexOf(e), 1);
-          if (same.length === 0) pp.byCpv.delete(e.variant.cpv);
+          pp.byShape[e.shape.id] = undefined;
+          this.shapes.release(e.shape);
           removed.push(e.key);
         } else if (pos === e.order) {
           // The node that set the earliest position left: only this variant's order is recomputed.
-          e.order = earliest(e.wanters);
+          e.order = this.earliest(e, node);
         }
       }
     }
-    for (const e of entries) {
+    const positions = new Int32Array(entries.length);
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j]!;
       const pos = e.markPos;
-      // A node seen for the first time has the highest number: its pairs go last, nothing to look up.
-      const at = prev === undefined ? -e.wanters.length - 1 : findWanter(e.wanters, node);
+      positions[j] = pos;
       let before = -1;
-      if (at === -e.wanters.length - 1) e.wanters.push(node, pos);
-      else if (at < 0) e.wanters.splice(-at - 1, 0, node, pos);
-      else {
-        before = e.wanters[at + 1]!;
-        e.wanters[at + 1] = pos;
+      if (e.prevMark === call) before = e.prevPos;
+      else if (e.wanters[0] !== node) {
+        // Not made by this call (which put the node in): a node seen for the first time has the
+        // highest number, it goes last, nothing to look up.
+        if (prev === undefined) e.wanters.push(node);
+        else e.wanters.splice(-findWanter(e.wanters, node) - 1, 0, node);
       }
       if (pos < e.order) e.order = pos;
-      else if (before === e.order && pos > before) e.order = earliest(e.wanters);
+      else if (before === e.order && pos > before) e.order = Math.min(pos, this.earliest(e, node));
       if (before !== pos) p.sorted = null;
     }
-    this.nodes.set(needs.nodeId, { number: node, platformKey: needs.platformKey, entries: entries.slice() });
+    const record: NodeRecord = { number: node, platformKey: needs.platformKey, entries: entries.slice(), positions };
+    this.nodes.set(needs.nodeId, record);
+    this.records[node] = record;
     entries.length = 0;
     return { added, removed };
+  }
+
+  /** The earliest merge position the wanters of `e` other than node `except` give it (Infinity if none). */
+  private earliest(e: VariantEntry, except: number): number {
+    let min = Infinity;
+    for (const n of e.wanters) {
+      if (n === except) continue;
+      const r = this.records[n]!;
+      const pos = r.positions[r.entries.indexOf(e)]!;
+      if (pos < min) min = pos;
+    }
+    return min;
   }
 
   removeNode(nodeId: string): void {
@@ -288,6 +299,7 @@ export class BuildPlanner {
     if (prev === undefined) return;
     this.updateNode({ nodeId, platformKey: prev.platformKey, wants: [] });
     this.nodes.delete(nodeId);
+    this.records[prev.number] = undefined;
   }
 
   /** What the platform's `$PKGDIR/Packages` holds (variant keys); those never enter the build list. */
@@ -346,7 +358,7 @@ export class BuildPlanner {
     if (p === undefined) return [];
     if (p.sorted === null) {
       // A dependency precedes its dependents in every node's merge list, so the earliest position orders them.
-      p.sorted = inListOrder(p).map((e) => new PlannedItem(e, this.names));
+      p.sorted = inListOrder(p, this.shapes).map((e) => new PlannedItem(e, this.names));
     }
     return p.sorted;
   }
@@ -357,7 +369,9 @@ export class BuildPlanner {
     if (p === undefined) return [];
     const entries: VariantEntry[] = [];
     for (const key of keys) {
-      const e = p.variants.get(key);
+      if (!key.startsWith(platformKey) || key[platformKey.length] !== "|") continue;
+      const shape = this.shapes.find(key.slice(platformKey.length + 1));
+      const e = shape === undefined ? undefined : p.byShape[shape.id];
       if (e !== undefined && !p.held.has(key)) entries.push(e);
     }
     entries.sort(byOrderThenKey);
