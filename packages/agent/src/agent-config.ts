@@ -1,5 +1,5 @@
 import { NODE_ID_PATTERN, loadConfigFile, parseConfig } from "@binfleet/shared";
-import { z } from "zod";
+import * as z from "zod";
 
 /** /etc/binfleet/agent.json, validated once into a fully defaulted config. */
 export const AgentConfigSchema = z.object({

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FINGERPRINT_PATTERN, distrustSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
-import { z } from "zod";
+import * as z from "zod";
 
 export class BinpkgTrustError extends Error {
   override readonly name = "BinpkgTrustError";

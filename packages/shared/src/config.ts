@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { clip } from "./clip.js";
 import { closestName } from "./closest-name.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
