@@ -12,7 +12,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { serveCatchUps, streams, subjects } from "@binfleet/bus";
 import { createLogger } from "@binfleet/daemon";
 import { startNatsServer } from "@binfleet/nats-server";
-import { bundleProgram } from "@binfleet/release";
+import { installProgram } from "@binfleet/release";
 import { generateFleet } from "@binfleet/portage-sim";
 import { compressReport, decodeReport, publicKeyToBase64 } from "@binfleet/shared";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -103,10 +103,9 @@ async function processFigures(want: Want): Promise<Figure[]> {
         portage: { emerge: [process.execPath, join(simBin, "emerge")], portageq: [process.execPath, join(simBin, "portageq")], env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } },
       }),
     );
-    // The agent as the release installs it: one bundled file, started through its own #! line
-    // (which carries its Node flags), with the bench's node first on PATH.
-    const agentBin = join(dir, "binfleet-agent");
-    await bundleProgram("binfleet-agent", agentBin);
+    // The agent as the release installs it: one bundled file, started through bin/'s symlink and its
+    // own #! line (which carries its Node flags), with the bench's node first on PATH.
+    const { bin: agentBin } = await installProgram("binfleet-agent", join(dir, "prefix"));
     const agent = spawn(agentBin, ["run", "--config", config], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`, BINFLEET_LOG_LEVEL: "warn" } });
     children.push(agent);
     const started = performance.now();
@@ -120,7 +119,7 @@ async function processFigures(want: Want): Promise<Figure[]> {
     const firstReportS = (performance.now() - started) / 1000;
     await sleep(SETTLE_MS);
     const rss = await rssMiB(agent.pid!);
-    const out = [figure("agent.rss", rss, "MiB", bareRss, `binfleet-agent run as installed (the release bundle, started through its #! line: node --lite-mode), default intervals, on a portage-sim node of ${node.installed} installed packages, ${SETTLE_MS / 1000} s after its first report (${Math.round(firstReportS)} s after start; ${Math.round(report.length / 1024)} KiB on the wire); baseline: a bare Node process holding one NATS connection; goal < 60 MB`)];
+    const out = [figure("agent.rss", rss, "MiB", bareRss, `binfleet-agent run as installed (the release bundle, libexec/binfleet/binfleet-agent.mjs, started through the bin/ symlink and its #! line: node --lite-mode), default intervals, on a portage-sim node of ${node.installed} installed packages, ${SETTLE_MS / 1000} s after its first report (${Math.round(firstReportS)} s after start; ${Math.round(report.length / 1024)} KiB on the wire); baseline: a bare Node process holding one NATS connection; goal < 60 MB`)];
     if (want("agent.cpu")) {
       const cpu0 = await cpuSeconds(agent.pid!);
       await sleep(CPU_WINDOW_S * 1000);

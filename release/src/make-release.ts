@@ -1,6 +1,6 @@
 // npm run dist: the release tarball the Gentoo ebuilds fetch, built from the compiled workspace.
 import { createHash } from "node:crypto";
-import { chmod, cp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENT_DOC } from "@binfleet/agent";
@@ -46,10 +46,10 @@ function packageOf(input: string): string {
 export type ProgramName = (typeof PROGRAMS)[number]["name"];
 
 /**
- * One program as the release installs it: a self-contained executable file (its entry's `#!` line
- * kept, with the Node flags it runs under). Returns the npm packages whose code it holds.
+ * One program's bundle: a self-contained executable ES module (its entry's `#!` line kept, with the
+ * Node flags it runs under). Returns the npm packages whose code it holds.
  */
-export async function bundleProgram(name: ProgramName, outfile: string): Promise<Set<string>> {
+async function bundleProgram(name: ProgramName, outfile: string): Promise<Set<string>> {
   const program = PROGRAMS.find((p) => p.name === name)!;
   const result = await build({
     entryPoints: [join(repoRoot, program.entry)],
@@ -71,9 +71,34 @@ export async function bundleProgram(name: ProgramName, outfile: string): Promise
   return new Set(Object.keys(result.metafile.inputs).map(packageOf).filter((p) => p !== ""));
 }
 
+/** A program as installed under a prefix: its bundle, and the command that runs it. */
+export interface InstalledProgram {
+  /** `<prefix>/bin/<name>`, what an admin (or a service file) runs. */
+  readonly bin: string;
+  /** The npm packages whose code the bundle holds. */
+  readonly packages: Set<string>;
+}
+
+/**
+ * A program laid out under `prefix` as the release tree and the ebuilds install it: the bundle as
+ * `libexec/binfleet/<name>.mjs`, and `bin/<name>` a relative symlink to it. Node runs a symlinked
+ * main file under its real name, and `.mjs` is loaded as an ES module at once; an extensionless
+ * bundle would first be tried as CommonJS, which reads the megabyte-sized file a second time and
+ * leaves glibc's mmap threshold raised to that size, so later allocations of that size stay in the
+ * brk heap: the idle agent kept 2–4 MiB more (npm run bench -- --only agent.rss).
+ */
+export async function installProgram(name: ProgramName, prefix: string): Promise<InstalledProgram> {
+  const file = join(prefix, "libexec/binfleet", `${name}.mjs`);
+  const bin = join(prefix, "bin", name);
+  const packages = await bundleProgram(name, file);
+  await mkdir(dirname(bin), { recursive: true });
+  await symlink(relative(dirname(bin), file), bin);
+  return { bin, packages };
+}
+
 async function bundle(out: string): Promise<Map<string, string>> {
   const packages = new Set<string>();
-  for (const p of PROGRAMS) for (const name of await bundleProgram(p.name, join(out, "bin", p.name))) packages.add(name);
+  for (const p of PROGRAMS) for (const name of (await installProgram(p.name, out)).packages) packages.add(name);
   const licenses = new Map<string, string>();
   for (const name of [...packages].sort()) {
     const pkg = JSON.parse(await readFile(join(repoRoot, "node_modules", name, "package.json"), "utf8")) as { license?: string };

@@ -81,6 +81,7 @@ describe("the gentoo/ overlay with real Portage", { skip: locatePortage() === nu
     const files = await filesUnder(image);
     for (const f of [
       "usr/bin/binfleet-agent",
+      "usr/libexec/binfleet/binfleet-agent.mjs",
       "etc/init.d/binfleet-agent",
       "etc/conf.d/binfleet-agent",
       "usr/lib/systemd/system/binfleet-agent.service",
@@ -105,6 +106,9 @@ describe("the gentoo/ overlay with real Portage", { skip: locatePortage() === nu
       "usr/bin/binfleet",
       "usr/bin/binfleet-coordinator",
       "usr/bin/binfleet-portage",
+      "usr/libexec/binfleet/binfleet.mjs",
+      "usr/libexec/binfleet/binfleet-coordinator.mjs",
+      "usr/libexec/binfleet/binfleet-portage.mjs",
       "etc/init.d/binfleet-coordinator",
       "etc/conf.d/binfleet-coordinator",
       "etc/init.d/binfleet-builder",

@@ -23,7 +23,10 @@ RDEPEND="
 "
 
 src_install() {
-	dobin bin/binfleet-agent
+	# The bundle keeps its .mjs name, so node loads it as an ES module at once; bin/ links to it.
+	exeinto /usr/libexec/binfleet
+	doexe libexec/binfleet/binfleet-agent.mjs
+	dosym -r /usr/libexec/binfleet/binfleet-agent.mjs /usr/bin/binfleet-agent
 
 	doman share/man/man8/binfleet-agent.8
 

@@ -29,8 +29,16 @@ RDEPEND="
 	)
 "
 
+# Each program is one bundle kept under its .mjs name, so node loads it as an ES module at once; bin/ links to it.
+binfleet_program() {
+	exeinto /usr/libexec/binfleet
+	doexe "libexec/binfleet/${1}.mjs"
+	dosym -r "/usr/libexec/binfleet/${1}.mjs" "/usr/bin/${1}"
+}
+
 src_install() {
-	dobin bin/binfleet bin/binfleet-portage
+	binfleet_program binfleet
+	binfleet_program binfleet-portage
 	doman share/man/man1/binfleet.1
 	insinto /usr/share/bash-completion/completions
 	doins share/bash-completion/completions/binfleet
@@ -38,7 +46,7 @@ src_install() {
 	doins share/zsh/site-functions/_binfleet
 
 	if use coordinator; then
-		dobin bin/binfleet-coordinator
+		binfleet_program binfleet-coordinator
 		doman share/man/man8/binfleet-coordinator.8
 		for svc in binfleet-coordinator binfleet-builder; do
 			newinitd init/openrc/init.d/${svc} ${svc}

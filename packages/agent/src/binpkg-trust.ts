@@ -1,21 +1,22 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FINGERPRINT_PATTERN, distrustSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
-import { z } from "zod";
+import { ZOD_ENGLISH } from "@binfleet/shared";
+import * as z from "zod/mini";
 
 export class BinpkgTrustError extends Error {
   override readonly name = "BinpkgTrustError";
 }
 
+// zod/mini, as the agent's config: the idle agent holds these schemas too.
 const KeySetSchema = z
   .array(
     z.object({
-      fingerprint: z.string().regex(FINGERPRINT_PATTERN, "a fingerprint is 40 upper-case hex digits"),
-      publicKey: z.string().max(16 * 1024).startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----", "not an armored OpenPGP public key"),
+      fingerprint: z.string().check(z.regex(FINGERPRINT_PATTERN, "a fingerprint is 40 upper-case hex digits")),
+      publicKey: z.string().check(z.maxLength(16 * 1024), z.startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----", "not an armored OpenPGP public key")),
     }),
   )
-  .min(1)
-  .max(8);
+  .check(z.minLength(1), z.maxLength(8));
 
 export interface BinpkgKey {
   readonly fingerprint: string;
@@ -45,7 +46,7 @@ export class BinpkgTrust {
   /** The fingerprints binfleet made Portage trust. */
   async trusted(): Promise<string[]> {
     const saved = await readFile(this.file, "utf8").then(
-      (t) => z.object({ fingerprints: z.array(z.string().regex(FINGERPRINT_PATTERN)) }).safeParse(JSON.parse(t)),
+      (t) => z.object({ fingerprints: z.array(z.string().check(z.regex(FINGERPRINT_PATTERN))) }).safeParse(JSON.parse(t)),
       () => null,
     );
     return saved?.success === true ? saved.data.fingerprints : [];
@@ -53,7 +54,7 @@ export class BinpkgTrust {
 
   /** Validates the whole set first (a bad key changes nothing), trusts it, then drops the keys it replaces. */
   async replace(keys: readonly BinpkgKey[]): Promise<{ added: string[]; removed: string[] }> {
-    const parsed = KeySetSchema.safeParse(keys);
+    const parsed = KeySetSchema.safeParse(keys, ZOD_ENGLISH);
     if (!parsed.success) throw new BinpkgTrustError(`invalid binpkg key set: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     const before = await this.trusted();
     const now = parsed.data.map((k) => k.fingerprint);

@@ -1,5 +1,5 @@
 import { ApiError } from "@binfleet/api";
-import { z } from "zod";
+import * as z from "zod";
 import type { FleetApi } from "./fleet-api.js";
 
 /** What an action did, for the page (and, for a new rollout, its id). */

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { SimError } from "./errors.js";
 import { generateFleet } from "./fleet-generator.js";
 import type { Output } from "./output.js";

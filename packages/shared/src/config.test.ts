@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { z } from "zod";
+import * as z from "zod";
 import { loadConfigFile, parseConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 

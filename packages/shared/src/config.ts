@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import { en } from "zod/locales";
+import * as core from "zod/v4/core";
 import { clip } from "./clip.js";
 import { closestName } from "./closest-name.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
@@ -10,22 +11,31 @@ type Path = readonly PropertyKey[];
 const keyPath = (path: Path): string => path.map((k) => clip(String(k), 64)).join(".");
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The schema a value is checked against once defaults, optionality and transforms are looked through. */
-function inner(schema: z.ZodType): z.ZodType {
+/**
+ * zod's English messages for every parse here. zod/mini (the agent's schemas: its classic API
+ * costs the idle agent megabytes) sets no locale of its own; classic zod sets this one globally.
+ */
+export const ZOD_ENGLISH: core.ParseContext<core.$ZodIssue> = { error: en().localeError };
+
+/**
+ * The schema a value is checked against once defaults, optionality and transforms are looked
+ * through. zod's core classes, so schemas of classic zod and of zod/mini are both understood.
+ */
+function inner(schema: core.$ZodType): core.$ZodType {
   let s = schema;
   for (;;) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
-    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    if (s instanceof core.$ZodDefault || s instanceof core.$ZodOptional || s instanceof core.$ZodNullable) s = s._zod.def.innerType;
+    else if (s instanceof core.$ZodPipe) s = s._zod.def.in;
     else return s;
   }
 }
 
 /** What an unknown key could have meant: a key of the same object, or "parent.child" for one written flat ("apiTokens"). */
-function knownNames(shape: Record<string, z.ZodType>): string[] {
+function knownNames(shape: Readonly<Record<string, core.$ZodType>>): string[] {
   const names = Object.keys(shape);
   for (const [k, v] of Object.entries(shape)) {
     const s = inner(v);
-    if (s instanceof z.ZodObject) names.push(...Object.keys(s.shape).map((c) => `${k}.${c}`));
+    if (s instanceof core.$ZodObject) names.push(...Object.keys(s._zod.def.shape).map((c) => `${k}.${c}`));
   }
   return names;
 }
@@ -34,24 +44,24 @@ function knownNames(shape: Record<string, z.ZodType>): string[] {
  * Every key of `value` that `schema` does not know, at any depth. zod drops unknown keys without a
  * word; a mistyped key ("polcy") would leave the setting it meant at its default, silently.
  */
-function unknownKeys(schema: z.ZodType, value: unknown, path: Path, out: ConfigProblem[]): void {
+function unknownKeys(schema: core.$ZodType, value: unknown, path: Path, out: ConfigProblem[]): void {
   const s = inner(schema);
-  if (s instanceof z.ZodObject) {
+  if (s instanceof core.$ZodObject) {
     if (!isRecord(value)) return;
-    const shape = s.shape as Record<string, z.ZodType>;
-    const catchall = s._zod.def.catchall as z.ZodType | undefined;
+    const shape = s._zod.def.shape;
+    const catchall = s._zod.def.catchall;
     for (const [k, v] of Object.entries(value)) {
       if (Object.hasOwn(shape, k)) unknownKeys(shape[k]!, v, [...path, k], out);
-      else if (catchall !== undefined && !(catchall instanceof z.ZodNever)) unknownKeys(catchall, v, [...path, k], out);
+      else if (catchall !== undefined && !(catchall instanceof core.$ZodNever)) unknownKeys(catchall, v, [...path, k], out);
       else {
         const meant = closestName(k, knownNames(shape));
         out.push({ key: keyPath([...path, k]), message: `unknown key ${JSON.stringify(clip(k, 64))}${meant === null ? "" : ` (did you mean ${JSON.stringify(meant)}?)`}` });
       }
     }
-  } else if (s instanceof z.ZodArray) {
-    if (Array.isArray(value)) value.forEach((v, i) => unknownKeys(s.element as z.ZodType, v, [...path, i], out));
-  } else if (s instanceof z.ZodRecord) {
-    if (isRecord(value)) for (const [k, v] of Object.entries(value)) unknownKeys(s.valueType as z.ZodType, v, [...path, k], out);
+  } else if (s instanceof core.$ZodArray) {
+    if (Array.isArray(value)) value.forEach((v, i) => unknownKeys(s._zod.def.element, v, [...path, i], out));
+  } else if (s instanceof core.$ZodRecord) {
+    if (isRecord(value)) for (const [k, v] of Object.entries(value)) unknownKeys(s._zod.def.valueType, v, [...path, k], out);
   }
 }
 
@@ -66,10 +76,10 @@ function configError(file: string, problems: readonly ConfigProblem[], cause: un
  * keys are refused at every depth (with the key they most likely meant), and every problem is
  * reported at once: an admin fixes the file in one go, not one error per start.
  */
-export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, file = "<inline>"): z.output<S> {
+export function parseConfig<S extends core.$ZodType>(schema: S, value: unknown, file = "<inline>"): core.output<S> {
   const problems: ConfigProblem[] = [];
   unknownKeys(schema, value, [], problems);
-  const result = schema.safeParse(value);
+  const result = core.safeParse(schema, value, ZOD_ENGLISH);
   const reported = new Set(problems.map((p) => p.key));
   for (const issue of result.error?.issues ?? []) {
     // Unknown keys found above are reported once, with a suggestion, when a schema is strict itself too.
@@ -81,7 +91,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, file
 }
 
 /** A configuration file's text, parsed as JSON (comments allowed) and validated with {@link parseConfig}. */
-export function parseConfigText<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
+export function parseConfigText<S extends core.$ZodType>(schema: S, text: string, file: string): core.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(stripJsonComments(text));
@@ -92,7 +102,7 @@ export function parseConfigText<S extends z.ZodType>(schema: S, text: string, fi
 }
 
 /** Reads a JSON configuration file and validates it with {@link parseConfig}. A missing file is an error naming it. */
-export async function loadConfigFile<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S>> {
+export async function loadConfigFile<S extends core.$ZodType>(schema: S, file: string): Promise<core.output<S>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -9,7 +9,7 @@ export type { GlsaSystem, GlsaVerdict, GlsaAffected } from "./glsa/glsa-evaluate
 export { evaluateGlsa } from "./glsa/glsa-evaluate.js";
 export type { SlottedPackage, PackageSetEntry } from "./glsa/package-set.js";
 export { PackageSet } from "./glsa/package-set.js";
-export { parseConfig, parseConfigText, loadConfigFile } from "./config.js";
+export { ZOD_ENGLISH, parseConfig, parseConfigText, loadConfigFile } from "./config.js";
 export type { Logger } from "./logger.js";
 export { NODE_ID_PATTERN } from "./node-id.js";
 export { BINFLEET_RELEASE_DATE, BINFLEET_VERSION } from "./release.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { FINGERPRINT_PATTERN, type SigningIdentity, distrustSigningKey, listSigningKeys, trustSigningKey } from "@binfleet/binpkg-keys";
 import type { KV } from "@nats-io/kv";
-import { z } from "zod";
+import * as z from "zod";
 import { type BucketFollower, followBucket } from "@binfleet/bus";
 
 

@@ -1,5 +1,5 @@
 import { loadConfigFile, parseConfig } from "@binfleet/shared";
-import { z } from "zod";
+import * as z from "zod";
 import { WebhookConfigSchema } from "../nightly/nightly-webhook.js";
 
 const argv = z.array(z.string().min(1)).min(1);

@@ -2,7 +2,7 @@ import { type BusCredentials, COORDINATOR_USER, LOCAL_BUILDER, agentPermissions,
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 
 const UsersFileSchema = z.object({
   coordinator: z.object({ user: z.string(), pass: z.string() }),

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@binfleet/shared";
-import { z } from "zod";
+import * as z from "zod";
 import type { PendingUpdatesReport } from "./nightly-report.js";
 
 /**

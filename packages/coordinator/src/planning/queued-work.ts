@@ -1,5 +1,5 @@
 import type { KV } from "@nats-io/kv";
-import { z } from "zod";
+import * as z from "zod";
 import { type BucketFollower, followBucket } from "@binfleet/bus";
 
 

@@ -1,6 +1,6 @@
 import type { Logger } from "@binfleet/shared";
 import type { KV } from "@nats-io/kv";
-import { z } from "zod";
+import * as z from "zod";
 import { readBucket } from "@binfleet/bus";
 
 const ExposedPackageSchema = z.object({ installed: z.string(), fixed: z.string() });

@@ -5,7 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
 import type { Readable, Writable } from "node:stream";
-import { z } from "zod";
+import * as z from "zod";
 import { type Atom, parseAtom } from "../atom.js";
 import { clip } from "../clip.js";
 import { GlsaEvaluationError, GlsaFormatError, PortageFormatError } from "../errors.js";
