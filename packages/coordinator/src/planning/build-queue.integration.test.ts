@@ -81,7 +81,7 @@ describe("BuildQueue: security builds (binfleet glsa fix)", () => {
     policy?.stop();
     queued?.stop();
     await nc?.close();
-    await server?.stop();
+    await server?.dispose();
   });
 
   test("under policy.security approve a fixing version waits for binfleet approve, first in the plan; approved, it goes on the security subject", async () => {
