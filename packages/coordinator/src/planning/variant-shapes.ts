@@ -83,11 +83,4 @@ export class ShapeTable {
     }
     return this.ordered;
   }
-
-  /** Pairs held (for tests: the table must not grow with pairs nobody wants any more). */
-  get size(): number {
-    let n = 0;
-    for (const same of this.byCpv.values()) n += same.length;
-    return n;
-  }
 }
