@@ -37,13 +37,13 @@ fi
 # Integration tests write many small files (generated fleets and trees, binhosts, JetStream stores,
 # gpg homes). On a tmpfs that costs a fraction of a disk filesystem's system time (one generated
 # fleet here: 0.5 s of system time on /dev/shm, 4 s on ext4), so TMPDIR is /dev/shm when that is a
-# tmpfs with room (and lets tests run programs they unpack there: real Portage). Itself, not a directory in it: gpg-agent's socket paths (at most 107 bytes) under
-# a test's builder root leave no room for a longer prefix. Tests remove what they make, as in /tmp.
+# tmpfs with room that lets programs run (real Portage's, unpacked there). /dev/shm itself, not a
+# directory in it: gpg-agent's socket paths (at most 106 bytes) under a test's builder root leave no
+# room for a longer prefix. Tests remove what they make, as in /tmp.
 # BINFLEET_TEST_TMPDIR=DIR chooses another directory; BINFLEET_TEST_TMPDIR=none keeps TMPDIR as it is.
-tmp_dir="${BINFLEET_TEST_TMPDIR:-/dev/shm}"
-if [ -n "${BINFLEET_TEST_TMPDIR:-}" ] && [ "$tmp_dir" != none ]; then
-  export TMPDIR="$tmp_dir"
-elif [ "$tmp_dir" = /dev/shm ] && [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] \
+if [ -n "${BINFLEET_TEST_TMPDIR:-}" ]; then
+  if [ "$BINFLEET_TEST_TMPDIR" != none ]; then export TMPDIR="$BINFLEET_TEST_TMPDIR"; fi
+elif [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] \
   && ! awk '$2 == "/dev/shm" {print $4}' /proc/mounts | grep -qw noexec \
   && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $((4 * 1024 * 1024)) ]; then
   export TMPDIR=/dev/shm
