@@ -1,5 +1,6 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { signingSettings, verifyHome } from "./binpkg.js";
+import { DigestCache } from "./digest-cache.js";
 import { SimError } from "./errors.js";
 import { openGpkg, resignGpkg } from "./gpkg.js";
 import type { Output } from "./output.js";
@@ -46,7 +47,7 @@ export async function runGpkgSign(argv: readonly string[], env: NodeJS.ProcessEn
   }
   let resigned: Buffer;
   try {
-    resigned = await resignGpkg(data, signingSettings(config), signed ? verifyHome(config) : null);
+    resigned = await resignGpkg(data, signingSettings(config), signed ? verifyHome(config) : null, DigestCache.fromEnv(env));
   } catch (err) {
     if (err instanceof SimError && err.message.startsWith("!!! BINPKG_GPG_SIGNING")) throw err;
     return eerror(`Signature exception: ${file}`);

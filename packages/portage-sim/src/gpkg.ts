@@ -43,25 +43,26 @@ function innerTar(prefix: string, files: Readonly<Record<string, string>>, mtime
 
 /**
  * Builds a gpkg (GLEP 78) archive: gpkg-1, metadata.tar.X, image.tar.X, Manifest, with signatures
- * when asked; with a cache, the tarballs are remembered so opening the package runs no zstd.
+ * when asked; with a cache, gpg's verdicts on the new signatures are kept so opening the package
+ * where the key is trusted runs no gpg.
  */
 export async function createGpkg(content: GpkgContent, compressor: Compressor, signing: GpkgSigning | null, cache: DigestCache | null = null): Promise<Buffer> {
   const ext = COMPRESSORS[compressor];
   const metaFiles = Object.fromEntries(Object.entries(content.metadata).map(([k, v]) => [`/${k}`, v]));
-  const metadata = await compress(innerTar("metadata", metaFiles, content.mtime), compressor, cache);
-  const image = await compress(innerTar("image", content.files, content.mtime), compressor, cache);
-  return assembleGpkg(content.basename, content.mtime, [[`metadata.tar.${ext}`, metadata], [`image.tar.${ext}`, image]], signing);
+  const metadata = compress(innerTar("metadata", metaFiles, content.mtime), compressor);
+  const image = compress(innerTar("image", content.files, content.mtime), compressor);
+  return assembleGpkg(content.basename, content.mtime, [[`metadata.tar.${ext}`, metadata], [`image.tar.${ext}`, image]], signing, cache);
 }
 
 /** The outer tar: gpkg-1, each inner tarball followed by its detached signature, and the (clear-signed) Manifest. */
-async function assembleGpkg(basename: string, mtime: number, tarballs: readonly [string, Buffer][], signing: GpkgSigning | null): Promise<Buffer> {
+async function assembleGpkg(basename: string, mtime: number, tarballs: readonly [string, Buffer][], signing: GpkgSigning | null, cache: DigestCache | null): Promise<Buffer> {
   const members: [string, Buffer][] = [["gpkg-1", Buffer.alloc(0)]];
   for (const [name, data] of tarballs) {
     members.push([name, data]);
-    if (signing !== null) members.push([`${name}.sig`, await gpgSign(signing.home, signing.key, signing.digest, data, "detach")]);
+    if (signing !== null) members.push([`${name}.sig`, await gpgSign(signing.home, signing.key, signing.digest, data, "detach", cache)]);
   }
   let manifest: Buffer = Buffer.from(`${members.map(([n, d]) => manifestLine(n, d)).join("\n")}\n`);
-  if (signing !== null) manifest = await gpgSign(signing.home, signing.key, signing.digest, manifest, "clear");
+  if (signing !== null) manifest = await gpgSign(signing.home, signing.key, signing.digest, manifest, "clear", cache);
   members.push(["Manifest", manifest]);
   return writeTar(members.map(([name, data]) => ({ name: `${basename}/${name}`, data, type: "0", mode: 0o644, mtime })));
 }
@@ -69,15 +70,16 @@ async function assembleGpkg(basename: string, mtime: number, tarballs: readonly 
 /**
  * Signs a gpkg again with another key, as `gpkg-sign` (gpkg.update_signature) does: the package
  * is verified first (with `verifyHome`, or only its Manifest digests when it may be unsigned), its
- * tarballs are kept byte for byte, and their signatures and the Manifest's are made anew.
+ * tarballs are kept byte for byte, and their signatures and the Manifest's are made anew. A cache
+ * is used as createGpkg and openGpkg use it.
  */
-export async function resignGpkg(buf: Buffer, signing: GpkgSigning, verifyHome: string | null): Promise<Buffer> {
-  const opened = await openGpkg(buf, verifyHome);
+export async function resignGpkg(buf: Buffer, signing: GpkgSigning, verifyHome: string | null, cache: DigestCache | null = null): Promise<Buffer> {
+  const opened = await openGpkg(buf, verifyHome, cache);
   const outer = readTar(buf).filter((e) => e.type === "0");
   const tarballs = outer
     .map((e) => [e.name.slice(opened.basename.length + 1), e.data] as [string, Buffer])
     .filter(([name]) => /^(metadata|image)\.tar\.[a-z0-9]+$/.test(name));
-  return assembleGpkg(opened.basename, outer[0]!.mtime, tarballs, signing);
+  return assembleGpkg(opened.basename, outer[0]!.mtime, tarballs, signing, cache);
 }
 
 export interface OpenedGpkg {

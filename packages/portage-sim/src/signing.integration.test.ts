@@ -63,4 +63,26 @@ describe("gpg verification with a shared cache (BINFLEET_SIM_CACHE)", () => {
     assert.equal(tampered.ok, false);
     assert.equal(tampered.summary, "(none available)");
   });
+
+  test("a signature made with a cache is known good where its key is trusted, and still checked by gpg elsewhere", async () => {
+    const cache = new DigestCache(join(tmp, "cache-4"));
+    const detached = await gpgSign(signer, key.fpr, "SHA512", data, "detach", cache);
+    const clear = await gpgSign(signer, key.fpr, "SHA512", Buffer.from("DATA Manifest line\n"), "clear", cache);
+    const home = join(tmp, "node-7");
+    await trustKey(home, key.pub, key.fpr);
+    for (const [sig, signedData] of [[detached, data], [clear, undefined]] as const) {
+      const r = await gpgVerify(home, sig, signedData, new DigestCache(cache.dir));
+      assert.equal(r.ok, true);
+      assert.match(r.raw, new RegExp(`^\\[GNUPG:\\] VALIDSIG [0-9A-F]{40} .* ${key.fpr}$`, "m"), "the verdict names the primary key");
+      assert.doesNotMatch(r.raw, /gpg: Signature made/, "served from the cache, not by gpg");
+    }
+    // What gpg itself says of the same signature matches the kept verdict's key.
+    const real = await gpgVerify(home, detached, data);
+    assert.match(real.raw, new RegExp(`VALIDSIG .* ${key.fpr}`));
+    const untrusted = join(tmp, "node-8");
+    await mkdir(untrusted, { mode: 0o700 });
+    await execa("gpg", ["--homedir", untrusted, "--batch", "--import"], { input: key.pub });
+    assert.equal((await gpgVerify(untrusted, detached, data, cache)).summary, "binpkg signed with a known key of undefined trust.");
+    assert.equal((await gpgVerify(home, detached, Buffer.from("other bytes"), cache)).ok, false);
+  });
 });
