@@ -76,13 +76,32 @@ describe("gpg verification with a shared cache (BINFLEET_SIM_CACHE)", () => {
       assert.match(r.raw, new RegExp(`^\\[GNUPG:\\] VALIDSIG [0-9A-F]{40} .* ${key.fpr}$`, "m"), "the verdict names the primary key");
       assert.doesNotMatch(r.raw, /gpg: Signature made/, "served from the cache, not by gpg");
     }
-    // What gpg itself says of the same signature matches the kept verdict's key.
+    // What gpg itself says of the same signature is the kept verdict, field for field.
+    const validsig = (raw: string): string => /^\[GNUPG:\] VALIDSIG .*$/m.exec(raw)![0];
     const real = await gpgVerify(home, detached, data);
-    assert.match(real.raw, new RegExp(`VALIDSIG .* ${key.fpr}`));
+    assert.equal(validsig((await gpgVerify(home, detached, data, cache)).raw), validsig(real.raw));
     const untrusted = join(tmp, "node-8");
     await mkdir(untrusted, { mode: 0o700 });
     await execa("gpg", ["--homedir", untrusted, "--batch", "--import"], { input: key.pub });
     assert.equal((await gpgVerify(untrusted, detached, data, cache)).summary, "binpkg signed with a known key of undefined trust.");
     assert.equal((await gpgVerify(home, detached, Buffer.from("other bytes"), cache)).ok, false);
+  });
+
+  test("a key the simulator does not sign with itself (RSA) is gpg's, and its verdict is kept the same way", async () => {
+    const rsaHome = join(tmp, "rsa-signer");
+    await mkdir(rsaHome, { mode: 0o700 });
+    await execa("gpg", ["--homedir", rsaHome, "--batch", "--passphrase", "", "--quick-gen-key", "RSA Builder <rsa@binfleet.invalid>", "rsa2048", "sign", "never"]);
+    const rsaFpr = /^fpr:+([0-9A-F]{40}):/m.exec((await execa("gpg", ["--homedir", rsaHome, "--batch", "--with-colons", "--list-keys"])).stdout)![1]!;
+    const rsaPub = (await execa("gpg", ["--homedir", rsaHome, "--batch", "--armor", "--export", rsaFpr])).stdout;
+    const cache = new DigestCache(join(tmp, "cache-5"));
+    const sig = await gpgSign(rsaHome, rsaFpr, "SHA512", data, "detach", cache);
+    const home = join(tmp, "node-9");
+    await trustKey(home, rsaPub, rsaFpr);
+    const kept = await gpgVerify(home, sig, data, cache);
+    assert.equal(kept.ok, true);
+    assert.doesNotMatch(kept.raw, /gpg: Signature made/, "served from the cache");
+    const real = await gpgVerify(home, sig, data);
+    assert.equal(/^\[GNUPG:\] VALIDSIG .*$/m.exec(kept.raw)![0], /^\[GNUPG:\] VALIDSIG .*$/m.exec(real.raw)![0], "the kept VALIDSIG line is gpg's");
+    await execa("gpgconf", ["--homedir", rsaHome, "--kill", "gpg-agent"], { reject: false });
   });
 });

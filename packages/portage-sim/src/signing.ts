@@ -4,52 +4,47 @@ import { join } from "node:path";
 import { DigestCache } from "./digest-cache.js";
 import { lazyExeca } from "./lazy-execa.js";
 import { SimError } from "./errors.js";
+import { clearSignature, detachedSignature } from "./openpgp-signature.js";
+import { type SigningKey, signingKey } from "./signing-key.js";
 
 /**
- * Portage's default signing command, minus the flock: gpg --sign --armor … --batch --no-tty. With
- * a cache, what gpg --verify will say of the new signature is kept for gpgVerify (see recordGood).
+ * Signs as Portage's default signing command does (gpg --sign --armor … --batch --no-tty, minus
+ * the flock). With an Ed25519 key the simulator can use itself, the signature is made in the
+ * process, packet for packet as gpg makes it; otherwise gpg makes it. With a cache, what
+ * gpg --verify will say of the new signature is kept for gpgVerify (see knownGood).
  */
 export async function gpgSign(home: string, key: string, digest: string, data: Buffer, mode: "detach" | "clear", cache: DigestCache | null = null): Promise<Buffer> {
+  const owner = await signingKey(home, key);
+  const created = Math.floor(Date.now() / 1000);
+  const made = owner?.inProcess == null ? null : mode === "detach" ? detachedSignature(owner.inProcess, data, digest, created) : clearSignature(owner.inProcess, data, digest, created);
+  if (owner !== null && made !== null) {
+    await cache?.put(verdictKey(made.armored, mode === "detach" ? data : undefined), goodVerdict(owner, { pkAlgo: "22", hashAlgo: String(made.hashAlgorithm), sigClass: made.signatureClass, created: String(created), fpr: owner.primary }));
+    return made.armored;
+  }
   const args = ["--sign", "--armor", "--homedir", home, "--digest-algo", digest, "--local-user", key, mode === "detach" ? "--detach-sig" : "--clear-sign", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", "--status-fd", "2"];
   const r = await (await lazyExeca())("gpg", args, { input: data, encoding: "buffer", reject: false });
   const stderr = Buffer.from(r.stderr).toString();
   if (r.exitCode !== 0) throw new SimError(`!!! GnuPG signing failed: ${stderr.split("\n").filter((l) => !l.startsWith("[GNUPG:]")).join("\n").trim()}`);
   const signature = Buffer.from(r.stdout);
-  if (cache !== null) await recordGood(cache, home, key, stderr, signature, mode === "detach" ? data : undefined);
+  // SIG_CREATED <type> <pubkey algo> <hash algo> <class> <timestamp> <signing key fingerprint>
+  const m = /^\[GNUPG:\] SIG_CREATED \S+ (\d+) (\d+) ([0-9A-Fa-f]{2}) (\d+) ([0-9A-F]{40})$/m.exec(stderr);
+  if (owner !== null && m !== null) {
+    await cache?.put(verdictKey(signature, mode === "detach" ? data : undefined), goodVerdict(owner, { pkAlgo: m[1]!, hashAlgo: m[2]!, sigClass: m[3]!, created: m[4]!, fpr: m[5]! }));
+  }
   return signature;
 }
 
 /** The cache key of gpg's verdict on a signature (and, for a detached one, its data). */
 const verdictKey = (signed: Buffer, detachedData?: Buffer): string => DigestCache.key("gpg --verify", signed, detachedData ?? Buffer.alloc(0));
 
-/** A secret key's primary fingerprint and first user id ("fpr\tuid"), or "" when the home lacks it. */
-async function secretKeyOwner(home: string, key: string): Promise<string> {
-  const r = await (await lazyExeca())("gpg", ["--homedir", home, "--batch", "--no-tty", "--with-colons", "--list-secret-keys", key], { reject: false });
-  if (r.exitCode !== 0) return "";
-  const records = r.stdout.split("\n").map((l) => l.split(":"));
-  const sec = records.findIndex((f) => f[0] === "sec");
-  const fpr = records.slice(sec + 1).find((f) => f[0] === "fpr")?.[9];
-  const uid = records.find((f) => f[0] === "uid")?.[9] ?? "";
-  return sec === -1 || fpr === undefined ? "" : `${fpr}\t${uid}`;
-}
-
 /**
- * A signature gpg has just made is good by construction: its GOODSIG and VALIDSIG status lines
- * (from gpg's SIG_CREATED and the key's primary fingerprint) are kept as gpg --verify would print
- * them, so that opening the package later runs no gpg where the key is fully valid (knownGood
- * still asks each home for that). Without SIG_CREATED or the key, nothing is kept.
+ * A signature just made with a key is good by construction: the GOODSIG and VALIDSIG status lines
+ * gpg --verify prints for it (checked against gpg's own in the tests), so that opening the package
+ * later runs no gpg where the key is fully valid (knownGood still asks each home for that).
  */
-async function recordGood(cache: DigestCache, home: string, key: string, status: string, signed: Buffer, detachedData?: Buffer): Promise<void> {
-  // SIG_CREATED <type> <pubkey algo> <hash algo> <class> <timestamp> <signing key fingerprint>
-  const m = /^\[GNUPG:\] SIG_CREATED \S+ (\d+) (\d+) ([0-9A-Fa-f]{2}) (\d+) ([0-9A-F]{40})$/m.exec(status);
-  if (m === null) return;
-  const owner = await cache.remember(`secret key ${home} ${key}`, () => secretKeyOwner(home, key));
-  if (owner === "") return;
-  const [primary, uid] = owner.split("\t") as [string, string];
-  const [, pkAlgo, hashAlgo, sigClass, created, fpr] = m as unknown as [string, string, string, string, string, string];
-  const date = new Date(Number(created) * 1000).toISOString().slice(0, 10);
-  const verdict = `[GNUPG:] GOODSIG ${fpr.slice(-16)} ${uid}\n[GNUPG:] VALIDSIG ${fpr} ${date} ${created} 0 4 0 ${pkAlgo} ${hashAlgo} ${sigClass} ${primary}\n`;
-  await cache.put(verdictKey(signed, detachedData), Buffer.from(verdict));
+function goodVerdict(owner: SigningKey, sig: { pkAlgo: string; hashAlgo: string; sigClass: string; created: string; fpr: string }): Buffer {
+  const date = new Date(Number(sig.created) * 1000).toISOString().slice(0, 10);
+  return Buffer.from(`[GNUPG:] GOODSIG ${sig.fpr.slice(-16)} ${owner.uid}\n[GNUPG:] VALIDSIG ${sig.fpr} ${date} ${sig.created} 0 4 0 ${sig.pkAlgo} ${sig.hashAlgo} ${sig.sigClass} ${owner.primary}\n`);
 }
 
 export interface VerifyResult {
