@@ -7,4 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 npm run --silent build
-exec node test/dist/demo.js "$@"
+# The programs the demo starts (the CLI, one agent per node), installed as the release installs them.
+programs="$(pwd)/.state/programs"
+rm -rf "$programs"
+node test/dist/install-programs.js "$programs"
+BINFLEET_PROGRAMS="$programs" exec node test/dist/demo.js "$@"

@@ -48,6 +48,12 @@ elif [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] \
   && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $((4 * 1024 * 1024)) ]; then
   export TMPDIR=/dev/shm
 fi
+# The binfleet programs tests start as processes, installed as the release installs them (one bundle
+# each): what ships, and quicker to start (see test/src/programs.ts).
+programs="$(mktemp -d "${TMPDIR:-/tmp}/binfleet-programs-XXXXXX")"
+trap 'rm -rf "$programs"' EXIT
+node test/dist/install-programs.js "$programs"
+export BINFLEET_PROGRAMS="$programs"
 status=0
 node "${preload[@]}" --test --test-reporter=spec --test-concurrency="${BINFLEET_TEST_CONCURRENCY:-3}" "${unit[@]}" "${parallel[@]}" || status=$?
 if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi

@@ -14,12 +14,13 @@ import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
-import { type FleetHarness, pretend, startFleet, binOf } from "./fleet-harness.js";
+import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
+import { programPath } from "./programs.js";
 
 const log = () =>
   createLogger({ name: "e2e-cli", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
 
-const binfleetBin = binOf("@binfleet/cli", "binfleet.js");
+const binfleetBin = programPath("binfleet");
 
 describe("the binfleet CLI drives plan → approve → builds → rollouts against a live fleet", () => {
   let tmp: string;

@@ -12,12 +12,13 @@ import { adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
-import { type FleetHarness, binOf, startFleet } from "./fleet-harness.js";
+import { type FleetHarness, startFleet } from "./fleet-harness.js";
+import { programPath } from "./programs.js";
 
 const log = () =>
   createLogger({ name: "e2e-glsa", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
 
-const binfleetBin = binOf("@binfleet/cli", "binfleet.js");
+const binfleetBin = programPath("binfleet");
 
 /** Every installed package of a node, `category/pf`. */
 async function installed(root: string): Promise<Set<string>> {

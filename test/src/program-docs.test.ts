@@ -11,10 +11,11 @@ import { COORDINATOR_DOC } from "@binfleet/coordinator";
 import { BINFLEET_VERSION, type ProgramDoc, renderMan } from "@binfleet/shared";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
+import { programPath } from "./programs.js";
 
 const programs: { doc: ProgramDoc; bin: string }[] = [
-  { doc: cliDoc(), bin: binOf("@binfleet/cli", "binfleet.js") },
-  { doc: AGENT_DOC, bin: binOf("@binfleet/agent", "binfleet-agent.js") },
+  { doc: cliDoc(), bin: programPath("binfleet") },
+  { doc: AGENT_DOC, bin: programPath("binfleet-agent") },
   { doc: COORDINATOR_DOC, bin: binOf("@binfleet/coordinator", "binfleet-coordinator.js") },
 ];
 
