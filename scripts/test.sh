@@ -24,12 +24,18 @@ if [ "$mode" = "unit" ]; then
   exec node "${preload[@]}" --test --test-reporter=spec --test-concurrency=4 "${unit[@]}"
 fi
 mapfile -t integration < <( { find packages/*/dist bench/dist -name '*.integration.test.js'; find test/dist -name '*.test.js' ! -name 'repository-structure.test.js'; } | with_source | sort)
+# Files marked `// test: long SECONDS` (what one took in a full run) start first, longest first:
+# started last, one of them would run on alone at the end, the cores it leaves idle with nothing to do.
 serial=()
+long=()
 parallel=()
 for f in "${integration[@]}"; do
   src="${f/\/dist\//\/src\/}"
-  if grep -q '^// test: serial' "${src%.js}.ts" 2>/dev/null; then serial+=("$f"); else parallel+=("$f"); fi
+  if grep -q '^// test: serial' "${src%.js}.ts" 2>/dev/null; then serial+=("$f")
+  elif seconds="$(sed -n 's|^// test: long \([0-9]*\).*|\1|p' "${src%.js}.ts" 2>/dev/null)" && [ -n "$seconds" ]; then long+=("$seconds $f")
+  else parallel+=("$f"); fi
 done
+if [ ${#long[@]} -gt 0 ]; then mapfile -t long < <(printf '%s\n' "${long[@]}" | sort -rn | cut -d' ' -f2-); fi
 if [ $((${#unit[@]} + ${#integration[@]})) -eq 0 ]; then
   echo "no test files found under packages/*/dist or test/dist" >&2
   exit 1
@@ -55,6 +61,8 @@ trap 'rm -rf "$programs"' EXIT
 node test/dist/install-programs.js "$programs"
 export BINFLEET_PROGRAMS="$programs"
 status=0
-node "${preload[@]}" --test --test-reporter=spec --test-concurrency="${BINFLEET_TEST_CONCURRENCY:-3}" "${unit[@]}" "${parallel[@]}" || status=$?
+# In this order (test/src/run-tests.ts keeps it; node --test sorts by name): the long files, the other
+# integration files, then the unit files, quick ones that fill the cores at the end.
+node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
 if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi
 exit "$status"
