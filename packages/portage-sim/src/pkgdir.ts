@@ -1,11 +1,33 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { type PackagesIndex, type Stanza, field, formatPackagesIndex, parsePackagesIndex } from "@binfleet/shared/portage";
 import { SimError } from "./errors.js";
 import type { PortageConfig } from "./portage-config.js";
+
+/** Who holds a PKGDIR lock: written into the lock directory as it is taken. */
+const OWNER = "owner";
+
+/**
+ * Whether a lock's holder is known to be gone: a process of this host that no longer exists.
+ * Portage's locks are fcntl locks, which the kernel drops with their process; a lock directory
+ * outlives a builder killed while it held it, and waiting out a minute for it stalled every other
+ * builder of the PKGDIR. A holder on another host, or not yet written, is not judged here.
+ */
+export async function heldByTheDead(lock: string): Promise<string | null> {
+  const owner = await readFile(join(lock, OWNER), "utf8").catch(() => null);
+  const m = owner === null ? null : /^(\S+) (\d+)$/.exec(owner);
+  if (m === null || m[1] !== hostname()) return null;
+  try {
+    process.kill(Number(m[2]), 0);
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH" ? owner : null;
+  }
+}
 
 /** Serialises writers of one PKGDIR (two builders on one binhost): a lock directory, as Portage's lockfile does. */
 export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): Promise<T> {
@@ -14,12 +36,16 @@ export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): P
   for (let i = 0; ; i++) {
     try {
       await mkdir(lock);
+      await writeFile(join(lock, OWNER), `${hostname()} ${process.pid}`);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      // A lock older than a minute belongs to a killed builder.
+      const dead = await heldByTheDead(lock);
+      // Read again just before: another waiter may have cleared it and taken the lock meanwhile.
+      if (dead !== null && (await heldByTheDead(lock)) === dead) await rm(lock, { recursive: true, force: true });
+      // A lock older than a minute whose holder cannot be asked (another host) belongs to a killed builder.
       const st = await stat(lock).catch(() => null);
-      if (st !== null && Date.now() - st.mtimeMs > 60_000) await rmdir(lock).catch(() => undefined);
+      if (st !== null && Date.now() - st.mtimeMs > 60_000) await rm(lock, { recursive: true, force: true });
       if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
       await sleep(10);
     }
@@ -27,7 +53,7 @@ export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): P
   try {
     return await fn();
   } finally {
-    await rmdir(lock).catch(() => undefined);
+    await rm(lock, { recursive: true, force: true });
   }
 }
 
