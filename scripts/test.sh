@@ -5,7 +5,8 @@
 # Unit tests are packages' `*.test.ts` files (and the repository structure test). Integration
 # tests start real processes: packages' `*.integration.test.ts` files and everything in test/.
 # Those run several files at once, except files marked `// test: serial` (they depend on timing:
-# leases running out, a server killed), which run one at a time afterwards.
+# leases running out, a server killed), which run afterwards, apart from the CPU-heavy files, two
+# at a time (they mostly wait for their leases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -64,5 +65,5 @@ status=0
 # In this order (test/src/run-tests.ts keeps it; node --test sorts by name): the long files, the other
 # integration files, then the unit files, quick ones that fill the cores at the end.
 node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
-if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=1 "${serial[@]}" || status=$?; fi
+if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=2 "${serial[@]}" || status=$?; fi
 exit "$status"
