@@ -1,6 +1,6 @@
 // test: serial (a builder is killed mid-build; its lease must run out)
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -17,9 +17,10 @@ import { programPath } from "./programs.js";
 /** Short, so that the killed builder's job is taken soon; a live builder renews every LEASE_SECONDS / 6 s. */
 const LEASE_SECONDS = 3;
 
-const spawnBuilder = (config: string) =>
-  // Its own process group: SIGKILL takes its emerge with it, as a crashed host would.
-  execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "builder", "--config", config], { detached: true, reject: false, all: true });
+const spawnBuilder = (config: string, tmp: string) =>
+  // Its own process group: SIGKILL takes its emerge with it, as a crashed host would. Its temp
+  // files in the test's directory: a process killed mid-build leaves them.
+  execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "builder", "--config", config], { detached: true, reject: false, all: true, env: { TMPDIR: tmp } });
 type Builder = { child: ReturnType<typeof spawnBuilder>; output: () => string };
 
 describe("builder processes: one killed mid-job, its job is built by another", () => {
@@ -48,7 +49,8 @@ describe("builder processes: one killed mid-job, its job is built by another", (
       buildLeaseSeconds: LEASE_SECONDS,
     };
     await writeFile(join(tmp, `${name}.json`), JSON.stringify(config));
-    const child = spawnBuilder(join(tmp, `${name}.json`));
+    await mkdir(join(tmp, `tmp-${name}`));
+    const child = spawnBuilder(join(tmp, `${name}.json`), join(tmp, `tmp-${name}`));
     let out = "";
     child.all?.on("data", (d: Buffer) => void (out += d.toString()));
     const b = { child, output: () => out };

@@ -37,9 +37,12 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
   let coordinator: ReturnType<typeof startCoordinator> | null = null;
   let configFile: string;
 
-  /** The coordinator in its own process group, so SIGKILL takes its emerge children with it, as a crash would. */
+  /**
+   * The coordinator in its own process group, so SIGKILL takes its emerge children with it, as a
+   * crash would; their temp files in the test's directory, as killed processes leave theirs.
+   */
   const startCoordinator = (run: number) => {
-    const child = execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", configFile], { detached: true, reject: false, stdio: ["ignore", "ignore", "pipe"] });
+    const child = execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", configFile], { detached: true, reject: false, stdio: ["ignore", "ignore", "pipe"], env: { TMPDIR: join(tmp, "tmp") } });
     child.stderr?.pipe(createWriteStream(join(tmp, `coordinator-${run}.log`)));
     return child;
   };
@@ -57,6 +60,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-crash-"));
+    await mkdir(join(tmp, "tmp"));
     fleet = await generateFleet({ nodes: 3, platforms: 1, seed: 5, lag: 0.05, out: join(tmp, "fleet") });
     apiPort = await freePort();
     nats = await startNatsServer({ dir: join(tmp, "nats") });
