@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -34,4 +34,25 @@ test("a PKGDIR lock left by a killed builder is taken over at once, not after a 
   const holder = await withPkgdirLock(pkgdir, () => readFile(join(pkgdir, ".binfleet-sim.lock/owner"), "utf8"));
   assert.equal(holder, `${hostname()} ${process.pid}`);
   await assert.rejects(readFile(join(pkgdir, ".binfleet-sim.lock/owner")), { code: "ENOENT" }, "released");
+});
+
+test("writers waiting on a dead holder's lock take it one at a time", { timeout: 20_000 }, async () => {
+  const pkgdir = join(tmp, "contended");
+  await lockOf("contended/.binfleet-sim.lock", `${hostname()} ${DEAD_PID}`);
+  let inside = 0;
+  let most = 0;
+  const order: number[] = [];
+  await Promise.all(
+    Array.from({ length: 8 }, (_, w) =>
+      withPkgdirLock(pkgdir, async () => {
+        most = Math.max(most, ++inside);
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(w);
+        inside--;
+      }),
+    ),
+  );
+  assert.equal(most, 1, "never two writers at once");
+  assert.equal(order.length, 8);
+  assert.deepEqual(await readdir(pkgdir), [], "no lock, turn or half-made lock directory left");
 });

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
@@ -8,14 +8,15 @@ import { type PackagesIndex, type Stanza, field, formatPackagesIndex, parsePacka
 import { SimError } from "./errors.js";
 import type { PortageConfig } from "./portage-config.js";
 
-/** Who holds a PKGDIR lock: written into the lock directory as it is taken. */
+/** Who holds a PKGDIR lock: a file in the lock directory, there from the moment the lock exists. */
 const OWNER = "owner";
 
 /**
  * Whether a lock's holder is known to be gone: a process of this host that no longer exists.
  * Portage's locks are fcntl locks, which the kernel drops with their process; a lock directory
  * outlives a builder killed while it held it, and waiting out a minute for it stalled every other
- * builder of the PKGDIR. A holder on another host, or not yet written, is not judged here.
+ * builder of the PKGDIR. A holder on another host is not judged here (nor one in another PID
+ * namespace under the same host name: binhost and builders sharing a PKGDIR share a host).
  */
 export async function heldByTheDead(lock: string): Promise<string | null> {
   const owner = await readFile(join(lock, OWNER), "utf8").catch(() => null);
@@ -29,31 +30,65 @@ export async function heldByTheDead(lock: string): Promise<string | null> {
   }
 }
 
+const removeDir = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true });
+
+/** Whether a lock may be broken: its holder is gone, or it cannot be asked (another host) and the lock is over a minute old. */
+async function stale(lock: string): Promise<boolean> {
+  if ((await heldByTheDead(lock)) !== null) return true;
+  const st = await stat(lock).catch(() => null);
+  return st !== null && Date.now() - st.mtimeMs > 60_000;
+}
+
+/**
+ * Breaks a stale lock. Breakers take turns through a second directory and look again in their
+ * turn, so a waiter that judged the lock stale cannot remove one another waiter has taken since.
+ * A breaker killed in its turn leaves that directory: after 10 s it is removed.
+ */
+async function breakIfStale(lock: string): Promise<void> {
+  const turn = `${lock}.break`;
+  try {
+    await mkdir(turn);
+  } catch {
+    const st = await stat(turn).catch(() => null);
+    if (st !== null && Date.now() - st.mtimeMs > 10_000) await removeDir(turn);
+    return;
+  }
+  try {
+    if (await stale(lock)) await removeDir(lock);
+  } finally {
+    await removeDir(turn);
+  }
+}
+
+/** Takes the lock if it is free: a directory made with its owner file, then renamed into place (atomic). */
+async function tryLock(lock: string): Promise<boolean> {
+  const mine = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  try {
+    await mkdir(mine);
+    await writeFile(join(mine, OWNER), `${hostname()} ${process.pid}`);
+    await rename(mine, lock);
+    return true;
+  } catch (err) {
+    await removeDir(mine);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return false;
+    throw err;
+  }
+}
+
 /** Serialises writers of one PKGDIR (two builders on one binhost): a lock directory, as Portage's lockfile does. */
 export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(pkgdir, { recursive: true });
   const lock = join(pkgdir, ".binfleet-sim.lock");
-  for (let i = 0; ; i++) {
-    try {
-      await mkdir(lock);
-      await writeFile(join(lock, OWNER), `${hostname()} ${process.pid}`);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const dead = await heldByTheDead(lock);
-      // Read again just before: another waiter may have cleared it and taken the lock meanwhile.
-      if (dead !== null && (await heldByTheDead(lock)) === dead) await rm(lock, { recursive: true, force: true });
-      // A lock older than a minute whose holder cannot be asked (another host) belongs to a killed builder.
-      const st = await stat(lock).catch(() => null);
-      if (st !== null && Date.now() - st.mtimeMs > 60_000) await rm(lock, { recursive: true, force: true });
-      if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
-      await sleep(10);
-    }
+  for (let i = 0; !(await tryLock(lock)); i++) {
+    await breakIfStale(lock);
+    if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
+    await sleep(10);
   }
   try {
     return await fn();
   } finally {
-    await rm(lock, { recursive: true, force: true });
+    await removeDir(lock);
   }
 }
 
