@@ -5,17 +5,17 @@
 // hundreds of processes. The simulator takes the key gpg exports (once per run) and makes the same
 // packets itself: version 4, issuer fingerprint and creation time hashed, issuer key ID unhashed,
 // as gpg writes them. Any other key (RSA, a subkey that signs, a protected secret) stays with gpg.
-import { type KeyObject, createHash, createPrivateKey, sign } from "node:crypto";
+import { type KeyObject, createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
 
 const ED25519_OID = Buffer.from([0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x0f, 0x01]);
 const EDDSA = 22;
-/** OpenPGP hash algorithm ids of the digests BINPKG_GPG_SIGNING_DIGEST may name. */
+/**
+ * OpenPGP hash algorithm ids of the digests made here: SHA512 (Portage's default
+ * BINPKG_GPG_SIGNING_DIGEST) and SHA256, the two the tests check against gpg; others are gpg's.
+ */
 const HASHES: Readonly<Record<string, { readonly id: number; readonly node: string }>> = {
-  SHA1: { id: 2, node: "sha1" },
   SHA256: { id: 8, node: "sha256" },
-  SHA384: { id: 9, node: "sha384" },
   SHA512: { id: 10, node: "sha512" },
-  SHA224: { id: 11, node: "sha224" },
 };
 
 /** An unprotected Ed25519 primary key, as `gpg --export-secret-keys` writes it. */
@@ -86,7 +86,11 @@ export function readExportedSigningKey(exported: Buffer): OpenPgpSigningKey | nu
   const header = Buffer.from([0x99, publicBody.length >> 8, publicBody.length & 0xff]);
   const fingerprint = createHash("sha1").update(header).update(publicBody).digest("hex").toUpperCase();
   const seed = Buffer.concat([Buffer.alloc(32 - d.bytes.length), d.bytes]);
-  const privateKey = createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: seed.toString("base64url"), x: q.bytes.subarray(1).toString("base64url") }, format: "jwk" });
+  const x = q.bytes.subarray(1).toString("base64url");
+  const privateKey = createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: seed.toString("base64url"), x }, format: "jwk" });
+  // The JWK import does not check that the public point belongs to the secret: a key that would
+  // sign as another is not used.
+  if (createPublicKey(privateKey).export({ format: "jwk" }).x !== x) return null;
   return { fingerprint, privateKey };
 }
 
@@ -150,15 +154,16 @@ export function detachedSignature(key: OpenPgpSigningKey, data: Buffer, digest: 
 /**
  * `gpg --clear-sign` of `text`: lines dash-escaped where they start with "-" or "From ", the line
  * ending before the signature not signed, the signed text with trailing blanks cut and CRLF line
- * endings (a canonical text signature, class 0x01).
+ * endings (a canonical text signature, class 0x01). Bytes are kept as they are (latin1 both ways),
+ * whatever their encoding, as gpg keeps them.
  */
 export function clearSignature(key: OpenPgpSigningKey, text: Buffer, digest: string, created: number): OpenPgpSignature | null {
   const hash = HASHES[digest.toUpperCase()];
   if (hash === undefined) return null;
-  const lines = text.toString("utf8").split("\n");
+  const lines = text.toString("latin1").split("\n");
   if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
-  const canonical = Buffer.from(lines.map((l) => l.replace(/[ \t\r]+$/, "")).join("\r\n"));
+  const canonical = Buffer.from(lines.map((l) => l.replace(/[ \t\r]+$/, "")).join("\r\n"), "latin1");
   const shown = lines.map((l) => (l.startsWith("-") || l.startsWith("From ") ? `- ${l}` : l)).join("\n");
   const armored = `-----BEGIN PGP SIGNED MESSAGE-----\nHash: ${digest.toUpperCase()}\n\n${shown}\n${armor(signaturePacket(key, canonical, 0x01, hash, created))}`;
-  return { armored: Buffer.from(armored), hashAlgorithm: hash.id, signatureClass: "01" };
+  return { armored: Buffer.from(armored, "latin1"), hashAlgorithm: hash.id, signatureClass: "01" };
 }

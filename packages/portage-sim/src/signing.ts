@@ -15,10 +15,12 @@ import { type SigningKey, signingKey } from "./signing-key.js";
  */
 export async function gpgSign(home: string, key: string, digest: string, data: Buffer, mode: "detach" | "clear", cache: DigestCache | null = null): Promise<Buffer> {
   const owner = await signingKey(home, key);
+  const detached = mode === "detach" ? data : undefined;
   const created = Math.floor(Date.now() / 1000);
-  const made = owner?.inProcess == null ? null : mode === "detach" ? detachedSignature(owner.inProcess, data, digest, created) : clearSignature(owner.inProcess, data, digest, created);
+  const inProcess = owner?.inProcess ?? null;
+  const made = inProcess === null ? null : mode === "detach" ? detachedSignature(inProcess, data, digest, created) : clearSignature(inProcess, data, digest, created);
   if (owner !== null && made !== null) {
-    await cache?.put(verdictKey(made.armored, mode === "detach" ? data : undefined), goodVerdict(owner, { pkAlgo: "22", hashAlgo: String(made.hashAlgorithm), sigClass: made.signatureClass, created: String(created), fpr: owner.primary }));
+    await keepGood(cache, owner, made.armored, detached, { pkAlgo: "22", hashAlgo: String(made.hashAlgorithm), sigClass: made.signatureClass, created: String(created), fpr: owner.primary });
     return made.armored;
   }
   const args = ["--sign", "--armor", "--homedir", home, "--digest-algo", digest, "--local-user", key, mode === "detach" ? "--detach-sig" : "--clear-sign", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", "", "--status-fd", "2"];
@@ -28,23 +30,25 @@ export async function gpgSign(home: string, key: string, digest: string, data: B
   const signature = Buffer.from(r.stdout);
   // SIG_CREATED <type> <pubkey algo> <hash algo> <class> <timestamp> <signing key fingerprint>
   const m = /^\[GNUPG:\] SIG_CREATED \S+ (\d+) (\d+) ([0-9A-Fa-f]{2}) (\d+) ([0-9A-F]{40})$/m.exec(stderr);
-  if (owner !== null && m !== null) {
-    await cache?.put(verdictKey(signature, mode === "detach" ? data : undefined), goodVerdict(owner, { pkAlgo: m[1]!, hashAlgo: m[2]!, sigClass: m[3]!, created: m[4]!, fpr: m[5]! }));
+  // Only a signature by the primary key itself: a subkey's own validity is not what knownGood asks.
+  if (owner !== null && m !== null && m[5] === owner.primary) {
+    await keepGood(cache, owner, signature, detached, { pkAlgo: m[1]!, hashAlgo: m[2]!, sigClass: m[3]!, created: m[4]!, fpr: m[5] });
   }
   return signature;
 }
 
-/** The cache key of gpg's verdict on a signature (and, for a detached one, its data). */
-const verdictKey = (signed: Buffer, detachedData?: Buffer): string => DigestCache.key("gpg --verify", signed, detachedData ?? Buffer.alloc(0));
+/** The cache key of gpg's verdict on a detached signature and its data, or on a clear-signed text. */
+const verdictKey = (signed: Buffer, detachedData?: Buffer): string =>
+  detachedData === undefined ? DigestCache.key("gpg --verify", signed) : DigestCache.key("gpg --verify detached", signed, detachedData);
 
 /**
  * A signature just made with a key is good by construction: the GOODSIG and VALIDSIG status lines
- * gpg --verify prints for it (checked against gpg's own in the tests), so that opening the package
- * later runs no gpg where the key is fully valid (knownGood still asks each home for that).
+ * gpg --verify prints for it (the tests compare VALIDSIG with gpg's own) are kept, so that opening
+ * the package later runs no gpg where the key is fully valid (knownGood still asks each home).
  */
-function goodVerdict(owner: SigningKey, sig: { pkAlgo: string; hashAlgo: string; sigClass: string; created: string; fpr: string }): Buffer {
+async function keepGood(cache: DigestCache | null, owner: SigningKey, signed: Buffer, detachedData: Buffer | undefined, sig: { pkAlgo: string; hashAlgo: string; sigClass: string; created: string; fpr: string }): Promise<void> {
   const date = new Date(Number(sig.created) * 1000).toISOString().slice(0, 10);
-  return Buffer.from(`[GNUPG:] GOODSIG ${sig.fpr.slice(-16)} ${owner.uid}\n[GNUPG:] VALIDSIG ${sig.fpr} ${date} ${sig.created} 0 4 0 ${sig.pkAlgo} ${sig.hashAlgo} ${sig.sigClass} ${owner.primary}\n`);
+  await cache?.put(verdictKey(signed, detachedData), Buffer.from(`[GNUPG:] GOODSIG ${sig.fpr.slice(-16)} ${owner.uid}\n[GNUPG:] VALIDSIG ${sig.fpr} ${date} ${sig.created} 0 4 0 ${sig.pkAlgo} ${sig.hashAlgo} ${sig.sigClass} ${owner.primary}\n`));
 }
 
 export interface VerifyResult {
