@@ -35,6 +35,11 @@ test("truncated frames, a wrong content size and other bytes are not read as con
   wrongSize.writeUInt32LE(11, 6);
   assert.equal(readStoredZstd(wrongSize), null);
   assert.equal(readStoredZstd(Buffer.from("not zstd at all")), null);
+  // A block larger than the 128 KiB the frame's window allows, though the bytes are there.
+  const big = Buffer.alloc(140_000, 7);
+  const oversized = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x38]), Buffer.from([0xe0, 0x22, 0x02, 0x00]), Buffer.from([((big.length << 3) | 1) & 0xff, ((big.length << 3) >> 8) & 0xff, ((big.length << 3) >> 16) & 0xff]), big]);
+  assert.equal(oversized.readUInt32LE(6), 140_000);
+  assert.equal(readStoredZstd(oversized), null);
   // Block_Size past the end of the buffer.
   const long = Buffer.from(frame);
   long.writeUIntLE((200 << 3) | 1, 10, 3);

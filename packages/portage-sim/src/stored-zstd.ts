@@ -16,18 +16,18 @@ const RAW = 0;
 const RLE = 1;
 
 /**
- * One zstd frame holding `data` in Raw blocks: Frame_Content_Size in 4 bytes (or 8 past 4 GiB),
- * a 128 KiB window, no checksum, no dictionary.
+ * One zstd frame holding `data` (under 4 GiB: a gpkg member) in Raw blocks: Frame_Content_Size in
+ * 4 bytes, a 128 KiB window, no checksum, no dictionary.
  */
 export function storedZstdFrame(data: Uint8Array): Buffer {
-  const wide = data.length > 0xffffffff;
+  if (data.length > 0xffffffff) throw new RangeError(`${data.length} bytes do not fit a 4-byte Frame_Content_Size`);
   const blocks = Math.max(1, Math.ceil(data.length / BLOCK));
-  const out = Buffer.allocUnsafe(4 + 1 + 1 + (wide ? 8 : 4) + blocks * 3 + data.length);
+  const out = Buffer.allocUnsafe(4 + 1 + 1 + 4 + blocks * 3 + data.length);
   let at = out.writeUInt32LE(MAGIC, 0);
-  // Frame_Header_Descriptor: Frame_Content_Size_flag 2 (4 bytes) or 3 (8 bytes), not single-segment.
-  at = out.writeUInt8((wide ? 3 : 2) << 6, at);
+  // Frame_Header_Descriptor: Frame_Content_Size_flag 2 (4 bytes), not single-segment.
+  at = out.writeUInt8(2 << 6, at);
   at = out.writeUInt8(WINDOW_128K, at);
-  at = wide ? out.writeBigUInt64LE(BigInt(data.length), at) : out.writeUInt32LE(data.length, at);
+  at = out.writeUInt32LE(data.length, at);
   for (let b = 0; b < blocks; b++) {
     const start = b * BLOCK;
     const size = Math.min(BLOCK, data.length - start);
@@ -41,9 +41,10 @@ export function storedZstdFrame(data: Uint8Array): Buffer {
 }
 
 /**
- * The content of a frame whose blocks are all Raw or RLE (what storedZstdFrame writes, and what
- * zstd writes for data it cannot shrink), or null for anything else: compressed blocks, a
- * checksum, a dictionary, skippable or further frames, or bytes that are not such a frame.
+ * The content of a frame without checksum or dictionary whose blocks are all Raw or RLE (what
+ * storedZstdFrame writes), or null for anything else: compressed blocks, a checksum, a
+ * dictionary, skippable or further frames, blocks larger than the frame allows, or bytes that are
+ * not such a frame. Those are zstd's to read or refuse.
  */
 export function readStoredZstd(frame: Uint8Array): Buffer | null {
   const buf = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -55,6 +56,7 @@ export function readStoredZstd(frame: Uint8Array): Buffer | null {
   const dictionary = fhd & 3;
   // Reserved bit set, a checksum or a dictionary: zstd decides.
   if ((fhd & 0x08) !== 0 || checksum !== 0 || dictionary !== 0) return null;
+  const windowByte = singleSegment ? 0 : buf[5]!;
   let at = 5 + (singleSegment ? 0 : 1);
   const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
   if (buf.length < at + fcsBytes) return null;
@@ -64,6 +66,10 @@ export function readStoredZstd(frame: Uint8Array): Buffer | null {
   else if (fcsBytes === 4) contentSize = buf.readUInt32LE(at);
   else if (fcsBytes === 8) contentSize = Number(buf.readBigUInt64LE(at));
   at += fcsBytes;
+  // Window_Size from Window_Descriptor (Exponent, Mantissa), or the content size in a single segment.
+  const windowBase = 2 ** (10 + (windowByte >> 3));
+  const windowSize = singleSegment ? (contentSize ?? 0) : windowBase + (windowBase / 8) * (windowByte & 7);
+  const blockMax = Math.min(windowSize, BLOCK);
   const parts: Buffer[] = [];
   let total = 0;
   for (;;) {
@@ -72,6 +78,7 @@ export function readStoredZstd(frame: Uint8Array): Buffer | null {
     at += 3;
     const type = (header >> 1) & 3;
     const size = header >>> 3;
+    if (size > blockMax) return null;
     if (type === RAW) {
       if (buf.length < at + size) return null;
       parts.push(buf.subarray(at, at + size));
