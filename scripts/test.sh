@@ -5,8 +5,8 @@
 # Unit tests are packages' `*.test.ts` files (and the repository structure test). Integration
 # tests start real processes: packages' `*.integration.test.ts` files and everything in test/.
 # Those run several files at once, except files marked `// test: serial` (they depend on timing:
-# leases running out, a server killed), which run afterwards, apart from the CPU-heavy files, two
-# at a time (they mostly wait for their leases).
+# leases running out, a server killed): they run after all the others, so that no CPU-heavy file
+# runs beside them, two at a time (they mostly wait for their leases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -33,7 +33,7 @@ parallel=()
 for f in "${integration[@]}"; do
   src="${f/\/dist\//\/src\/}"
   if grep -q '^// test: serial' "${src%.js}.ts" 2>/dev/null; then serial+=("$f")
-  elif seconds="$(sed -n 's|^// test: long \([0-9]*\).*|\1|p' "${src%.js}.ts" 2>/dev/null)" && [ -n "$seconds" ]; then long+=("$seconds $f")
+  elif seconds="$(sed -n 's|^// test: long \([0-9]*\).*|\1|p' "${src%.js}.ts" 2>/dev/null | head -n 1)" && [ -n "$seconds" ]; then long+=("$seconds $f")
   else parallel+=("$f"); fi
 done
 if [ ${#long[@]} -gt 0 ]; then mapfile -t long < <(printf '%s\n' "${long[@]}" | sort -rn | cut -d' ' -f2-); fi
@@ -64,6 +64,8 @@ export BINFLEET_PROGRAMS="$programs"
 status=0
 # In this order (test/src/run-tests.ts keeps it; node --test sorts by name): the long files, the other
 # integration files, then the unit files, quick ones that fill the cores at the end.
-node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
+if [ $((${#long[@]} + ${#parallel[@]} + ${#unit[@]})) -gt 0 ]; then
+  node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
+fi
 if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=2 "${serial[@]}" || status=$?; fi
 exit "$status"
