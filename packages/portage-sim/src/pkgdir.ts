@@ -32,6 +32,22 @@ export async function heldByTheDead(lock: string): Promise<string | null> {
 
 const removeDir = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true });
 
+/**
+ * Removes a lock directory by moving it aside first: its path is free at once. Removed in place,
+ * it would be an empty directory for a moment, which another writer's rename replaces (taking
+ * the lock) before the rmdir fails on it.
+ */
+async function dropLock(lock: string): Promise<void> {
+  const gone = `${lock}.gone.${process.pid}.${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(lock, gone);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  await removeDir(gone);
+}
+
 /** Whether a lock may be broken: its holder is gone, or it cannot be asked (another host) and the lock is over a minute old. */
 async function stale(lock: string): Promise<boolean> {
   if ((await heldByTheDead(lock)) !== null) return true;
@@ -54,7 +70,7 @@ async function breakIfStale(lock: string): Promise<void> {
     return;
   }
   try {
-    if (await stale(lock)) await removeDir(lock);
+    if (await stale(lock)) await dropLock(lock);
   } finally {
     await removeDir(turn);
   }
@@ -88,7 +104,7 @@ export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): P
   try {
     return await fn();
   } finally {
-    await removeDir(lock);
+    await dropLock(lock);
   }
 }
 
