@@ -21,11 +21,11 @@ async function lockOf(name: string, owner: string | null): Promise<string> {
 }
 
 test("a lock is held by the dead only when its holder is a process of this host that is gone", async () => {
-  assert.equal(await heldByTheDead(await lockOf("dead", `${hostname()} ${DEAD_PID}`)), `${hostname()} ${DEAD_PID}`);
-  assert.equal(await heldByTheDead(await lockOf("alive", `${hostname()} ${process.pid}`)), null);
-  assert.equal(await heldByTheDead(await lockOf("elsewhere", `another-host.invalid ${DEAD_PID}`)), null);
-  assert.equal(await heldByTheDead(await lockOf("unwritten", null)), null);
-  assert.equal(await heldByTheDead(await lockOf("garbage", "not an owner")), null);
+  assert.equal(await heldByTheDead(await lockOf("dead", `${hostname()} ${DEAD_PID}`)), true);
+  assert.equal(await heldByTheDead(await lockOf("alive", `${hostname()} ${process.pid}`)), false);
+  assert.equal(await heldByTheDead(await lockOf("elsewhere", `another-host.invalid ${DEAD_PID}`)), false);
+  assert.equal(await heldByTheDead(await lockOf("unwritten", null)), false);
+  assert.equal(await heldByTheDead(await lockOf("garbage", "not an owner")), false);
 });
 
 test("a PKGDIR lock left by a killed builder is taken over at once, not after a minute", { timeout: 20_000 }, async () => {

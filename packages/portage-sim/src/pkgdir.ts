@@ -18,19 +18,28 @@ const OWNER = "owner";
  * builder of the PKGDIR. A holder on another host is not judged here (nor one in another PID
  * namespace under the same host name: binhost and builders sharing a PKGDIR share a host).
  */
-export async function heldByTheDead(lock: string): Promise<string | null> {
+export async function heldByTheDead(lock: string): Promise<boolean> {
   const owner = await readFile(join(lock, OWNER), "utf8").catch(() => null);
   const m = owner === null ? null : /^(\S+) (\d+)$/.exec(owner);
-  if (m === null || m[1] !== hostname()) return null;
+  if (m === null || m[1] !== hostname()) return false;
   try {
     process.kill(Number(m[2]), 0);
-    return null;
+    return false;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH" ? owner : null;
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
 
 const removeDir = (dir: string): Promise<void> => rm(dir, { recursive: true, force: true });
+
+/** A name beside the lock that is this call's alone. */
+const besideLock = (lock: string, what: string): string => `${lock}.${what}.${process.pid}.${randomBytes(4).toString("hex")}`;
+
+/** Whether a path exists and was last changed more than `ms` ago. */
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  const st = await stat(path).catch(() => null);
+  return st !== null && Date.now() - st.mtimeMs > ms;
+}
 
 /**
  * Removes a lock directory by moving it aside first: its path is free at once. Removed in place,
@@ -38,7 +47,7 @@ const removeDir = (dir: string): Promise<void> => rm(dir, { recursive: true, for
  * the lock) before the rmdir fails on it.
  */
 async function dropLock(lock: string): Promise<void> {
-  const gone = `${lock}.gone.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const gone = besideLock(lock, "gone");
   try {
     await rename(lock, gone);
   } catch (err) {
@@ -48,44 +57,33 @@ async function dropLock(lock: string): Promise<void> {
   await removeDir(gone);
 }
 
-/** Whether a lock may be broken: its holder is gone, or it cannot be asked (another host) and the lock is over a minute old. */
-async function stale(lock: string): Promise<boolean> {
-  if ((await heldByTheDead(lock)) !== null) return true;
-  const st = await stat(lock).catch(() => null);
-  return st !== null && Date.now() - st.mtimeMs > 60_000;
-}
-
 /**
- * Breaks a stale lock. Breakers take turns through a second directory and look again in their
- * turn, so a waiter that judged the lock stale cannot remove one another waiter has taken since.
- * A breaker killed in its turn leaves that directory: after 10 s it is removed.
+ * Breaks a stale lock: its holder is gone, or it cannot be asked (another host) and the lock is
+ * over a minute old. Breakers take turns through a second directory and look again in their turn,
+ * so a waiter that judged the lock stale cannot remove one another waiter has taken since. A
+ * breaker killed in its turn leaves that directory: after 10 s it is removed.
  */
 async function breakIfStale(lock: string): Promise<void> {
   const turn = `${lock}.break`;
   try {
     await mkdir(turn);
   } catch {
-    const st = await stat(turn).catch(() => null);
-    if (st !== null && Date.now() - st.mtimeMs > 10_000) await removeDir(turn);
+    if (await olderThan(turn, 10_000)) await removeDir(turn);
     return;
   }
   try {
-    if (await stale(lock)) await dropLock(lock);
+    if ((await heldByTheDead(lock)) || (await olderThan(lock, 60_000))) await dropLock(lock);
   } finally {
     await removeDir(turn);
   }
 }
 
-/** Takes the lock if it is free: a directory made with its owner file, then renamed into place (atomic). */
-async function tryLock(lock: string): Promise<boolean> {
-  const mine = `${lock}.${process.pid}.${randomBytes(4).toString("hex")}`;
+/** Moves `mine` into place as the lock, unless the lock is held (a held lock is never empty, so the rename fails). */
+async function renamedInto(mine: string, lock: string): Promise<boolean> {
   try {
-    await mkdir(mine);
-    await writeFile(join(mine, OWNER), `${hostname()} ${process.pid}`);
     await rename(mine, lock);
     return true;
   } catch (err) {
-    await removeDir(mine);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOTEMPTY" || code === "EEXIST") return false;
     throw err;
@@ -96,10 +94,19 @@ async function tryLock(lock: string): Promise<boolean> {
 export async function withPkgdirLock<T>(pkgdir: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(pkgdir, { recursive: true });
   const lock = join(pkgdir, ".binfleet-sim.lock");
-  for (let i = 0; !(await tryLock(lock)); i++) {
-    await breakIfStale(lock);
-    if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
-    await sleep(10);
+  // The lock as it will be, made once with its owner file, then renamed into place when free.
+  const mine = besideLock(lock, "new");
+  try {
+    await mkdir(mine);
+    await writeFile(join(mine, OWNER), `${hostname()} ${process.pid}`);
+    for (let i = 0; !(await renamedInto(mine, lock)); i++) {
+      await breakIfStale(lock);
+      if (i > 6000) throw new SimError(`!!! could not lock ${pkgdir}`);
+      await sleep(10);
+    }
+  } catch (err) {
+    await removeDir(mine);
+    throw err;
   }
   try {
     return await fn();
