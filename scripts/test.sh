@@ -67,5 +67,5 @@ status=0
 if [ $((${#long[@]} + ${#parallel[@]} + ${#unit[@]})) -gt 0 ]; then
   node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
 fi
-if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" --test --test-reporter=spec --test-concurrency=2 "${serial[@]}" || status=$?; fi
+if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" test/dist/run-tests.js 2 "${serial[@]}" || status=$?; fi
 exit "$status"

@@ -2,7 +2,6 @@ import { inboxPrefix, streams, subjects } from "@binfleet/bus";
 // The fleet as a product for tests and the demo: a generated portage-sim fleet, a coordinator with
 // its embedded nats-server and signing binhost, and one agent per node. teardown() logs, never throws.
 import { cp, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -17,9 +16,9 @@ import { type AgentReport, type Command, CommandSchema, ProgressEventSchema, Sig
 import { type JetStreamManager, type StoredMsg, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 
-const requireHere = createRequire(import.meta.url);
-/** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
-export const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
+import { binOf } from "./programs.js";
+
+export { binOf };
 /** argv of a portage-sim tool, as builders and agents are configured with it. */
 export const sim = (tool: string): string[] => [process.execPath, binOf("@binfleet/portage-sim", tool)];
 

@@ -1,12 +1,11 @@
 // node test/dist/install-programs.js DIR: installs the programs tests and the demo start (see
 // programs.ts) under DIR as the release lays them out.
 import { installProgram } from "@binfleet/release";
-import type { TestProgram } from "./programs.js";
+import { TEST_PROGRAMS } from "./programs.js";
 
 const prefix = process.argv[2];
 if (prefix === undefined || prefix === "") {
   process.stderr.write("usage: install-programs DIR\n");
   process.exit(2);
 }
-const programs: readonly TestProgram[] = ["binfleet", "binfleet-agent"];
-await Promise.all(programs.map((name) => installProgram(name, prefix)));
+await Promise.all(TEST_PROGRAMS.map((name) => installProgram(name, prefix)));

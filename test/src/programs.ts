@@ -4,8 +4,12 @@
 // the flags of the bundle's #! line), and start quicker (the CLI in 0.2 CPU-seconds instead of
 // 0.4, the agent in 0.26 instead of 0.75: hundreds of starts a run). A test run on its own,
 // without the variable, starts the workspace's compiled bin scripts.
-import { join } from "node:path";
-import { binOf } from "./fleet-harness.js";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+const requireHere = createRequire(import.meta.url);
+/** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
+export const binOf = (pkg: string, bin: string): string => join(dirname(requireHere.resolve(pkg)), "../bin", bin);
 
 /** What the tests start as processes; the coordinator is run from the workspace (its dashboard files lie beside its modules). */
 export type TestProgram = "binfleet" | "binfleet-agent";
@@ -14,6 +18,9 @@ const WORKSPACE: Readonly<Record<TestProgram, readonly [string, string]>> = {
   binfleet: ["@binfleet/cli", "binfleet.js"],
   "binfleet-agent": ["@binfleet/agent", "binfleet-agent.js"],
 };
+
+/** Every program the tests start as a process. */
+export const TEST_PROGRAMS = Object.keys(WORKSPACE) as TestProgram[];
 
 /** The file `node` runs for a program. */
 export function programPath(name: TestProgram, env: NodeJS.ProcessEnv = process.env): string {
