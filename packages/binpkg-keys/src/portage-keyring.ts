@@ -69,8 +69,11 @@ async function refreshTrust(home: string): Promise<void> {
  */
 export async function trustSigningKey(home: string, key: SigningIdentity): Promise<void> {
   const anchor = await ensureTrustAnchor(home);
-  await gpg(home, ["--no-autostart", "--import"], key.publicKey);
   try {
+    // Not --no-autostart: importing into a keyring that holds a secret key (the anchor) asks the
+    // agent whether the new key has one too, and without an agent gpg 2.2 may fail the import
+    // ("no gpg-agent running in this session"), seen when the anchor's agent was just stopped.
+    await gpg(home, ["--import"], key.publicKey);
     await gpg(home, ["--yes", "--passphrase-file", join(home, "pass"), "--pinentry-mode", "loopback", "--default-key", anchor, "--quick-lsign-key", key.fingerprint]);
   } finally {
     await stopAgent(home);
@@ -80,7 +83,8 @@ export async function trustSigningKey(home: string, key: SigningIdentity): Promi
 
 /** Removes a key from Portage's keyring: binaries it signed no longer verify there. */
 export async function distrustSigningKey(home: string, fingerprint: string): Promise<void> {
-  const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--yes", "--no-autostart", "--delete-keys", fingerprint], { reject: false });
+  // Not --no-autostart either: gpg asks the agent whether a secret key goes with the public one.
+  const r = await execa("gpg", ["--homedir", home, "--batch", "--no-tty", "--yes", "--delete-keys", fingerprint], { reject: false }).finally(() => stopAgent(home));
   // Already gone is what was asked for.
   if (r.exitCode !== 0 && !/not found|No public key/i.test(r.stderr)) throw new Error(`gpg --delete-keys ${fingerprint}: ${r.stderr.trim()}`);
   await refreshTrust(home);
