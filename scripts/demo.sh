@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 npm run --silent build
+# As in test.sh: the demo's few hundred Node processes reach only loopback, and Node 20 would read
+# NODE_EXTRA_CA_CERTS at each start.
+unset NODE_EXTRA_CA_CERTS
 # The programs the demo starts (the CLI, one agent per node), installed as the release installs them.
 programs="$(pwd)/.state/programs"
 rm -rf "$programs"
