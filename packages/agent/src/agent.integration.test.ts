@@ -20,6 +20,8 @@ import { Agent } from "./agent.js";
 import { type AgentConfig, agentConfig } from "./agent-config.js";
 
 const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
+/** A portage-sim tool's argv, in lite mode as its `#!` line has it (see test/src/fleet-harness.ts). */
+const simTool = (tool: string): string[] => [process.execPath, "--lite-mode", join(simBin, tool)];
 
 
 describe("binfleet-agent against a real nats-server and a portage-sim node", () => {
@@ -86,8 +88,8 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       root: fleet.nodes[0]!.root,
       stateDir: join(tmp, "state"),
       portage: {
-        emerge: [process.execPath, join(simBin, "emerge")],
-        portageq: [process.execPath, join(simBin, "portageq")],
+        emerge: simTool("emerge"),
+        portageq: simTool("portageq"),
         env: { BINFLEET_SIM_ROOT: fleet.nodes[0]!.root, BINFLEET_SIM_SPEED: "0" },
       },
       heartbeatSeconds: 1,
@@ -203,7 +205,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       return ev.some((e) => e.event.case === "finished") ? ev : null;
     }, 180_000);
     const started = events.find((e) => e.event.case === "started")!;
-    assert.deepEqual(started.event.case === "started" ? started.event.value.argv.slice(2) : [], ["--color=n", "--verbose", "--getbinpkg", "--update", "--deep", "--newuse", "@world"]);
+    assert.deepEqual(started.event.case === "started" ? started.event.value.argv.slice(simTool("emerge").length) : [], ["--color=n", "--verbose", "--getbinpkg", "--update", "--deep", "--newuse", "@world"]);
     const finished = events.find((e) => e.event.case === "finished")!;
     assert.ok(finished.event.case === "finished" && finished.event.value.success, JSON.stringify(finished.event.value));
     assert.ok(events.some((e) => e.event.case === "package"));
