@@ -9,7 +9,7 @@ import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { until } from "@binfleet/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import { sim, startQuietCoordinator } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { programArgv, programPath } from "./programs.js";
 
 /** A self-signed certificate for 127.0.0.1, as an admin would make one for the binhost. */
 async function certificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
@@ -47,12 +47,12 @@ describe("TLS on the bus: the embedded nats-server speaks TLS only, enrollment h
     const configFile = join(tmp, "etc-binfleet/agent.json");
     await execa("mkdir", ["-p", join(tmp, "etc-binfleet")]);
     await writeFile(configFile, JSON.stringify({ root: node.root, stateDir: join(tmp, "agent-state"), heartbeatSeconds: 5, portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } } }));
-    const enrolled = await execa(process.execPath, [programPath("binfleet-agent"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    const enrolled = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(enrolled.exitCode, 0, enrolled.stderr);
     const config = JSON.parse(await readFile(configFile, "utf8")) as { nats: { ca?: string; user: string; pass: string } };
     assert.equal(config.nats.ca, join(tmp, "etc-binfleet/nats-ca.pem"));
 
-    const agent = execa(process.execPath, [programPath("binfleet-agent"), "run", "--config", configFile], { reject: false });
+    const agent = execa(process.execPath, [...programArgv("binfleet-agent"), "run", "--config", configFile], { reject: false });
     try {
       await until("the node's report over TLS", async () => c.fleet.registry.get(node.name) ?? null, 60_000, 250);
     } finally {

@@ -17,7 +17,7 @@ import { screenshotFleet } from "./dashboard-screenshot.js";
 import { simulatedDisks } from "./simulated-disks.js";
 import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { programArgv, programPath } from "./programs.js";
 import { phaseClock } from "./phase-clock.js";
 
 const json = process.argv.includes("--json");
@@ -180,9 +180,9 @@ async function main(): Promise<number> {
         watchSeconds: 10,
       };
       await writeFile(config, JSON.stringify(local, null, 2));
-      const enrolled = await execa(process.execPath, [programPath("binfleet-agent"), "enroll", "--bundle", bundle, "--config", config], { reject: false });
+      const enrolled = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", config], { reject: false });
       if (enrolled.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${enrolled.stderr}`);
-      spawn(`agent-${n.name}`, [programPath("binfleet-agent"), "run", "--config", config]);
+      spawn(`agent-${n.name}`, [...programArgv("binfleet-agent"), "run", "--config", config]);
     };
     for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);

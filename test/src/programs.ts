@@ -1,9 +1,10 @@
 // The binfleet programs tests and the demo start as processes. `npm test` and `npm run demo`
 // install them as the release does (one bundle each, libexec/binfleet/<name>.mjs) into the
-// directory BINFLEET_PROGRAMS names, so they run the code that ships, started by `node` (without
-// the flags of the bundle's #! line), and start quicker (the CLI in 0.2 CPU-seconds instead of
+// directory BINFLEET_PROGRAMS names, so they run the code that ships, started by `node` with the
+// flags of the bundle's #! line (programArgv), and start quicker (the CLI in 0.2 CPU-seconds instead of
 // 0.4, the agent in 0.26 instead of 0.75: hundreds of starts a run). A test run on its own,
 // without the variable, starts the workspace's compiled bin scripts.
+import { closeSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -26,4 +27,22 @@ export const TEST_PROGRAMS = Object.keys(WORKSPACE) as TestProgram[];
 export function programPath(name: TestProgram, env: NodeJS.ProcessEnv = process.env): string {
   const installed = env["BINFLEET_PROGRAMS"]?.trim() ?? "";
   return installed !== "" ? join(installed, "bin", name) : binOf(...WORKSPACE[name]);
+}
+
+/**
+ * The argv after `node` that starts a program as its `#!` line would (`env -S node --lite-mode …`
+ * for the agent's bundle): tests start programs with the running node, not through env.
+ */
+export function programArgv(name: TestProgram, env: NodeJS.ProcessEnv = process.env): string[] {
+  const path = programPath(name, env);
+  const head = Buffer.alloc(256);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const shebang = head.toString("utf8").split("\n", 1)[0] ?? "";
+  const flags = /^#!\S*env (?:-S )?node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(shebang)?.[1]?.trim() ?? "";
+  return [...(flags === "" ? [] : flags.split(" ")), path];
 }

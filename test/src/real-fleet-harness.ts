@@ -10,7 +10,7 @@ import { BUILDER_MAKE_CONF, BUILD_ROOT_ENV, Machine, NODE_MAKE_CONF, type Prepar
 import { freePort, until } from "@binfleet/shared/testing";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { programArgv, programPath } from "./programs.js";
 
 export interface RealPlatformSpec {
   readonly name: string;
@@ -129,7 +129,7 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
       const m = nodes.get(node.name)!.machine;
       const probe = join(o.dir, `probe-${node.name}.json`);
       await writeFile(probe, JSON.stringify({ nodeId: node.name, nats: { urls: ["nats://127.0.0.1:1"] }, coordinatorKeys: { k: "unused" }, root: m.dir, stateDir: join(o.dir, "probe-state"), portage: { emerge: m.argv("emerge"), portageq: m.argv("portageq") } }));
-      const r = await execa(process.execPath, [programPath("binfleet-agent"), "report", "--config", probe], { reject: false });
+      const r = await execa(process.execPath, [...programArgv("binfleet-agent"), "report", "--config", probe], { reject: false });
       if (r.exitCode !== 0) throw new Error(`binfleet-agent report on ${node.name}: ${r.stderr}`);
       builders.set(name, { ...b, key: (JSON.parse(r.stdout) as { platform: { key: string } }).platform.key });
     }
@@ -163,9 +163,9 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
       const bundle = join(o.dir, `bundle-${n.name}.json`);
       const enrolled = await execa(process.execPath, [programPath("binfleet"), "--server", api, "--token-file", adminTokenFile(stateDir), "enroll", n.name, "--out", bundle], { reject: false });
       if (enrolled.exitCode !== 0) throw new Error(`binfleet enroll ${n.name}: ${enrolled.stderr}`);
-      const joined = await execa(process.execPath, [programPath("binfleet-agent"), "enroll", "--bundle", bundle, "--config", agentConfigs.get(n.name)!], { reject: false });
+      const joined = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", agentConfigs.get(n.name)!], { reject: false });
       if (joined.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${joined.stderr}`);
-      daemons.push(spawnDaemon([process.execPath, programPath("binfleet-agent"), "run", "--config", agentConfigs.get(n.name)!], out, n.name, o.dir));
+      daemons.push(spawnDaemon([process.execPath, ...programArgv("binfleet-agent"), "run", "--config", agentConfigs.get(n.name)!], out, n.name, o.dir));
     }
     return { portage, builders, nodes, stateDir, cli, logs: () => out.text, teardown };
   } catch (err) {
