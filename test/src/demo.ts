@@ -184,7 +184,11 @@ async function main(): Promise<number> {
       if (enrolled.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${enrolled.stderr}`);
       spawn(`agent-${n.name}`, [...programArgv("binfleet-agent"), "run", "--config", config]);
     };
-    for (let i = 0; i < fleet.nodes.length; i += 4) await Promise.all(fleet.nodes.slice(i, i + 4).map(enrollNode));
+    // Four at a time, the next starting as soon as one is done.
+    const queue = [...fleet.nodes];
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) await enrollNode(n);
+    }));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
     clock.done("enrollAndFirstReports");
     say(`      every node reported; ${first.name} today, with nothing on the binhost (emerge -pvuDN --getbinpkg @world):`);
