@@ -3,7 +3,6 @@
 // bare Node process holding one NATS connection; and what a 1,500-package report weighs on the wire.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -13,7 +12,7 @@ import { serveCatchUps, streams, subjects } from "@binfleet/bus";
 import { createLogger } from "@binfleet/daemon";
 import { startNatsServer } from "@binfleet/nats-server";
 import { installProgram } from "@binfleet/release";
-import { generateFleet } from "@binfleet/portage-sim";
+import { generateFleet, simToolArgv } from "@binfleet/portage-sim";
 import { compressReport, decodeReport, publicKeyToBase64 } from "@binfleet/shared";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -26,8 +25,6 @@ const CPU_WINDOW_S = 31;
 /** After the first report: what the agent allocated for it is collected or settled. */
 const SETTLE_MS = 5_000;
 
-const require = createRequire(import.meta.url);
-const simBin = join(dirname(require.resolve("@binfleet/portage-sim")), "../bin");
 
 /** Resident set size of a process, in MiB (/proc/<pid>/status). */
 async function rssMiB(pid: number): Promise<number> {
@@ -100,7 +97,7 @@ async function processFigures(want: Want): Promise<Figure[]> {
         coordinatorKeys: { k1: publicKeyToBase64(generateKeyPairSync("ed25519").publicKey) },
         root: node.root,
         stateDir: join(dir, "state"),
-        portage: { emerge: [process.execPath, join(simBin, "emerge")], portageq: [process.execPath, join(simBin, "portageq")], env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } },
+        portage: { emerge: simToolArgv("emerge"), portageq: simToolArgv("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } },
       }),
     );
     // The agent as the release installs it: one bundled file, started through bin/'s symlink and its

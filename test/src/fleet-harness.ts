@@ -8,7 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Agent, type AgentConfig, agentConfig } from "@binfleet/agent";
 import { ensureSigningKey, trustSigningKey } from "@binfleet/binpkg-keys";
 import { Coordinator, type CoordinatorConfigInput, coordinatorConfig, heldVariants, variantKey } from "@binfleet/coordinator/internal";
-import { type FleetManifest, runTool } from "@binfleet/portage-sim";
+import { type FleetManifest, runTool, simToolArgv } from "@binfleet/portage-sim";
 import { type Logger, decodeReport, parseEmergePretend, parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
@@ -19,12 +19,8 @@ import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { binOf } from "./programs.js";
 
 export { binOf };
-/**
- * argv of a portage-sim tool, as builders and agents are configured with it. In V8's lite mode, as
- * the tools' `#!` lines have it: a simulated Portage call lives 0.1-1 s, and the optimizing
- * compiler's background work barely pays off before it exits (emerge -pvuDN 0.50 -> 0.37 CPU-s).
- */
-export const sim = (tool: string): string[] => [process.execPath, "--lite-mode", binOf("@binfleet/portage-sim", tool)];
+/** argv of a portage-sim tool, as builders and agents are configured with it (with the flags of its #! line). */
+export const sim = simToolArgv;
 
 /** A builder's Portage: every tool the coordinator runs, simulated, in builder roots named by BINFLEET_SIM_ROOT. */
 export const simBuilderPortage = (env: Record<string, string> = {}) => ({ emerge: sim("emerge"), portageq: sim("portageq"), gpkgSign: sim("gpkg-sign"), emaint: sim("emaint"), env, isolation: "none" as const, rootVariable: "BINFLEET_SIM_ROOT" });

@@ -3,25 +3,21 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { appendFile, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { createRequire } from "node:module";
 import { type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { decodeReport, publicKeyToBase64, readVdb, signCommand } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type AgentReport, AgentReportSchema, type CommandSchema, type ProgressEvent, ProgressEventSchema } from "@binfleet/shared/wire";
-import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
+import { type FleetManifest, generateFleet, simToolArgv } from "@binfleet/portage-sim";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { Agent } from "./agent.js";
 import { type AgentConfig, agentConfig } from "./agent-config.js";
 
-const simBin = join(dirname(createRequire(import.meta.url).resolve("@binfleet/portage-sim")), "../bin");
-/** A portage-sim tool's argv, in lite mode as its `#!` line has it (see test/src/fleet-harness.ts). */
-const simTool = (tool: string): string[] => [process.execPath, "--lite-mode", join(simBin, tool)];
 
 
 describe("binfleet-agent against a real nats-server and a portage-sim node", () => {
@@ -88,8 +84,8 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       root: fleet.nodes[0]!.root,
       stateDir: join(tmp, "state"),
       portage: {
-        emerge: simTool("emerge"),
-        portageq: simTool("portageq"),
+        emerge: simToolArgv("emerge"),
+        portageq: simToolArgv("portageq"),
         env: { BINFLEET_SIM_ROOT: fleet.nodes[0]!.root, BINFLEET_SIM_SPEED: "0" },
       },
       heartbeatSeconds: 1,
@@ -205,7 +201,7 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
       return ev.some((e) => e.event.case === "finished") ? ev : null;
     }, 180_000);
     const started = events.find((e) => e.event.case === "started")!;
-    assert.deepEqual(started.event.case === "started" ? started.event.value.argv.slice(simTool("emerge").length) : [], ["--color=n", "--verbose", "--getbinpkg", "--update", "--deep", "--newuse", "@world"]);
+    assert.deepEqual(started.event.case === "started" ? started.event.value.argv.slice(simToolArgv("emerge").length) : [], ["--color=n", "--verbose", "--getbinpkg", "--update", "--deep", "--newuse", "@world"]);
     const finished = events.find((e) => e.event.case === "finished")!;
     assert.ok(finished.event.case === "finished" && finished.event.value.success, JSON.stringify(finished.event.value));
     assert.ok(events.some((e) => e.event.case === "package"));
