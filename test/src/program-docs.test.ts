@@ -11,12 +11,13 @@ import { COORDINATOR_DOC } from "@binfleet/coordinator";
 import { BINFLEET_VERSION, type ProgramDoc, renderMan } from "@binfleet/shared";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { programArgv } from "./programs.js";
 
-const programs: { doc: ProgramDoc; bin: string }[] = [
-  { doc: cliDoc(), bin: programPath("binfleet") },
-  { doc: AGENT_DOC, bin: programPath("binfleet-agent") },
-  { doc: COORDINATOR_DOC, bin: binOf("@binfleet/coordinator", "binfleet-coordinator.js") },
+/** Each program with the argv after `node` that starts it. */
+const programs: { doc: ProgramDoc; start: string[] }[] = [
+  { doc: cliDoc(), start: programArgv("binfleet") },
+  { doc: AGENT_DOC, start: programArgv("binfleet-agent") },
+  { doc: COORDINATOR_DOC, start: [binOf("@binfleet/coordinator", "binfleet-coordinator.js")] },
 ];
 
 describe("binfleet, binfleet-agent and binfleet-coordinator on the command line", () => {
@@ -24,15 +25,15 @@ describe("binfleet, binfleet-agent and binfleet-coordinator on the command line"
   before(async () => void (tmp = await mkdtemp(join(tmpdir(), "binfleet-docs-"))));
   after(() => rm(tmp, { recursive: true, force: true }));
 
-  for (const { doc, bin } of programs) {
+  for (const { doc, start } of programs) {
     test(`${doc.name} --help exits 0 with its usage; --version prints the version; run --help does not start it`, async () => {
-      const help = await execa(process.execPath, [bin, "--help"], { reject: false });
+      const help = await execa(process.execPath, [...start, "--help"], { reject: false });
       assert.equal(help.exitCode, 0, help.stderr);
       assert.match(help.stdout, new RegExp(`^usage: ${doc.name} `));
-      const version = await execa(process.execPath, [bin, "--version"], { reject: false });
+      const version = await execa(process.execPath, [...start, "--version"], { reject: false });
       assert.equal(version.stdout, `${doc.name} ${BINFLEET_VERSION}`);
       if (doc.name !== "binfleet") {
-        const runHelp = await execa(process.execPath, [bin, "run", "--help"], { reject: false, timeout: 10_000 });
+        const runHelp = await execa(process.execPath, [...start, "run", "--help"], { reject: false, timeout: 10_000 });
         assert.equal(runHelp.exitCode, 0);
         assert.match(runHelp.stdout, /^usage: /);
       }

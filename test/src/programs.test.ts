@@ -14,7 +14,7 @@ test("programs run from BINFLEET_PROGRAMS when it names a directory, from the wo
   }
 });
 
-test("programArgv starts an installed program with the node flags of its #! line, and only those", async () => {
+test("programArgv starts an installed program with the node flags of its #! line, and refuses a line it cannot follow", async () => {
   const dir = await mkdtemp(join(tmpdir(), "binfleet-programs-test-"));
   try {
     await mkdir(join(dir, "bin"));
@@ -23,9 +23,11 @@ test("programArgv starts an installed program with the node flags of its #! line
     await writeFile(join(dir, "bin/binfleet"), "#!/usr/bin/env node\n// --lite-mode here is no flag\n");
     assert.deepEqual(programArgv("binfleet-agent", env), ["--lite-mode", "--no-expose-wasm", join(dir, "bin/binfleet-agent")]);
     assert.deepEqual(programArgv("binfleet", env), [join(dir, "bin/binfleet")]);
-    // Something other than node on the #! line: no flags are taken from it.
-    await writeFile(join(dir, "bin/binfleet"), "#!/bin/sh -e\n");
-    assert.deepEqual(programArgv("binfleet", env), [join(dir, "bin/binfleet")]);
+    // Lines that would not start it as given here (flags without -S: env looks for "node --x"), or not with node: refused.
+    for (const line of ["#!/bin/sh -e", "#!/usr/bin/env node --lite-mode", "#!/usr/bin/node --lite-mode", "#!/usr/bin/fooenv node"]) {
+      await writeFile(join(dir, "bin/binfleet"), `${line}\n`);
+      assert.throws(() => programArgv("binfleet", env), /cannot start it as its #! line would/, line);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -43,6 +43,9 @@ export function programArgv(name: TestProgram, env: NodeJS.ProcessEnv = process.
     closeSync(fd);
   }
   const shebang = head.toString("utf8").split("\n", 1)[0] ?? "";
-  const flags = /^#!\S*env (?:-S )?node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(shebang)?.[1]?.trim() ?? "";
-  return [...(flags === "" ? [] : flags.split(" ")), path];
+  // The two forms a bundle is made with; any other would go unnoticed here and differ from what ships.
+  if (/^#!(?:\S*\/)?env node$/.test(shebang)) return [path];
+  const flags = /^#!(?:\S*\/)?env -S node((?: --[\w-]+(?:=\S+)?)+)$/.exec(shebang)?.[1];
+  if (flags === undefined) throw new Error(`${path}: cannot start it as its #! line would: ${JSON.stringify(shebang)}`);
+  return [...flags.trim().split(" "), path];
 }
