@@ -113,6 +113,8 @@ async function main(): Promise<number> {
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
   const spawn = (name: string, argv: string[]): void => {
+    // Once stopping, what is still starting (an enrollment in flight) would outlive the demo.
+    if (stopping) throw new Error(`not starting ${name}: the demo is stopping`);
     children.push(spawnChild(argv, join(dir, "logs", `${name}.log`)));
   };
 
@@ -184,10 +186,15 @@ async function main(): Promise<number> {
       if (enrolled.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${enrolled.stderr}`);
       spawn(`agent-${n.name}`, [...programArgv("binfleet-agent"), "run", "--config", config]);
     };
-    // Four at a time, the next starting as soon as one is done.
+    // Four at a time, the next starting as soon as one is done; none after one failed.
     const queue = [...fleet.nodes];
     await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let n = queue.shift(); n !== undefined; n = queue.shift()) await enrollNode(n);
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        await enrollNode(n).catch((err: unknown) => {
+          queue.length = 0;
+          throw err;
+        });
+      }
     }));
     await waitFor("a report from every node", async () => ((await api.listNodes({}, { metadata: md })).nodes.length === nodes ? true : null), 10 * 60_000);
     clock.done("enrollAndFirstReports");
