@@ -55,12 +55,12 @@ elif [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ] \
   && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $((4 * 1024 * 1024)) ]; then
   export TMPDIR=/dev/shm
 fi
-# The binfleet programs tests start as processes, installed as the release installs them (one bundle
-# each): what ships, and quicker to start (see test/src/programs.ts).
 # Node 20 reads and parses NODE_EXTRA_CA_CERTS at every start (a CA bundle: 40 ms of CPU a process
 # here, where the environment sets it, and a run starts more than 800 Node processes); the tests reach
 # nothing but loopback, and what was to download is downloaded above.
 unset NODE_EXTRA_CA_CERTS
+# The binfleet programs tests start as processes, installed as the release installs them (one bundle
+# each): what ships, and quicker to start (see test/src/programs.ts).
 programs="$(mktemp -d "${TMPDIR:-/tmp}/binfleet-programs-XXXXXX")"
 trap 'rm -rf "$programs"' EXIT
 node test/dist/install-programs.js "$programs"

@@ -10,9 +10,9 @@ import { FINGERPRINT_PATTERN, type SigningIdentity } from "./binpkg-keys.js";
  * key binaries may be signed with imported and locally signed by it (`--quick-lsign-key`), which
  * makes them fully valid. No foreign key is ever given ultimate trust. A keyring getuto made is
  * used as it is (its local key and passphrase file, Gentoo's release keys kept); one that does not
- * exist is made as getuto would make it. Portage verifies with `--no-auto-check-trustdb`, so the
- * trust database is brought up to date here after every change, and left world-readable: Portage
- * verifies as an unprivileged user.
+ * exist is made as getuto would make it, but for an Ed25519 local key and gpg-agent's s2k-count.
+ * Portage verifies with `--no-auto-check-trustdb`, so the trust database is brought up to date here
+ * after every change, and left world-readable: Portage verifies as an unprivileged user.
  */
 
 const LOCAL_KEY_UID = "Portage Local Trust Key (local signing only) <portage@localhost>";
@@ -23,7 +23,7 @@ async function gpg(home: string, args: readonly string[], input?: string): Promi
   return r.stdout;
 }
 
-/** Stops the gpg-agent signing started for this home: nothing is left running on the node. */
+/** Stops the gpg-agent a gpg call started for this home: nothing is left running on the node. */
 const stopAgent = (home: string): Promise<unknown> => execa("gpgconf", ["--homedir", home, "--kill", "gpg-agent"], { reject: false });
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
