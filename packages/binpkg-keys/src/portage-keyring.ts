@@ -41,6 +41,7 @@ export async function ensureTrustAnchor(home: string): Promise<string> {
     // s2k-count at its minimum: key stretching guards a passphrase a person chose; this one is 32
     // random bytes kept beside the key (as getuto keeps its own). Left to calibrate, gpg-agent
     // spends 2.5 CPU-s making the key and 0.5 s unlocking it for each key it signs (measured here).
+    // The setting is the keyring's: a key an admin adds here with a passphrase of their own gets it too.
     await writeFile(join(home, "gpg-agent.conf"), "disable-scdaemon\ns2k-count 65536\n");
     await writeFile(join(home, "dirmngr.conf"), "honor-http-proxy\nno-use-tor\n\nresolver-timeout 180\nconnect-timeout 180\n");
   }
