@@ -13,7 +13,7 @@ import { field, parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, pretend, simEmerge, startFleet } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 /** Which key signed a gpkg: the VALIDSIG of its clear-signed Manifest, checked against every key the builder ever had. */
 async function signerOf(file: string, keyHome: string): Promise<string> {
@@ -63,7 +63,7 @@ describe("rotating the binpkg signing key: no node is stranded, the old key is r
     for (const s of before) assert.equal(await signerOf(join(pkgdir, field(s, "PATH")!), signingHome), oldKey, `${field(s, "CPV")} signed with the first key`);
     // A node enrolled but not heard from yet: its bundle named the first key, and the coordinator cannot know its platform.
     await h.coordinator.enrollment.enrollNode("node-late", { name: "test", role: "admin" });
-    const cli = await execa(process.execPath, [programPath("binfleet"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate-binpkg", platform.name], { reject: false });
+    const cli = await runProgram("binfleet", ["--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate-binpkg", platform.name], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr + cli.stdout);
     const r = JSON.parse(cli.stdout) as { fingerprint: string; previousFingerprint: string; nodesTold: string[]; resigned: number; failed?: string[]; previousRetired: boolean };
     newKey = r.fingerprint;

@@ -12,7 +12,7 @@ import { parsePackagesIndex } from "@binfleet/shared";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, binOf, extraRoot, simBuilderPortage, startFleet } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 /** Short, so that the killed builder's job is taken soon; a live builder renews every LEASE_SECONDS / 6 s. */
 const LEASE_SECONDS = 3;
@@ -37,7 +37,7 @@ describe("builder processes: one killed mid-job, its job is built by another", (
     const root = await extraRoot(p, name);
     // Its own bus user: `binfleet enroll-builder NAME --out FILE` writes the "nats" part of its config.
     const enrolled = join(tmp, `${name}-nats.json`);
-    const cli = await execa(process.execPath, [programPath("binfleet"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll-builder", name, "--out", enrolled], { reject: false });
+    const cli = await runProgram("binfleet", ["--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll-builder", name, "--out", enrolled], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     const { nats } = JSON.parse(await readFile(enrolled, "utf8")) as { nats: { user: string } };
     assert.equal(nats.user, `binfleet-builder-${name}`);

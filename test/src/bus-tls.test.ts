@@ -9,7 +9,7 @@ import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { until } from "@binfleet/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import { sim, startQuietCoordinator } from "./fleet-harness.js";
-import { programArgv, programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 /** A self-signed certificate for 127.0.0.1, as an admin would make one for the binhost. */
 async function certificate(dir: string, name: string): Promise<{ cert: string; key: string }> {
@@ -41,18 +41,18 @@ describe("TLS on the bus: the embedded nats-server speaks TLS only, enrollment h
   test("an enrolled agent connects over TLS and reports; plain and wrongly verified connections are refused", async () => {
     const node = fleet.nodes[0]!;
     const bundle = join(tmp, "bundle.json");
-    const cli = await execa(process.execPath, [programPath("binfleet"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
+    const cli = await runProgram("binfleet", ["--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     assert.match(JSON.parse(await readFile(bundle, "utf8")).natsCaPem, /^-----BEGIN CERTIFICATE-----/);
     const configFile = join(tmp, "etc-binfleet/agent.json");
     await execa("mkdir", ["-p", join(tmp, "etc-binfleet")]);
     await writeFile(configFile, JSON.stringify({ root: node.root, stateDir: join(tmp, "agent-state"), heartbeatSeconds: 5, portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } } }));
-    const enrolled = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    const enrolled = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(enrolled.exitCode, 0, enrolled.stderr);
     const config = JSON.parse(await readFile(configFile, "utf8")) as { nats: { ca?: string; user: string; pass: string } };
     assert.equal(config.nats.ca, join(tmp, "etc-binfleet/nats-ca.pem"));
 
-    const agent = execa(process.execPath, [...programArgv("binfleet-agent"), "run", "--config", configFile], { reject: false });
+    const agent = runProgram("binfleet-agent", ["run", "--config", configFile], { reject: false });
     try {
       await until("the node's report over TLS", async () => c.fleet.registry.get(node.name) ?? null, 60_000, 250);
     } finally {

@@ -21,7 +21,7 @@ import { freePort, until } from "@binfleet/shared/testing";
 import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { binOf, pretend, sim, simBuilderPortage } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 const quiet = () => createLogger({ name: "agent", level: "error", destination: new PassThrough() });
 
@@ -147,7 +147,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
 
   test("kill -9 mid-rollout, restart: the rollout resumes and no node is updated twice; a node offline throughout is updated when it returns", async () => {
     const cli = async (...args: string[]): Promise<unknown> => {
-      const r = await execa(process.execPath, [programPath("binfleet"), "--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
+      const r = await runProgram("binfleet", ["--server", `127.0.0.1:${apiPort}`, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
       assert.equal(r.exitCode, 0, r.stderr);
       return JSON.parse(r.stdout.trim().split("\n").pop()!);
     };

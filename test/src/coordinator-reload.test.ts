@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { until } from "@binfleet/shared/testing";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 const TOKEN_A = "token-a-0123456789abcdef";
 const TOKEN_B = "token-b-0123456789abcdef";
@@ -31,7 +31,7 @@ test("SIGHUP applies new API tokens and schedule, reopens the access log, names 
   let log = "";
   const child = execa(process.execPath, [binOf("@binfleet/coordinator", "binfleet-coordinator.js"), "run", "--config", file], { reject: false, all: true });
   child.all?.on("data", (d: Buffer) => (log += d.toString()));
-  const cli = (token: string) => execa(process.execPath, [programPath("binfleet"), "--server", api, "--token", token, "nodes"], { reject: false, timeout: 30_000 });
+  const cli = (token: string) => runProgram("binfleet", ["--server", api, "--token", token, "nodes"], { reject: false, timeout: 30_000 });
   let api = "";
   try {
     const started = await until("the coordinator started", async () => logged(log, "coordinator started")[0] ?? null, 30_000);

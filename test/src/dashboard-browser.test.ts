@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { execa } from "execa";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { subjects } from "@binfleet/bus";
 import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
@@ -20,7 +19,7 @@ import { BuildState } from "@binfleet/shared/wire";
 import { connect } from "@nats-io/transport-node";
 import { findChromium, launchChromium } from "./browser.js";
 import { type FleetHarness, startFleet } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 const chromiumPath = await findChromium();
 const HOSTILE = "<img src=x onerror=window.__pwned=1>";
@@ -86,7 +85,7 @@ describe("the dashboard in headless Chromium", { skip: chromiumPath === null ? "
     const reply = await page.request.get(base);
     assert.match(reply.headers()["content-security-policy"] ?? "", /default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/);
     assert.equal(reply.headers()["x-frame-options"], "DENY");
-    const cli = await execa(process.execPath, [programPath("binfleet"), "--server", h.coordinator.apiAddress, "--token", tokens.viewer, "--json", "nodes"]);
+    const cli = await runProgram("binfleet", ["--server", h.coordinator.apiAddress, "--token", tokens.viewer, "--json", "nodes"]);
     const nodes = JSON.parse(cli.stdout.trim().split("\n").at(-1)!).nodes as { platformKey: string; state: string; pendingBinary?: number; pendingCompile?: number }[];
     await page.reload();
     const shown = async (scope: string, field: string) => Number(await page.textContent(`[data-fleet="${scope}.${field}"]`));

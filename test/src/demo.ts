@@ -17,7 +17,7 @@ import { screenshotFleet } from "./dashboard-screenshot.js";
 import { simulatedDisks } from "./simulated-disks.js";
 import { realPortageDemo } from "./demo-real-portage.js";
 import { pretend, binOf, sim, simBuilderPortage } from "./fleet-harness.js";
-import { programArgv, programPath } from "./programs.js";
+import { programArgv, runProgram } from "./programs.js";
 import { phaseClock } from "./phase-clock.js";
 
 const json = process.argv.includes("--json");
@@ -161,7 +161,7 @@ async function main(): Promise<number> {
     say(`      dashboard: ${dashboardUrl}  (log in as viewer with ${tokens.viewer}, as admin with ${tokens.admin})`);
     clock.done("coordinator");
     const cli = async (...args: string[]): Promise<string> => {
-      const r = await execa(process.execPath, [programPath("binfleet"), "--server", `127.0.0.1:${apiPort}`, "--token-file", tokenFile, ...args], { reject: false });
+      const r = await runProgram("binfleet", ["--server", `127.0.0.1:${apiPort}`, "--token-file", tokenFile, ...args], { reject: false });
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`binfleet ${args.join(" ")}: ${r.stderr}`);
       return r.stdout;
     };
@@ -182,7 +182,7 @@ async function main(): Promise<number> {
         watchSeconds: 10,
       };
       await writeFile(config, JSON.stringify(local, null, 2));
-      const enrolled = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", config], { reject: false });
+      const enrolled = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", config], { reject: false });
       if (enrolled.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${enrolled.stderr}`);
       spawn(`agent-${n.name}`, [...programArgv("binfleet-agent"), "run", "--config", config]);
     };

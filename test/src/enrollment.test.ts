@@ -14,7 +14,7 @@ import { until } from "@binfleet/shared/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { pretend, sim, simEmerge, startQuietCoordinator } from "./fleet-harness.js";
-import { programArgv, programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on the node, and the node is in", () => {
   let tmp: string;
@@ -38,12 +38,12 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
   test("the bundle sets up the node: agent config, its own binrepos.conf, the trusted binpkg key; the agent then reports", async () => {
     const node = fleet.nodes[0]!;
     const bundle = join(tmp, "bundle.json");
-    const cli = await execa(process.execPath, [programPath("binfleet"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
+    const cli = await runProgram("binfleet", ["--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "enroll", node.name, "--out", bundle], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
     // The node's local settings, as an admin (or the package) leaves them before enrolling.
     const configFile = join(tmp, "agent.json");
     await writeFile(configFile, JSON.stringify({ root: node.root, stateDir: join(tmp, "agent-state"), heartbeatSeconds: 5, portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } } }));
-    const enrolled = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    const enrolled = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(enrolled.exitCode, 0, enrolled.stderr);
     const binrepos = await readFile(join(node.root, "etc/portage/binrepos.conf/binfleet.conf"), "utf8");
     assert.match(binrepos, new RegExp(`sync-uri = ${c.platforms.binhostUrl(node.platform).replace(/[.]/g, "\\.")}\\n`));
@@ -54,13 +54,13 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     assert.equal(config.nats.user, node.name);
     assert.equal(config.root, node.root, "local settings kept");
     // Distfiles from the binhost first, the node's own mirrors after it; enrolling again does not repeat it.
-    const again = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    const again = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(again.exitCode, 0, again.stderr);
     const makeConf = await readFile(join(node.root, "etc/portage/make.conf"), "utf8");
     assert.equal(makeConf.split(`GENTOO_MIRRORS="${c.distfilesMirror()} \${GENTOO_MIRRORS}"`).length, 2, makeConf);
     assert.ok(makeConf.startsWith(fleetMakeConf), "the node's own settings stay in front");
 
-    const agent = execa(process.execPath, [...programArgv("binfleet-agent"), "run", "--config", configFile], { reject: false });
+    const agent = runProgram("binfleet-agent", ["run", "--config", configFile], { reject: false });
     try {
       await until("the enrolled node's report", async () => c.fleet.registry.get(node.name) ?? null, 60_000, 250);
     } finally {
@@ -71,13 +71,13 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
 
   test("the coordinator rotates its command key: the enrolled agent follows without re-enrolling, and refuses the retired key", async () => {
     const node = fleet.nodes[0]!;
-    const agent = execa(process.execPath, [...programArgv("binfleet-agent"), "run", "--config", join(tmp, "agent.json")], { reject: false, all: true });
+    const agent = runProgram("binfleet-agent", ["run", "--config", join(tmp, "agent.json")], { reject: false, all: true });
     let output = "";
     agent.all?.on("data", (d: Buffer) => void (output += d.toString()));
     try {
       await until("the agent running", async () => (output.includes('"msg":"agent started"') ? true : null), 60_000, 100);
       const before = c.commands.signingKey;
-      const cli = await execa(process.execPath, [programPath("binfleet"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate"], { reject: false });
+      const cli = await runProgram("binfleet", ["--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", "keys", "rotate"], { reject: false });
       assert.equal(cli.exitCode, 0, cli.stderr);
       const r = JSON.parse(cli.stdout) as { keyId: string; previousKeyId: string; nodesTold: string[] };
       assert.equal(r.previousKeyId, before.keyId);
@@ -133,8 +133,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const node = fleet.nodes[0]!;
     const bundle = join(tmp, "no-password.json");
     await writeFile(bundle, JSON.stringify({ ...JSON.parse(await readFile(join(tmp, "bundle.json"), "utf8")), natsPassword: "" }));
-    const agent = programArgv("binfleet-agent");
-    const refused = await execa(process.execPath, [...agent, "enroll", "--bundle", bundle, "--config", join(tmp, "no-password-agent.json")], { reject: false });
+    const refused = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", join(tmp, "no-password-agent.json")], { reject: false });
     assert.equal(refused.exitCode, 2);
     assert.match(refused.stderr, new RegExp(`no bus password .*put ${node.name}'s password`));
     await assert.rejects(readFile(join(tmp, "no-password-agent.json")), "nothing written");
@@ -142,7 +141,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const configFile = join(tmp, "external-agent.json");
     const local = { root: node.root, stateDir: join(tmp, "agent-state-external"), portage: { emerge: sim("emerge"), portageq: sim("portageq"), env: { BINFLEET_SIM_ROOT: node.root, BINFLEET_SIM_SPEED: "0" } } };
     await writeFile(configFile, JSON.stringify({ ...local, nats: { urls: ["nats://old.invalid:4222"], user: node.name, pass: "from-the-admin" } }));
-    const enrolled = await execa(process.execPath, [...agent, "enroll", "--bundle", bundle, "--config", configFile], { reject: false });
+    const enrolled = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", configFile], { reject: false });
     assert.equal(enrolled.exitCode, 0, enrolled.stderr);
     const config = JSON.parse(await readFile(configFile, "utf8"));
     assert.deepEqual({ ...config.nats }, { urls: [c.natsUrl], user: node.name, pass: "from-the-admin" });
@@ -151,7 +150,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
   test("a damaged bundle is refused with a clear error and changes nothing", async () => {
     const bad = join(tmp, "bad.json");
     await writeFile(bad, '{"nodeId":"node-x","natsUrls":[]}');
-    const r = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bad, "--config", join(tmp, "untouched.json")], { reject: false });
+    const r = await runProgram("binfleet-agent", ["enroll", "--bundle", bad, "--config", join(tmp, "untouched.json")], { reject: false });
     assert.equal(r.exitCode, 2);
     assert.match(r.stderr, /binfleet-agent: error: bundle has no bus credentials/);
     await assert.rejects(readFile(join(tmp, "untouched.json")));
@@ -159,7 +158,7 @@ describe("enrollment: binfleet enroll on the binhost, binfleet-agent enroll on t
     const forged = join(tmp, "forged.json");
     const real = JSON.parse(await readFile(join(tmp, "bundle.json"), "utf8"));
     await writeFile(forged, JSON.stringify({ ...real, distfilesMirror: 'http://evil.invalid/"\nFEATURES="-binpkg-request-signature' }));
-    const f = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", forged, "--config", join(tmp, "untouched.json")], { reject: false });
+    const f = await runProgram("binfleet-agent", ["enroll", "--bundle", forged, "--config", join(tmp, "untouched.json")], { reject: false });
     assert.equal(f.exitCode, 2);
     assert.match(f.stderr, /invalid distfiles mirror/);
     assert.doesNotMatch(await readFile(join(fleet.nodes[0]!.root, "etc/portage/make.conf"), "utf8"), /binpkg-request-signature/);

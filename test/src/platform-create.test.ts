@@ -4,13 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { execa } from "execa";
 import { Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 describe("a platform no builder serves: binfleet platforms create makes one from a node's report", () => {
   let tmp: string;
@@ -18,7 +17,7 @@ describe("a platform no builder serves: binfleet platforms create makes one from
   let h: FleetHarness;
   const log = createLogger({ name: "e2e", level: "error", destination: new PassThrough() });
   const cli = (...args: string[]) =>
-    execa(process.execPath, [programPath("binfleet"), "--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), ...args], { reject: false });
+    runProgram("binfleet", ["--server", h.coordinator.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), ...args], { reject: false });
 
   before(async () => {
     // Short: the new builder root, and its gpg-agent sockets, live under it.

@@ -5,13 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { execa } from "execa";
 import { type Coordinator, adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { reportPlatform } from "@binfleet/shared/testing";
 import { AgentReportSchema, MergeKind } from "@binfleet/shared/wire";
 import { startQuietCoordinator } from "./fleet-harness.js";
-import { programPath } from "./programs.js";
+import { runProgram } from "./programs.js";
 
 describe("a node is pinned to its platform: it cannot add variants for a platform it is not on", () => {
   let tmp: string;
@@ -23,7 +22,7 @@ describe("a node is pinned to its platform: it cannot add variants for a platfor
 
   const report = (platform: ReturnType<typeof reportPlatform>, cpv: string, nodeId = "node-a"): Uint8Array =>
     toBinary(AgentReportSchema, create(AgentReportSchema, { nodeId, generatedAtUnixMs: BigInt(++generatedAt), platform, plan: [{ kind: MergeKind.EBUILD, cpv, use: [], useDisabled: [] }] }));
-  const cli = (...args: string[]) => execa(process.execPath, [programPath("binfleet"), "--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
+  const cli = (...args: string[]) => runProgram("binfleet", ["--server", c.apiAddress, "--token-file", adminTokenFile(join(tmp, "coordinator")), "--json", ...args], { reject: false });
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-pin-"));

@@ -7,6 +7,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { type Options, execa } from "execa";
 
 const requireHere = createRequire(import.meta.url);
 /** A workspace package's executable (`bin/<name>`), runnable before npm links it. */
@@ -48,4 +49,10 @@ export function programArgv(name: TestProgram, env: NodeJS.ProcessEnv = process.
   const flags = /^#!(?:\S*\/)?env -S node((?: --[\w-]+(?:=\S+)?)+)$/.exec(shebang)?.[1];
   if (flags === undefined) throw new Error(`${path}: cannot start it as its #! line would: ${JSON.stringify(shebang)}`);
   return [...flags.trim().split(" "), path];
+}
+
+/** Runs a program as its `#!` line would start it (programArgv), with the running node. */
+// {} as execa's own default: a call without options is typed as execa's is.
+export function runProgram<O extends Options = {}>(name: TestProgram, args: readonly string[], options?: O) {
+  return execa(process.execPath, [...programArgv(name), ...args], options ?? ({} as O));
 }

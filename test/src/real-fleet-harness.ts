@@ -10,7 +10,7 @@ import { BUILDER_MAKE_CONF, BUILD_ROOT_ENV, Machine, NODE_MAKE_CONF, type Prepar
 import { freePort, until } from "@binfleet/shared/testing";
 import { execa } from "execa";
 import { binOf } from "./fleet-harness.js";
-import { programArgv, programPath } from "./programs.js";
+import { programArgv, runProgram } from "./programs.js";
 
 export interface RealPlatformSpec {
   readonly name: string;
@@ -129,7 +129,7 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
       const m = nodes.get(node.name)!.machine;
       const probe = join(o.dir, `probe-${node.name}.json`);
       await writeFile(probe, JSON.stringify({ nodeId: node.name, nats: { urls: ["nats://127.0.0.1:1"] }, coordinatorKeys: { k: "unused" }, root: m.dir, stateDir: join(o.dir, "probe-state"), portage: { emerge: m.argv("emerge"), portageq: m.argv("portageq") } }));
-      const r = await execa(process.execPath, [...programArgv("binfleet-agent"), "report", "--config", probe], { reject: false });
+      const r = await runProgram("binfleet-agent", ["report", "--config", probe], { reject: false });
       if (r.exitCode !== 0) throw new Error(`binfleet-agent report on ${node.name}: ${r.stderr}`);
       builders.set(name, { ...b, key: (JSON.parse(r.stdout) as { platform: { key: string } }).platform.key });
     }
@@ -154,16 +154,16 @@ export async function startRealFleet(o: { dir: string; platforms: readonly RealP
     await until("the coordinator started", async () => out.text.includes('"msg":"coordinator started"') || (daemons[0]!.exitCode !== null ? Promise.reject(new Error(out.text)) : false), 120_000, 200);
     const api = `127.0.0.1:${apiPort}`;
     const cli = async (...args: string[]) => {
-      const r = await execa(process.execPath, [programPath("binfleet"), "--server", api, "--token-file", adminTokenFile(stateDir), "--json", ...args], { reject: false });
+      const r = await runProgram("binfleet", ["--server", api, "--token-file", adminTokenFile(stateDir), "--json", ...args], { reject: false });
       let json: unknown = null;
       if (r.exitCode === 0) json = r.stdout.includes("\n") ? r.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as unknown) : r.stdout === "" ? null : (JSON.parse(r.stdout) as unknown);
       return { exitCode: r.exitCode ?? 1, json, stderr: r.stderr, stdout: r.stdout };
     };
     for (const n of o.nodes) {
       const bundle = join(o.dir, `bundle-${n.name}.json`);
-      const enrolled = await execa(process.execPath, [programPath("binfleet"), "--server", api, "--token-file", adminTokenFile(stateDir), "enroll", n.name, "--out", bundle], { reject: false });
+      const enrolled = await runProgram("binfleet", ["--server", api, "--token-file", adminTokenFile(stateDir), "enroll", n.name, "--out", bundle], { reject: false });
       if (enrolled.exitCode !== 0) throw new Error(`binfleet enroll ${n.name}: ${enrolled.stderr}`);
-      const joined = await execa(process.execPath, [...programArgv("binfleet-agent"), "enroll", "--bundle", bundle, "--config", agentConfigs.get(n.name)!], { reject: false });
+      const joined = await runProgram("binfleet-agent", ["enroll", "--bundle", bundle, "--config", agentConfigs.get(n.name)!], { reject: false });
       if (joined.exitCode !== 0) throw new Error(`binfleet-agent enroll on ${n.name}: ${joined.stderr}`);
       daemons.push(spawnDaemon([process.execPath, ...programArgv("binfleet-agent"), "run", "--config", agentConfigs.get(n.name)!], out, n.name, o.dir));
     }
