@@ -25,7 +25,6 @@ const CPU_WINDOW_S = 31;
 /** After the first report: what the agent allocated for it is collected or settled. */
 const SETTLE_MS = 5_000;
 
-
 /** Resident set size of a process, in MiB (/proc/<pid>/status). */
 async function rssMiB(pid: number): Promise<number> {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, "utf8"));
