@@ -217,8 +217,11 @@ describe("binfleet-agent against a real nats-server and a portage-sim node", () 
     const before = refusals().length;
     const missed: string[] = [randomUUID(), randomUUID(), randomUUID()];
     for (const id of missed) await js.publish(subjects.command(node), command({ case: "report", value: {} }, { id }), { msgID: id });
+    const logStart = logs.length;
     agent = await startAgent();
     await until("the missed commands taken", async () => (missed.every((id) => accepted().includes(id)) ? true : null));
+    // The catch-up consumer is deleted after its last message is handled: the log line follows the delete.
+    await until("the catch-up ended", async () => (logs.slice(logStart).some((l) => l["msg"] === "caught up from the stream") ? true : null));
     assert.deepEqual(accepted().filter((id) => missed.includes(String(id))), missed, "in the order they were sent");
     // Read again from the stream: the forged and expired commands of the tests above are refused again, the ones taken are not.
     const taken = new Set(accepted());
