@@ -45,7 +45,9 @@ describe("builder processes: one killed mid-job, its job is built by another", (
       stateDir: join(tmp, `state-${name}`),
       nats,
       platforms: [{ name: p.name, key: p.key, root, workers: 1 }],
-      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.002" }),
+      // A simulated build second is 1 ms: the longest build of this fleet takes ~9 s, the shortest
+      // still runs long past the 50 ms it takes the test to see builder a running and kill it.
+      portage: simBuilderPortage({ BINFLEET_SIM_SPEED: "0.001" }),
       buildLeaseSeconds: LEASE_SECONDS,
     };
     await writeFile(join(tmp, `${name}.json`), JSON.stringify(config));
