@@ -5,8 +5,9 @@
 # Unit tests are packages' `*.test.ts` files (and the repository structure test). Integration
 # tests start real processes: packages' `*.integration.test.ts` files and everything in test/.
 # Those run several files at once, except files marked `// test: serial` (they depend on timing:
-# leases running out, a server killed): they run after all the others, so that no CPU-heavy file
-# runs beside them, two at a time (they mostly wait for their leases).
+# leases running out, a server killed): they run after all the others, so that no CPU-heavy
+# integration file runs beside them, two at a time. They leave about half the CPU idle while they
+# wait for their leases: the unit files (no processes, no timing) run then, one at a time beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -66,10 +67,13 @@ trap 'rm -rf "$programs"' EXIT
 node test/dist/install-programs.js "$programs"
 export BINFLEET_PROGRAMS="$programs"
 status=0
-# In this order (test/src/run-tests.ts keeps it; node --test sorts by name): the long files, the other
-# integration files, then the unit files, quick ones that fill the cores at the end.
-if [ $((${#long[@]} + ${#parallel[@]} + ${#unit[@]})) -gt 0 ]; then
-  node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" "${unit[@]}" || status=$?
+# In this order (test/src/run-tests.ts keeps it; node --test sorts by name): the long files, then the
+# other integration files; after them, three at a time, the serial files (two: both at once) with the
+# unit files taking the place left in turn.
+if [ $((${#long[@]} + ${#parallel[@]})) -gt 0 ]; then
+  node "${preload[@]}" test/dist/run-tests.js "${BINFLEET_TEST_CONCURRENCY:-3}" "${long[@]}" "${parallel[@]}" || status=$?
 fi
-if [ ${#serial[@]} -gt 0 ]; then node "${preload[@]}" test/dist/run-tests.js 2 "${serial[@]}" || status=$?; fi
+if [ $((${#serial[@]} + ${#unit[@]})) -gt 0 ]; then
+  node "${preload[@]}" test/dist/run-tests.js 3 "${serial[@]}" "${unit[@]}" || status=$?
+fi
 exit "$status"
