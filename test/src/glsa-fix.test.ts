@@ -9,6 +9,7 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { pino } from "pino";
+import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
 import { adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/daemon";
@@ -36,6 +37,9 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
   let fleet: FleetManifest;
   let h: FleetHarness;
   let tokenFile: string;
+  // Waits poll the API in this process: a CLI process costs ~0.2 CPU-s, and a wait polls every 500 ms.
+  // What the test asserts is read through the CLI.
+  let api: FleetControlClient;
   let advisory: FleetManifest["advisories"][number];
   let webhook: Server;
   const webhookBodies: Record<string, any>[] = [];
@@ -48,7 +52,7 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
     assert.equal(r.code, 0, `binfleet ${args.join(" ")}: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   };
-  const exposedNodes = async (): Promise<string[]> => [...new Set(((await json("glsa", "show", advisory.id)).exposures as { nodeId: string }[]).map((e) => e.nodeId))].sort();
+  const exposedNodes = async (): Promise<string[]> => [...new Set((await api.getAdvisory({ id: advisory.id })).exposures.map((e) => e.nodeId))].sort();
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), "binfleet-glsa-"));
@@ -79,20 +83,20 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
       },
     });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
-    await until("every node's report taken in", async () => ((await json("nodes")).nodes.length === fleet.nodes.length ? true : null), 120_000, 500);
+    api = connectFleetControl(h.coordinator.apiAddress, { token: (await readFile(tokenFile, "utf8")).trim() });
+    await until("every node's report taken in", async () => ((await api.listNodes({ platformKey: "", staleOnly: false })).nodes.length === fleet.nodes.length ? true : null), 120_000, 500);
   });
 
   after(async () => {
+    api?.close();
     await h?.teardown();
     webhook?.close();
     if (process.env["BINFLEET_E2E_KEEP"] === undefined) await rm(tmp, { recursive: true, force: true });
   });
 
   test("binfleet glsa names exactly the exposed nodes, with the version that fixes each", async () => {
-    const list = await until("the advisory's exposures", async () => {
-      const l = await json("glsa");
-      return l.advisories.find((a: { id: string; nodesExposed: number }) => a.id === advisory.id)?.nodesExposed === advisory.nodes.length ? l : null;
-    }, 60_000, 500);
+    await until("the advisory's exposures", async () => ((await api.listAdvisories({ platformKey: "", all: false })).advisories.find((a) => a.id === advisory.id)?.nodesExposed === advisory.nodes.length ? true : null), 60_000, 500);
+    const list = await json("glsa");
     const affecting = fleet.advisories.filter((a) => a.nodes.length > 0);
     assert.deepEqual(list.advisories.map((a: { id: string }) => a.id).sort(), affecting.map((a) => a.id).sort(), "only advisories affecting the fleet");
     const entry = list.advisories.find((a: { id: string }) => a.id === advisory.id);
@@ -149,7 +153,8 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
   test("glsa fix builds each fixed variant once, updates only the exposed nodes; a node away meanwhile is caught up when it returns", async () => {
     const away = advisory.nodes.at(-1)!;
     await h.stopAgent(away);
-    await until(`${away} offline`, async () => ((await json("nodes")).nodes.find((n: { nodeId: string }) => n.nodeId === away)?.state === "stale" ? true : null), 60_000, 500);
+    await until(`${away} offline`, async () => ((await api.listNodes({ platformKey: "", staleOnly: false })).nodes.find((n) => n.nodeId === away)?.state === "stale" ? true : null), 60_000, 500);
+    assert.equal((await json("nodes")).nodes.find((n: { nodeId: string }) => n.nodeId === away)?.state, "stale");
     const before = new Map<string, Set<string>>();
     for (const n of fleet.nodes) before.set(n.name, await installed(n.root));
 
@@ -175,10 +180,10 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
     assert.equal(closed.fix.state, "closed");
     assert.equal(closed.nodesExposed, 0);
     assert.ok(!(await json("glsa")).advisories.some((a: { id: string }) => a.id === advisory.id), "a closed advisory no longer affects the fleet");
-    assert.equal((await until("the fix's rollout done", async () => {
-      const x = await json("rollout", "status", r.rollout.id);
-      return x.state === "done" ? x : null;
-    }, 30_000, 500)).nodes.every((n: { state: string }) => n.state === "succeeded"), true);
+    await until("the fix's rollout done", async () => ((await api.getRollout({ rolloutId: r.rollout.id })).rollout?.state === "done" ? true : null), 30_000, 500);
+    const done = await json("rollout", "status", r.rollout.id);
+    assert.equal(done.state, "done");
+    assert.equal(done.nodes.every((n: { state: string }) => n.state === "succeeded"), true);
 
     // Exactly the vulnerable package changed on the exposed nodes; nothing on the others.
     for (const n of fleet.nodes) {

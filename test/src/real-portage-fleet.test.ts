@@ -90,7 +90,8 @@ describe("binfleet on real Portage: two platforms, three nodes, enrollment, appr
         return items.every((i) => i.state === "BUILD_STATE_SUCCEEDED") ? items : null;
       },
       600_000,
-      2000,
+      // Five real builds take minutes; each look is a CLI process (~0.2 CPU-s).
+      5000,
     ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last)}\n${fleet.logs().slice(-6000)}`));
     for (const [name, b] of fleet.builders) {
       const index = parsePackagesIndex(await readFile(b.machine.path("/var/cache/binpkgs/Packages"), "utf8"));
