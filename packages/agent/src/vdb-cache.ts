@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { type InstalledPackage, readVdb, readVdbEntry } from "@binfleet/shared";
 
 /**
@@ -16,7 +16,8 @@ export class VdbCache {
     const next = new Map<string, { readonly mtimeMs: number; readonly pkg: InstalledPackage }>();
     const installed = await readVdb(this.vdbRoot, async (dir, category, pf) => {
       // Stat first: an entry replaced while it is read is read again next time (its mtime changed).
-      const mtimeMs = (await stat(dir)).mtimeMs;
+      // Synchronously: through fs/promises a stat costs several times the call (see readVdbEntryFiles).
+      const mtimeMs = statSync(dir).mtimeMs;
       const known = this.entries.get(dir);
       const pkg = known !== undefined && known.mtimeMs === mtimeMs ? known.pkg : await readVdbEntry(dir, category, pf);
       next.set(dir, { mtimeMs, pkg });

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type InstalledPackage, parseVdbEntry, readVdb, readVdbEntryFiles } from "@binfleet/shared/portage";
 import type { PortageConfig } from "./portage-config.js";
@@ -25,7 +26,7 @@ export async function readInstalled(config: PortageConfig): Promise<InstalledPac
   let changed = false;
   const installed = await readVdb(config.vdb, async (dir, category, pf) => {
     const key = `${category}/${pf}`;
-    const m = (await stat(dir)).mtimeMs;
+    const m = statSync(dir).mtimeMs;
     let entry = cached[key];
     if (entry?.m !== m) {
       entry = { m, f: await readVdbEntryFiles(dir) };

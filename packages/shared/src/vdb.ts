@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseCpv, type Cpv } from "./cpv.js";
 import { clip } from "./clip.js";
@@ -116,14 +117,25 @@ export async function readVdbEntry(dir: string, category: string, pf: string): P
 
 /** The metadata files of one vdb entry, raw (name → content): what parseVdbEntry reads. */
 export async function readVdbEntryFiles(dir: string): Promise<Record<string, string>> {
-  // Read concurrently: an entry has a dozen small files, and each read is several thread-pool round trips.
-  const names = (await readdir(dir)).filter((name) => !NOT_METADATA.has(name) && !name.endsWith(".ebuild"));
-  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), "utf8")));
-  return Object.fromEntries(names.map((name, i) => [name, texts[i]!]));
+  // Read synchronously: an entry is a dozen files of a few bytes, and through fs/promises each costs
+  // four thread-pool round trips, ~20 times the read (a 1,668-entry vdb: 4.3 CPU-s against ~0.2).
+  // readVdb awaits a directory listing between categories, so a daemon's event loop still turns.
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) if (!NOT_METADATA.has(name) && !name.endsWith(".ebuild")) out[name] = readFileSync(join(dir, name), "utf8");
+  return out;
 }
 
 /** Reads one entry directory of a vdb: readVdbEntry, or a caller's cache in front of it. */
 export type VdbEntryReader = (dir: string, category: string, pf: string) => Promise<InstalledPackage>;
+
+/** Whether a path (a symlink followed) is a directory; a dangling link is not. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** Reads every installed package under a vdb root (`/var/db/pkg`), sorted by cpv. Skips Portage's lock and temp entries. */
 export async function readVdb(vdbRoot: string, readEntry: VdbEntryReader = readVdbEntry): Promise<InstalledPackage[]> {
@@ -151,7 +163,7 @@ export async function readVdb(vdbRoot: string, readEntry: VdbEntryReader = readV
       .filter((e) => !e.name.startsWith("-MERGING-") && !e.name.startsWith("."))
       .map(async (e) => {
         // Entries (or whole categories) may be symlinks into a shared store: follow them.
-        const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(join(dir, e.name)).then((s) => s.isDirectory(), () => false)));
+        const isDir = e.isDirectory() || (e.isSymbolicLink() && isDirectory(join(dir, e.name)));
         return isDir ? readEntry(join(dir, e.name), category, e.name) : null;
       });
     for (const entry of await Promise.all(read)) if (entry !== null) out.push(entry);
