@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { connectBus, consumers, followSubject, requestCatchUp, streams, subjects } from "@binfleet/bus";
+import { connectBus, consumers, followSubject, jetstreamManagerWhenReady, requestCatchUp, streams, subjects } from "@binfleet/bus";
 import { type DaemonFailure, Supervisor } from "@binfleet/daemon";
 import type { Logger } from "@binfleet/shared";
 import { HeartbeatSchema } from "@binfleet/shared/wire";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AgentConfig } from "./agent-config.js";
 import { CommandHandler } from "./command-handler.js";
@@ -66,7 +66,7 @@ export class Agent {
     supervisor.defer("bus connection", () => nc.drain().catch(() => nc.close()));
     try {
       const js = jetstream(nc, { timeout: 5000 });
-      const jsm = await jetstreamManager(nc, { timeout: 5000 });
+      const jsm = await jetstreamManagerWhenReady(nc, { timeout: 5000, log });
       wake.agent = new Agent(config, log, supervisor, nc, js, jsm, keys, commands);
       return wake.agent;
     } catch (err) {

@@ -8,6 +8,8 @@ export { busInbox, connectBus } from "./connect.js";
 export type { ConsumeOptions } from "./consume.js";
 export { consumeUntilAborted, ensureDurable } from "./consume.js";
 export { ensureStream } from "./ensure-stream.js";
+export type { JetStreamReadyOptions } from "./jetstream-ready.js";
+export { jetstreamManagerWhenReady } from "./jetstream-ready.js";
 export type { StreamMessage, Unconfirmed } from "./confirmed-publish.js";
 export { publishConfirmed } from "./confirmed-publish.js";
 export type { FollowSubjectOptions } from "./follow-subject.js";

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ApiTokens, type Caller } from "@binfleet/api";
-import { type BusCredentials, buckets, busInbox, connectBus, ensureStream, readBucket, serveCatchUps, streams } from "@binfleet/bus";
+import { type BusCredentials, buckets, busInbox, connectBus, ensureStream, jetstreamManagerWhenReady, readBucket, serveCatchUps, streams } from "@binfleet/bus";
 import { type DaemonFailure, type SerialLock, Supervisor, serialLock } from "@binfleet/daemon";
 import { type NatsServer, startNatsServer } from "@binfleet/nats-server";
 import type { Logger } from "@binfleet/shared";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { apiTokens } from "./api/admin-token.js";
@@ -92,7 +92,7 @@ async function openBus(config: CoordinatorConfig, supervisor: Supervisor, log: L
   void nc.closed().then((err) => {
     if (!supervisor.isStopping) supervisor.fail("bus connection", err ?? new Error("closed"));
   });
-  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const jsm = await jetstreamManagerWhenReady(nc, { timeout: 10_000, log });
   const replicas = config.nats.replicas;
   for (const s of Object.values(streams)) {
     await ensureStream(jsm, { ...s, subjects: [...s.subjects], num_replicas: replicas }, log);

@@ -1,8 +1,8 @@
-import { LOCAL_BUILDER, buckets, connectBus, followWithoutConsumers } from "@binfleet/bus";
+import { LOCAL_BUILDER, buckets, connectBus, followWithoutConsumers, jetstreamManagerWhenReady } from "@binfleet/bus";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ConfigError, type Logger } from "@binfleet/shared";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { type DaemonFailure, Supervisor } from "@binfleet/daemon";
 import { Kvm } from "@nats-io/kv";
 import { BinpkgKeyring, signingReadiness } from "../binhost/binpkg-keyring.js";
@@ -41,7 +41,7 @@ export class BuilderProcess {
       const ca = busCaFile(config);
       const nc = await connectBus({ servers: urls, name: `binfleet-builder ${hostname()}`, credentials, ...(ca === undefined ? {} : { caFile: ca }), waitOnFirstConnect: true, log });
       supervisor.defer("bus connection", () => nc.drain().catch(() => undefined));
-      const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+      const jsm = await jetstreamManagerWhenReady(nc, { timeout: 10_000, log });
       const kvm = new Kvm(nc);
       const builds = await kvm.open(buckets.builds);
       const requireApproval = (pk: string): boolean => config.platforms.find((p) => p.key === pk)?.requireApproval ?? config.policy.requireApproval;
