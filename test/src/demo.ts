@@ -112,10 +112,18 @@ async function main(): Promise<number> {
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
+  // A daemon that exits while the demo runs fails the demo: every wait would otherwise wait out its timeout.
+  let daemonExited: (err: Error) => void = () => undefined;
+  const exited = new Promise<never>((_, reject) => (daemonExited = reject));
+  exited.catch(() => undefined);
   const spawn = (name: string, argv: string[]): void => {
     // Once stopping, what is still starting (an enrollment in flight) would outlive the demo.
     if (stopping) throw new Error(`not starting ${name}: the demo is stopping`);
-    children.push(spawnChild(argv, join(dir, "logs", `${name}.log`)));
+    const child = spawnChild(argv, join(dir, "logs", `${name}.log`));
+    children.push(child);
+    void child.then((r) => {
+      if (!stopping) daemonExited(new Error(`${name} exited (${r.signal ?? `code ${r.exitCode}`}): see ${join(dir, "logs", `${name}.log`)}`));
+    });
   };
 
   try {
@@ -154,7 +162,7 @@ async function main(): Promise<number> {
     const api = createClient(FleetControlService, `127.0.0.1:${apiPort}`);
     const md = new grpc.Metadata();
     // The shared polling helper, at a pace that leaves the CPU to the fleet.
-    const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => until(what, fn, ms, 1000);
+    const waitFor = <T>(what: string, fn: () => Promise<T | null>, ms: number): Promise<T> => Promise.race([until(what, fn, ms, 1000), exited]);
     md.set("authorization", `Bearer ${tokens.admin}`);
     await waitFor("the ops API", () => api.listPlatforms({}, { metadata: md }), 60_000);
     const dashboardUrl = `http://127.0.0.1:${dashboardPort}/ui/`;
