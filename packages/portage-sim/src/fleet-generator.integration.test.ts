@@ -1,32 +1,14 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { treeDigest } from "@binfleet/real-portage";
 import { parseGlsa } from "@binfleet/shared";
 import { compareVersions, parseCpv, parseEmergePretend, readVdb } from "@binfleet/shared/portage";
 import { runTool } from "./cli.js";
 import { type FleetManifest, generateFleet, platformDefs } from "./fleet-generator.js";
 import { Repository } from "./repository.js";
-
-/** One hash of a tree's names, links and contents. Synchronous: fs/promises would pay four thread-pool round trips for each of ~9,000 files. */
-function treeDigest(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      h.update(relative(dir, p));
-      if (st.isSymbolicLink()) h.update(`->${readlinkSync(p)}`);
-      else if (st.isDirectory()) walk(p);
-      else h.update(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 async function emerge(root: string, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -46,9 +28,9 @@ describe("binfleet-sim fleet", () => {
 
   test("is deterministic for a seed", async () => {
     await generateFleet({ nodes: 6, platforms: 3, seed: 42, out: join(tmp, "b") });
-    for (const part of ["repo", "nodes", "binhost"]) assert.equal(treeDigest(join(tmp, "a", part)), treeDigest(join(tmp, "b", part)), part);
+    for (const part of ["repo", "nodes", "binhost"]) assert.equal(await treeDigest(join(tmp, "a", part)), await treeDigest(join(tmp, "b", part)), part);
     const other = await generateFleet({ nodes: 6, platforms: 3, seed: 43, out: join(tmp, "c") });
-    assert.notEqual(other.snapshot + treeDigest(join(tmp, "c", "nodes")), fleet.snapshot + treeDigest(join(tmp, "a", "nodes")));
+    assert.notEqual(other.snapshot + (await treeDigest(join(tmp, "c", "nodes"))), fleet.snapshot + (await treeDigest(join(tmp, "a", "nodes"))));
   });
 
   test("writes a real repository: a few thousand ebuilds of real names, md5-cache, Manifests, profiles", async () => {
