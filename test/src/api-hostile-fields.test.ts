@@ -1,17 +1,18 @@
 // Request fields of a megabyte: refused promptly with INVALID_ARGUMENT or NOT_FOUND, the channel
 // still answers the next call, and nothing the coordinator logs or replies echoes the megabyte.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
+import type { FleetControlClient } from "@binfleet/api";
 import { Coordinator, adminTokenFile, coordinatorConfig } from "@binfleet/coordinator/internal";
 import { createLogger } from "@binfleet/daemon";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import * as grpc from "@grpc/grpc-js";
 import { simBuilderPortage } from "./fleet-harness.js";
+import { adminApi } from "./admin-api.js";
 
 describe("the ops API given a megabyte in a request field", () => {
   let tmp: string;
@@ -39,7 +40,7 @@ describe("the ops API given a megabyte in a request field", () => {
       createLogger({ name: "test", level: "info", destination: sink }),
     );
     await c.start();
-    api = connectFleetControl(c.apiAddress, { token: (await readFile(adminTokenFile(join(tmp, "coordinator")), "utf8")).trim() });
+    api = await adminApi(c.apiAddress, adminTokenFile(join(tmp, "coordinator")));
   });
 
   after(async () => {

@@ -1,6 +1,6 @@
 // test: long 76 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
+import type { FleetControlClient } from "@binfleet/api";
 import { pino } from "pino";
 import { adminTokenFile, variantKey } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
@@ -17,6 +17,7 @@ import { until } from "@binfleet/shared/testing";
 import { type AgentReport, MergeKind } from "@binfleet/shared/wire";
 import { type FleetHarness, pretend, startFleet } from "./fleet-harness.js";
 import { programPath } from "./programs.js";
+import { adminApi } from "./admin-api.js";
 
 const log = () =>
   createLogger({ name: "e2e-cli", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
@@ -67,7 +68,7 @@ describe("the binfleet CLI drives plan → approve → builds → rollouts again
       },
     });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
-    api = connectFleetControl(h.coordinator.apiAddress, { token: (await readFile(tokenFile, "utf8")).trim() });
+    api = await adminApi(h.coordinator.apiAddress, tokenFile);
     first = await until("a first report from every node", async () => {
       const r = await h.firstReports();
       return r.size === fleet.nodes.length ? r : null;

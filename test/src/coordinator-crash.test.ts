@@ -1,5 +1,4 @@
 // test: serial (the coordinator is killed mid-build and mid-rollout; leases run out)
-import { connectFleetControl } from "@binfleet/api";
 import { streams, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { createWriteStream } from "node:fs";
@@ -23,6 +22,7 @@ import { Kvm } from "@nats-io/kv";
 import { type NatsConnection, connect } from "@nats-io/transport-node";
 import { binOf, pretend, sim, simBuilderPortage } from "./fleet-harness.js";
 import { runProgram } from "./programs.js";
+import { adminApi } from "./admin-api.js";
 
 const quiet = () => createLogger({ name: "agent", level: "error", destination: new PassThrough() });
 
@@ -162,7 +162,7 @@ describe("a coordinator killed mid-build and mid-rollout, and an agent offline t
     const awayIndex = fleet.nodes.indexOf(away!);
     await agents[awayIndex]!.shutdown();
     // The wait asks the API from this process (a CLI process per look costs ~0.2 CPU-s); the CLI says the same after.
-    const api = connectFleetControl(`127.0.0.1:${apiPort}`, { token: (await readFile(adminTokenFile(join(tmp, "coordinator")), "utf8")).trim() });
+    const api = await adminApi(`127.0.0.1:${apiPort}`, adminTokenFile(join(tmp, "coordinator")));
     try {
       await until("the away node offline", async () => ((await api.listNodes({ platformKey: "", staleOnly: false })).nodes.find((n) => n.nodeId === away!.name)?.state === "stale" ? true : null), 60_000, 500);
     } finally {

@@ -9,13 +9,14 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
 import { pino } from "pino";
-import { type FleetControlClient, connectFleetControl } from "@binfleet/api";
+import type { FleetControlClient } from "@binfleet/api";
 import { adminTokenFile } from "@binfleet/coordinator/internal";
 import { type FleetManifest, generateFleet } from "@binfleet/portage-sim";
 import { createLogger } from "@binfleet/daemon";
 import { until } from "@binfleet/shared/testing";
 import { type FleetHarness, startFleet } from "./fleet-harness.js";
 import { programPath } from "./programs.js";
+import { adminApi } from "./admin-api.js";
 
 const log = () =>
   createLogger({ name: "e2e-glsa", level: "info", destination: process.env["BINFLEET_E2E_LOG"] === undefined ? new PassThrough() : pino.destination({ dest: process.env["BINFLEET_E2E_LOG"], append: true, sync: true }) });
@@ -83,7 +84,7 @@ describe("from a GLSA to a patched fleet: binfleet glsa, glsa show, glsa fix", (
       },
     });
     tokenFile = adminTokenFile(join(tmp, "coordinator"));
-    api = connectFleetControl(h.coordinator.apiAddress, { token: (await readFile(tokenFile, "utf8")).trim() });
+    api = await adminApi(h.coordinator.apiAddress, tokenFile);
     await until("every node's report taken in", async () => ((await api.listNodes({ platformKey: "", staleOnly: false })).nodes.length === fleet.nodes.length ? true : null), 120_000, 500);
   });
 
