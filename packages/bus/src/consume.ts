@@ -9,6 +9,16 @@ export async function ensureDurable(jsm: JetStreamManager, stream: string, confi
   await jsm.consumers.info(stream, config.durable_name).catch(() => jsm.consumers.add(stream, config));
 }
 
+/**
+ * What the daemons' consume() calls pass: each pull expires after 5 s, with an idle heartbeat every
+ * 2.5 s (nats.js defaults to 30 s and 15 s). A pull parked on a cluster server that died is noticed
+ * after two missed heartbeats: at the defaults the coordinator took in no report for up to 30 s
+ * after a server of its cluster went down (the cluster test, four runs: one waited 20 s for
+ * reports stored long before, its file 34 s against 11-16 s); with these, at most ~5 s. The cost is
+ * one pull request every 5 s per idle consumer.
+ */
+export const livePull = { expires: 5_000 } as const;
+
 export interface ConsumeOptions {
   readonly signal: AbortSignal;
   readonly log: Logger;

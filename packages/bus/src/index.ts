@@ -6,7 +6,7 @@ export { agentPermissions, builderPermissions, coordinatorPermissions } from "./
 export type { BusConnectOptions, BusCredentials } from "./connect.js";
 export { busInbox, connectBus } from "./connect.js";
 export type { ConsumeOptions } from "./consume.js";
-export { consumeUntilAborted, ensureDurable } from "./consume.js";
+export { consumeUntilAborted, ensureDurable, livePull } from "./consume.js";
 export { ensureStream } from "./ensure-stream.js";
 export type { JetStreamReadyOptions } from "./jetstream-ready.js";
 export { jetstreamManagerWhenReady } from "./jetstream-ready.js";

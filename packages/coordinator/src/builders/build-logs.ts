@@ -1,4 +1,4 @@
-import { streams, subjects } from "@binfleet/bus";
+import { livePull, streams, subjects } from "@binfleet/bus";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { BuildBoard } from "../planning/build-board.js";
 import { recordKey } from "./builder-worker.js";
@@ -14,7 +14,7 @@ export async function* readBuildLog(js: JetStreamClient, jsm: JetStreamManager, 
   const stored = info.state.subjects?.[subject] ?? 0;
   if (stored === 0 && !follow) return;
   const consumer = await js.consumers.get(streams.buildLogs.name, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
-  const messages = await consumer.consume();
+  const messages = await consumer.consume(livePull);
   const finished = (): boolean => {
     const r = variant === undefined ? undefined : board.get(variant);
     return r !== undefined && r.state !== "running";

@@ -1,5 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { consumeUntilAborted, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { consumeUntilAborted, consumers, ensureDurable, livePull, streams, subjects } from "@binfleet/bus";
 import { ApiError, type Caller } from "@binfleet/api";
 import type { Supervisor } from "@binfleet/daemon";
 import type { Logger } from "@binfleet/shared";
@@ -66,7 +66,7 @@ export class NodeFleet {
         log: this.o.log,
         what: "reports",
         // The stream holds only reports; no subject filter (filter_subjects needs nats-server 2.10, Debian 12 ships 2.9).
-        open: async () => (await this.o.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject })).consume(),
+        open: async () => (await this.o.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject })).consume(livePull),
         // When JetStream stored it, not when this process read it: a restarted coordinator replaying
         // the stream must not take a node that went away long ago for alive (and send it updates).
         handle: (m) => this.ingest(m.subject, m.data, Math.min(Date.now(), m.time.getTime())),
@@ -80,7 +80,7 @@ export class NodeFleet {
         open: async () => {
           // Durable: outcomes that arrive while the coordinator is down are read when it returns.
           await ensureDurable(this.o.jsm, streams.progress.name, { durable_name: consumers.progress, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-          return (await this.o.js.consumers.get(streams.progress.name, consumers.progress)).consume();
+          return (await this.o.js.consumers.get(streams.progress.name, consumers.progress)).consume(livePull);
         },
         handle: async (m) => {
           await this.onProgress(m.subject, m.data);
@@ -143,7 +143,7 @@ export class NodeFleet {
     const info = await this.o.jsm.streams.info(streams.reports.name);
     if (info.state.messages === 0) return;
     const consumer = await this.o.js.consumers.get(streams.reports.name, { deliver_policy: DeliverPolicy.LastPerSubject });
-    const messages = await consumer.consume();
+    const messages = await consumer.consume(livePull);
     try {
       for await (const m of messages) {
         try {
