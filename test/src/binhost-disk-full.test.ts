@@ -1,4 +1,4 @@
-// test: long 63 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 35 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// test: long 75 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 44 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// test: long 76 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 57 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// test: long 79 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 72 (seconds it took in a full npm test run: long files start first, longest first)
 // The dashboard in a real browser (headless Chromium) against a live fleet: a viewer sees the
 // numbers `binfleet nodes --json` gives, an operator approves a build and starts a rollout and
 // watches both progress without reloading, a viewer's approve is refused, and markup in a build log

@@ -1,4 +1,4 @@
-// test: long 50 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 20 (seconds it took in a full npm test run: long files start first, longest first)
 import { inboxPrefix, subjects } from "@binfleet/bus";
 import assert from "node:assert/strict";
 import { createPrivateKey } from "node:crypto";

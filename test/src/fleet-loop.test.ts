@@ -1,4 +1,4 @@
-// test: long 73 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 52 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

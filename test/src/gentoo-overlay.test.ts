@@ -1,4 +1,4 @@
-// test: long 74 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 61 (seconds it took in a full npm test run: long files start first, longest first)
 // The overlay in gentoo/ passes real Portage: the release tarball `npm run dist` makes is fetched
 // from DISTDIR against the Manifest makeRelease wrote, `ebuild … clean install` builds each
 // package's image, and the installed programs run with plain node from the image, no node_modules.

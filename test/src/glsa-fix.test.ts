@@ -1,4 +1,4 @@
-// test: long 90 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 50 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from "node:fs/promises";
 import { type Server, createServer } from "node:http";

@@ -1,4 +1,4 @@
-// test: long 146 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 234 (seconds it took in a full npm test run: long files start first, longest first)
 // The real-Portage tier: the whole loop with real Portage at every Portage call. Two platforms
 // (different CFLAGS) with builder roots where builds run as `/` under bubblewrap; three nodes, each a
 // real-Portage machine with its own /etc/portage, vdb and world, whose agents report real

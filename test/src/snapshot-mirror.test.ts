@@ -1,4 +1,4 @@
-// test: long 33 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 22 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";

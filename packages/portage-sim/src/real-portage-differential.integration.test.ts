@@ -1,4 +1,4 @@
-// test: long 82 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 94 (seconds it took in a full npm test run: long files start first, longest first)
 // The same node states through real Portage (../shared/portage, in @binfleet/real-portage machines)
 // and through portage-sim: stdout, stderr and exit status must match, the resolution time aside.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// test: long 35 (seconds it took in a full npm test run: long files start first, longest first)
+// test: long 23 (seconds it took in a full npm test run: long files start first, longest first)
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readlink, realpath, rm } from "node:fs/promises";
