@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { fromBinary } from "@bufbuild/protobuf";
-import { busInbox, connectBus, consumers, ensureDurable, streams, subjects } from "@binfleet/bus";
+import { busInbox, connectBus, consumers, ensureDurable, livePull, streams, subjects } from "@binfleet/bus";
 import { CommandSender, type NodeCommand, loadOrCreateSigningKey } from "@binfleet/coordinator/internal";
 import { createLogger, serialLock } from "@binfleet/daemon";
 import { startNatsServer } from "@binfleet/nats-server";
@@ -81,7 +81,7 @@ async function startFleet(design: NodesSpec["design"]): Promise<Fleet> {
 
     // The coordinator's progress intake: its durable consumer, every finished event counted.
     await ensureDurable(jsm, streams.progress.name, { durable_name: consumers.progress, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-    const progress = await (await jetstream(nc).consumers.get(streams.progress.name, consumers.progress)).consume();
+    const progress = await (await jetstream(nc).consumers.get(streams.progress.name, consumers.progress)).consume(livePull);
     let awaited = new Set<string>();
     let allIn: () => void = () => undefined;
     void (async () => {

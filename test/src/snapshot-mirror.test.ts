@@ -17,7 +17,7 @@ import { freePort } from "@binfleet/shared/testing";
  * Every file of a tree with its content hash: equal maps mean byte-identical trees. Synchronous:
  * the test walks 4,600-file trees 14 times, and fs/promises pays four thread-pool round trips a file.
  */
-function treeDigest(dir: string): Map<string, string> {
+function fileDigests(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -60,12 +60,12 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     const id = await mirror.publish(tree);
     assert.equal(id, (await readFile(join(tree, "metadata/timestamp.chk"), "utf8")).trim());
     assert.equal(mirror.snapshotId, id);
-    const want = treeDigest(tree);
+    const want = fileDigests(tree);
     for (const n of fleet.nodes) {
       const r = await simEmerge(n.root, ["--sync"]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, new RegExp(`Snapshot: ${id.replace(/[+]/g, "\\+")}`));
-      assert.deepEqual(treeDigest(join(n.root, "var/db/repos/gentoo")), want, `${n.name}'s tree`);
+      assert.deepEqual(fileDigests(join(n.root, "var/db/repos/gentoo")), want, `${n.name}'s tree`);
     }
   });
 
@@ -79,7 +79,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
     const node = fleet.nodes[0]!;
     const r = await simEmerge(node.root, ["--sync"]);
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual(treeDigest(join(node.root, "var/db/repos/gentoo")), treeDigest(tree));
+    assert.deepEqual(fileDigests(join(node.root, "var/db/repos/gentoo")), fileDigests(tree));
     // The other node has not synced: it is still on the old snapshot, whole.
     assert.notEqual((await readFile(join(fleet.nodes[1]!.root, "var/db/repos/gentoo/metadata/timestamp.chk"), "utf8")).trim(), id);
   });
@@ -92,7 +92,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
       for (const f of await readdir(join(other, "metadata/md5-cache", cat))) await writeFile(join(other, "metadata/md5-cache", cat, f), `changed ${cat}/${f}\n`);
     }
     await writeFile(join(other, "metadata/timestamp.chk"), "Fri, 27 Nov 2026 00:45:01 +0000\n");
-    const digests = new Map([[tree, treeDigest(tree)], [other, treeDigest(other)]]);
+    const digests = new Map([[tree, fileDigests(tree)], [other, fileDigests(other)]]);
     const node = fleet.nodes[1]!;
     let previous = tree;
     await mirror.publish(previous);
@@ -100,7 +100,7 @@ describe("the snapshot mirror: nodes sync the builders' tree from the binhost ov
       const next = previous === tree ? other : tree;
       const [r] = await Promise.all([simEmerge(node.root, ["--sync"]), new Promise((ok) => setTimeout(ok, i * 15)).then(() => mirror.publish(next))]);
       assert.equal(r.code, 0, r.out);
-      const got = treeDigest(join(node.root, "var/db/repos/gentoo"));
+      const got = fileDigests(join(node.root, "var/db/repos/gentoo"));
       const same = (a: Map<string, string>, b: Map<string, string>): boolean => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
       const whole = [previous, next].filter((t) => same(got, digests.get(t)!));
       assert.equal(whole.length, 1, `sync ${i}: the node's tree is neither snapshot whole`);

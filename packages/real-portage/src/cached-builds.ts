@@ -9,9 +9,12 @@ import { type PreparedPortage, cacheRoot } from "./prepare.js";
 
 const sha = (...parts: readonly string[]): string => createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
 
-/** A digest of a directory tree: relative paths, file contents and symlink targets. */
-export async function treeDigest(dir: string): Promise<string> {
-  // Synchronous reads: fs/promises pays four thread-pool round trips for each of a tree's thousands of small files.
+/**
+ * A digest of a directory tree: relative paths, file contents and symlink targets. Read
+ * synchronously: fs/promises pays four thread-pool round trips for each of a tree's thousands of
+ * small files.
+ */
+export function treeDigest(dir: string): string {
   const h = createHash("sha256");
   const walk = (rel: string): void => {
     const entries = readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -59,7 +62,7 @@ export async function cachedDirectory(name: string, make: (dir: string) => Promi
  */
 export async function extendRepo(portage: PreparedPortage, ebuilds: Readonly<Record<string, string>>, options: { base?: string; cacheDir?: string } = {}): Promise<string> {
   const base = options.base ?? portage.repo;
-  const name = `repo-${sha(portage.sha256, await treeDigest(base), JSON.stringify(Object.entries(ebuilds).sort()))}`;
+  const name = `repo-${sha(portage.sha256, treeDigest(base), JSON.stringify(Object.entries(ebuilds).sort()))}`;
   return cachedDirectory(
     name,
     async (dir) => {
@@ -102,7 +105,7 @@ export interface BuildOptions {
 export async function buildPackages(portage: PreparedPortage, argvs: readonly (readonly string[])[], options: BuildOptions = {}): Promise<string> {
   const repo = options.repo ?? portage.repo;
   const makeConf = options.makeConf ?? BUILDER_MAKE_CONF;
-  const name = `pkgdir-${sha(portage.sha256, await treeDigest(repo), makeConf, JSON.stringify(argvs), JSON.stringify(options.env ?? {}))}`;
+  const name = `pkgdir-${sha(portage.sha256, treeDigest(repo), makeConf, JSON.stringify(argvs), JSON.stringify(options.env ?? {}))}`;
   const dir = await cachedDirectory(
     name,
     async (tmp) => {
