@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -30,6 +30,9 @@ describe("Portage's keyring kept the way getuto keeps it", () => {
   test("a fresh keyring: a local trust anchor, the binhost key locally signed, fully valid, never ultimately trusted; Portage's verify sees TRUST_FULLY", async () => {
     const home = join(tmp, "fresh");
     await trustSigningKey(home, binhost);
+    // Gone, not going: a gpg started next would otherwise reach the exiting agent and fail.
+    const socket = (await execa("gpgconf", ["--homedir", home, "--list-dirs", "agent-socket"])).stdout.trim();
+    assert.equal(await stat(socket).then(() => true, () => false), false, "the agent it started has exited when it returns");
     const anchor = (await readFile(join(home, "mykeyid"), "utf8")).trim();
     assert.equal(await keyValidity(home, anchor), "u", "the keyring's own key is its trust anchor");
     assert.equal(await keyValidity(home, binhost.fingerprint), "f", "the binhost key is valid through the local signature");

@@ -1,6 +1,8 @@
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { FINGERPRINT_PATTERN, type SigningIdentity } from "./binpkg-keys.js";
 
@@ -23,13 +25,45 @@ async function gpg(home: string, args: readonly string[], input?: string): Promi
   return r.stdout;
 }
 
-/** Stops the gpg-agent a gpg call started for this home: nothing is left running on the node. */
-const stopAgent = (home: string): Promise<unknown> => execa("gpgconf", ["--homedir", home, "--kill", "gpg-agent"], { reject: false });
+/** How long a stopped gpg-agent is given to exit. */
+const AGENT_EXIT_MS = 5000;
+
+/** Whether something accepts connections on a unix socket (a dying agent's backlog does). */
+const listening = (socket: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const c = connect(socket, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+
+/**
+ * Stops the gpg-agent a gpg call started for this home (nothing is left running on the node) and
+ * waits until it is gone: `gpgconf --kill` returns while the agent is still exiting, and a gpg
+ * started in that window connects to the dying agent's socket and fails ("can't connect to the
+ * agent: End of file"), as an enrollment's import did right after its trust anchor was made.
+ */
+async function stopAgent(home: string): Promise<void> {
+  const socket = (await execa("gpgconf", ["--homedir", home, "--list-dirs", "agent-socket"], { reject: false })).stdout.trim();
+  await execa("gpgconf", ["--homedir", home, "--kill", "gpg-agent"], { reject: false });
+  // A socket file no agent listens on (one killed outright) refuses at once: not waited for.
+  for (let waited = 0; socket !== "" && waited < AGENT_EXIT_MS && (await listening(socket)); waited += 20) await sleep(20);
+}
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
 /** The keyring's local trust key (its fingerprint), made as getuto makes it when the keyring has none. */
 export async function ensureTrustAnchor(home: string): Promise<string> {
+  try {
+    return await trustAnchor(home);
+  } finally {
+    await stopAgent(home);
+  }
+}
+
+/** ensureTrustAnchor, leaving the agent it may have started running for the caller's next gpg call. */
+async function trustAnchor(home: string): Promise<string> {
   const idFile = join(home, "mykeyid");
   const passFile = join(home, "pass");
   const known = (await readFile(idFile, "utf8").catch(() => "")).trim();
@@ -48,17 +82,13 @@ export async function ensureTrustAnchor(home: string): Promise<string> {
   await chmod(home, 0o755);
   const pass = randomBytes(32).toString("base64");
   await writeFile(passFile, `${pass}\n`, { mode: 0o600 });
-  try {
-    // Ed25519 rather than getuto's RSA 3072: the same trust, made in milliseconds.
-    await gpg(home, ["--passphrase-file", passFile, "--pinentry-mode", "loopback", "--quick-gen-key", LOCAL_KEY_UID, "ed25519", "sign", "never"]);
-    const listing = await gpg(home, ["--with-colons", "--list-secret-keys", LOCAL_KEY_UID]);
-    const fpr = /^sec:.*\nfpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
-    if (fpr === undefined) throw new Error(`no local trust key in ${home} after making one`);
-    await writeFile(idFile, `${fpr}\n`);
-    return fpr;
-  } finally {
-    await stopAgent(home);
-  }
+  // Ed25519 rather than getuto's RSA 3072: the same trust, made in milliseconds.
+  await gpg(home, ["--passphrase-file", passFile, "--pinentry-mode", "loopback", "--quick-gen-key", LOCAL_KEY_UID, "ed25519", "sign", "never"]);
+  const listing = await gpg(home, ["--with-colons", "--list-secret-keys", LOCAL_KEY_UID]);
+  const fpr = /^sec:.*\nfpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
+  if (fpr === undefined) throw new Error(`no local trust key in ${home} after making one`);
+  await writeFile(idFile, `${fpr}\n`);
+  return fpr;
 }
 
 /** Brings the trust database up to date (Portage verifies without doing so) and keeps it readable by Portage. */
@@ -72,8 +102,9 @@ async function refreshTrust(home: string): Promise<void> {
  * by the keyring's trust anchor (made first, as getuto would, when the keyring has none).
  */
 export async function trustSigningKey(home: string, key: SigningIdentity): Promise<void> {
-  const anchor = await ensureTrustAnchor(home);
   try {
+    // One agent for the anchor, the import and the signature, stopped once.
+    const anchor = await trustAnchor(home);
     // Not --no-autostart: importing into a keyring that holds a secret key (the anchor) asks the
     // agent whether the new key has one too, and without an agent gpg 2.2 may fail the import
     // ("no gpg-agent running in this session"), seen when the anchor's agent was just stopped.
