@@ -203,8 +203,7 @@ export class Coordinator implements FleetControl {
       const accessLog = config.http.accessLog === undefined ? null : await AccessLog.open(config.http.accessLog, log);
       if (accessLog !== null) supervisor.defer("access log", () => accessLog.close());
       const server = await BinhostServer.start({
-        host: config.http.host,
-        port: config.http.port,
+        host: config.http.host, port: config.http.port, cacheBytes: config.http.cacheMiB * 1024 * 1024,
         platforms: catalog.map((p) => ({ name: p.name, pkgdir: pkgdirOf(p), ...(p.auth === undefined ? {} : { auth: p.auth }) })),
         log,
         metrics: () => metrics.render(),

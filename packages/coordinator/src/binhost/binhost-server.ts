@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { type Logger, clip } from "@binfleet/shared";
 import { formatHttpDate, parseHttpDate } from "./http-date.js";
 import { IndexVersions } from "./index-versions.js";
+import { DEFAULT_CACHE_MIB, ServedFileCache } from "./served-file-cache.js";
 
 export interface BinhostPlatform {
   /** URL path segment: /binhost/<name>/… */
@@ -37,6 +38,8 @@ export interface BinhostServerOptions {
    * still compile something download its sources from the LAN. A name is looked up in order.
    */
   readonly distdirs?: readonly string[];
+  /** Memory for the content of recently served files (ServedFileCache); 0 streams every file from disk. */
+  readonly cacheBytes?: number;
 }
 
 /** A request the binhost answered, as an access log records it. */
@@ -137,7 +140,7 @@ export class BinhostServer {
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
     const byName = new Map(o.platforms.map((p) => [p.name, p]));
     const distdirs = [...(o.distdirs ?? [])];
-    const ctx: Context = { platforms: byName, distdirs, indexes: new IndexVersions(), log: o.log };
+    const ctx: Context = { platforms: byName, distdirs, indexes: new IndexVersions(), cache: new ServedFileCache(o.cacheBytes ?? DEFAULT_CACHE_MIB * 1024 * 1024), log: o.log };
     // No request may take the process down: whatever fails ends that response (500, or the
     // connection cut when the headers are out already) and is logged.
     const failed = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
@@ -194,6 +197,7 @@ interface Context {
   readonly platforms: ReadonlyMap<string, BinhostPlatform>;
   readonly distdirs: readonly string[];
   readonly indexes: IndexVersions;
+  readonly cache: ServedFileCache;
   readonly log: Logger;
 }
 
@@ -234,7 +238,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     return sendIndex(req, res, path, file.path, file.root);
   }
   // The index Portage fetches: its Last-Modified follows what clients can hold (IndexVersions).
-  return sendFile(req, res, opened, rel === "Packages" || rel === "Packages.gz" ? ctx.indexes : null, ctx.log);
+  return sendFile(req, res, opened, rel === "Packages" || rel === "Packages.gz" ? ctx.indexes : null, ctx);
 }
 
 interface OpenFile {
@@ -301,7 +305,7 @@ async function serveDistfile(req: IncomingMessage, res: ServerResponse, name: st
     if (file === "outside") return send(res, 403);
     if (file === null) continue;
     const opened = await openFile(file.path);
-    if (opened?.st.isFile() === true) return sendFile(req, res, opened, null, ctx.log);
+    if (opened?.st.isFile() === true) return sendFile(req, res, opened, null, ctx);
     await opened?.handle.close();
   }
   return send(res, 404);
@@ -322,10 +326,11 @@ function notModified(since: string | undefined, lastModified: number): boolean {
 /**
  * An open file (owned from here: closed whatever happens) with Last-Modified / If-Modified-Since
  * and single Range requests (wget resumes). An index's Last-Modified comes from `indexes`; any
- * other file's is its mtime. The body is streamed with `pipeline`: a client that hangs up or a
- * read that fails ends this response and closes the file.
+ * other file's is its mtime. The body comes from the cache of served files, or, for a file too
+ * large for it, is streamed with `pipeline`: a client that hangs up or a read that fails ends this
+ * response and closes the file.
  */
-async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFile, indexes: IndexVersions | null, log: Logger): Promise<void> {
+async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFile, indexes: IndexVersions | null, { cache, log }: Context): Promise<void> {
   const { handle, st } = file;
   let body: NodeJS.ReadableStream | null = null;
   try {
@@ -347,9 +352,15 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
       headers["Content-Range"] = `bytes ${start}-${end}/${st.size}`;
     }
     headers["Content-Length"] = String(st.size === 0 ? 0 : end - start + 1);
+    // Read before the head goes out: a file that fails to read is a 500, not a cut response.
+    const content = req.method === "HEAD" || st.size === 0 ? null : await cache.content(handle, st);
     res.writeHead(status, headers);
     if (req.method === "HEAD" || st.size === 0) {
       res.end();
+      return;
+    }
+    if (content !== null) {
+      res.end(content.subarray(start, end + 1));
       return;
     }
     // The stream owns the file from here (autoClose): it closes it when it ends or is destroyed.

@@ -1,5 +1,6 @@
 import { loadConfigFile, parseConfig } from "@binfleet/shared";
 import * as z from "zod";
+import { DEFAULT_CACHE_MIB } from "../binhost/served-file-cache.js";
 import { WebhookConfigSchema } from "../nightly/nightly-webhook.js";
 
 const argv = z.array(z.string().min(1)).min(1);
@@ -84,8 +85,14 @@ export const CoordinatorConfigSchema = z.object({
        * for logrotate), or "-": standard output, which systemd gives to the journal.
        */
       accessLog: z.union([z.literal("-"), z.string().startsWith("/")]).optional(),
+      /**
+       * Memory, in MiB, for the content of recently served package files: each is then read from
+       * disk once, not once per node that fetches it (a file over an eighth of this, or over
+       * 32 MiB, is always streamed from disk). 0: every file streamed from disk.
+       */
+      cacheMiB: z.number().int().min(0).max(1024 * 1024).default(DEFAULT_CACHE_MIB),
     })
-    .default({ host: "127.0.0.1", port: 8080, distfiles: true }),
+    .default({ host: "127.0.0.1", port: 8080, distfiles: true, cacheMiB: DEFAULT_CACHE_MIB }),
   platforms: z.array(PlatformConfigSchema).default([]),
   portage: z
     .object({
