@@ -353,14 +353,15 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
     }
     headers["Content-Length"] = String(st.size === 0 ? 0 : end - start + 1);
     // Read before the head goes out: a file that fails to read is a 500, not a cut response.
-    const content = req.method === "HEAD" || st.size === 0 ? null : await cache.content(handle, st);
+    const cached = req.method === "HEAD" || st.size === 0 ? null : await cache.content(handle, st);
+    if (cached !== null) res.once("close", cached.release);
     res.writeHead(status, headers);
     if (req.method === "HEAD" || st.size === 0) {
       res.end();
       return;
     }
-    if (content !== null) {
-      res.end(content.subarray(start, end + 1));
+    if (cached !== null) {
+      res.end(cached.body.subarray(start, end + 1));
       return;
     }
     // The stream owns the file from here (autoClose): it closes it when it ends or is destroyed.

@@ -12,14 +12,20 @@ describe("the binhost's cache of served files", () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  /** What a request does: open the path, fstat what it opened, ask the cache. */
-  const serve = async (cache: ServedFileCache, name: string): Promise<Buffer | null> => {
+  /** What a request does: open the path, fstat what it opened, ask the cache; the response still sending until released. */
+  const sending = async (cache: ServedFileCache, name: string) => {
     const handle = await open(join(dir, name));
     try {
       return await cache.content(handle, await handle.stat());
     } finally {
       await handle.close();
     }
+  };
+  /** A request whose response is sent at once. */
+  const serve = async (cache: ServedFileCache, name: string): Promise<Buffer | null> => {
+    const got = await sending(cache, name);
+    got?.release();
+    return got?.body ?? null;
   };
 
   test("a file is read once and served from memory after; one renamed over it is read anew", async () => {
@@ -57,6 +63,20 @@ describe("the binhost's cache of served files", () => {
     await writeFile(join(dir, "large"), Buffer.alloc(1025));
     assert.equal(await serve(cache, "large"), null, "streamed by the caller instead");
     assert.equal(await serve(new ServedFileCache(0), "c0"), null, "no budget: nothing kept");
+  });
+
+  test("what slow clients are still being sent counts: with no room left, a file is streamed, not kept", async () => {
+    const cache = new ServedFileCache(8 * 1024);
+    for (let i = 0; i < 9; i++) await writeFile(join(dir, `e${i}`), Buffer.alloc(1024, i));
+    const slow = [];
+    for (let i = 0; i < 8; i++) slow.push(await sending(cache, `e${i}`));
+    assert.equal(await serve(cache, "e8"), null, "every entry is being sent: none can go");
+    assert.equal(cache.size, 8 * 1024);
+    slow[3]!.release();
+    assert.deepEqual(await serve(cache, "e8"), Buffer.alloc(1024, 8), "e3's client is done: e3 goes, e8 is kept");
+    assert.equal(cache.size, 8 * 1024);
+    assert.equal(await serve(cache, "e0"), slow[0]!.body, "the others stay");
+    for (const s of slow) s!.release();
   });
 
   test("a file cut short while it is read is an error, never a short body", async () => {
