@@ -216,6 +216,7 @@ export class Coordinator implements FleetControl {
         distdirs: config.http.distfiles ? catalog.map((p) => distdirOf(p)) : [],
       });
       supervisor.defer("binhost", () => server.close());
+      metrics.observeServedFileCache(() => server.cachedBytes);
       const mirror = config.mirror.enabled
         ? await SnapshotMirror.start({ stateDir: config.stateDir, repo: config.mirror.repo, host: config.mirror.host, port: config.mirror.port, publicHost: config.mirror.publicHost, log })
         : null;

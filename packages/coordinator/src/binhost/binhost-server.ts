@@ -135,6 +135,7 @@ export class BinhostServer {
     readonly url: string,
     private readonly byName: Map<string, BinhostPlatform>,
     private readonly distdirs: string[],
+    private readonly cache: ServedFileCache,
   ) {}
 
   static async start(o: BinhostServerOptions): Promise<BinhostServer> {
@@ -179,7 +180,12 @@ export class BinhostServer {
       server.listen(o.port, o.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    return new BinhostServer(server, `${o.tls === undefined ? "http" : "https"}://${o.host}:${addr.port}`, byName, distdirs);
+    return new BinhostServer(server, `${o.tls === undefined ? "http" : "https"}://${o.host}:${addr.port}`, byName, distdirs, ctx.cache);
+  }
+
+  /** Bytes of served files held in memory. */
+  get cachedBytes(): number {
+    return this.cache.size;
   }
 
   /** Serves one more platform (made while running), and its DISTDIR when distfiles are served. */

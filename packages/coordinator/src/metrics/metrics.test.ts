@@ -117,7 +117,11 @@ describe("CoordinatorMetrics", () => {
     m.httpResponse("GET", 200);
     m.httpResponse("HEAD", 304);
     m.httpResponse("PROPFIND", 405);
+    let cached = 0;
+    m.observeServedFileCache(() => cached);
+    cached = 524288;
     const text = await m.render();
+    assert.deepEqual(lines(text, "binfleet_binhost_cache_bytes"), ["binfleet_binhost_cache_bytes 524288"], "read at the scrape");
     assert.deepEqual(lines(text, "binfleet_binhost_http_requests_total"), [
       'binfleet_binhost_http_requests_total{method="GET",code="200"} 2',
       'binfleet_binhost_http_requests_total{method="HEAD",code="304"} 1',

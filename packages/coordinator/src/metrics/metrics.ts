@@ -173,6 +173,18 @@ export class CoordinatorMetrics {
     this.seen.set(r.key, { run, ended });
   }
 
+  /** The memory the binhost's cache of served files holds, read at each scrape (next to `http.cacheMiB`). */
+  observeServedFileCache(bytes: () => number): void {
+    new Gauge({
+      name: "binfleet_binhost_cache_bytes",
+      help: "Bytes of package files the binhost holds in memory to serve (http.cacheMiB bounds it).",
+      registers: [this.registry],
+      collect() {
+        this.set(bytes());
+      },
+    });
+  }
+
   /** The binhost answered a request. */
   httpResponse(method: string, status: number): void {
     this.requests.inc({ method: ["GET", "HEAD"].includes(method) ? method : "other", code: String(status) });
